@@ -1,0 +1,238 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use projects_domain::{
+    ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+};
+use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
+use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
+use uuid::Uuid;
+
+use crate::errors::{constraint_error, db_error};
+use crate::rows::{ApiKeyRow, OrgRow, TeamRow, UserRow};
+use crate::schema::{api_keys, orgs, team_members, teams, users};
+use crate::PostgresStore;
+
+const ORG_CONSTRAINTS: &[(&str, &str)] =
+    &[("orgs_name_key", "org"), ("users_org_email_key", "email")];
+const USER_CONSTRAINTS: &[(&str, &str)] = &[
+    ("users_org_email_key", "email"),
+    ("users_org_id_fkey", "org_id"),
+];
+const KEY_CONSTRAINTS: &[(&str, &str)] = &[
+    ("api_keys_user_fkey", "user_id"),
+    ("api_keys_key_sha256_key", "key"),
+];
+const TEAM_CONSTRAINTS: &[(&str, &str)] = &[
+    ("teams_org_name_key", "name"),
+    ("teams_org_id_fkey", "org_id"),
+];
+const MEMBER_CONSTRAINTS: &[(&str, &str)] = &[
+    ("team_members_team_fkey", "team_id"),
+    ("team_members_user_fkey", "user_id"),
+];
+
+fn decode_user(row: UserRow) -> Result<User, StoreError> {
+    Ok(UserRecord::from(row).decode()?)
+}
+
+#[async_trait]
+impl IdentityStore for PostgresStore {
+    async fn create_org_with_owner(
+        &self,
+        org: &Org,
+        owner: &User,
+        key: &ApiKey,
+    ) -> Result<(), StoreError> {
+        let org = OrgRow::from(OrgRecord::from_domain(org));
+        let owner = UserRow::from(UserRecord::from_domain(owner));
+        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(orgs::table)
+                .values(&org)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(users::table)
+                .values(&owner)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(api_keys::table)
+                .values(&key)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, ORG_CONSTRAINTS))
+    }
+
+    async fn any_org_exists(&self) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::select(diesel::dsl::exists(orgs::table.select(orgs::id)))
+            .get_result(&mut conn)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<OrgRow> = orgs::table
+            .filter(orgs::name.eq(name.as_str()))
+            .select(OrgRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|r| OrgRecord::from(r).decode()).transpose()?)
+    }
+
+    async fn create_user(&self, user: &User) -> Result<(), StoreError> {
+        let row = UserRow::from(UserRecord::from_domain(user));
+        let mut conn = self.conn().await?;
+        diesel::insert_into(users::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, USER_CONSTRAINTS))
+    }
+
+    async fn find_user_by_email(
+        &self,
+        org_id: OrgId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = users::table
+            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::email.eq(email.as_str()))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(decode_user).transpose()
+    }
+
+    async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = users::table
+            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::id.eq(user_id.as_uuid()))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(decode_user).transpose()
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let row = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let mut conn = self.conn().await?;
+        diesel::insert_into(api_keys::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, KEY_CONSTRAINTS))
+    }
+
+    async fn find_api_key_owner(
+        &self,
+        key_sha256: &[u8; 32],
+    ) -> Result<Option<ApiKeyOwner>, StoreError> {
+        let mut conn = self.conn().await?;
+        let found: Option<(ApiKeyRow, UserRow)> = api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::key_sha256.eq(key_sha256.as_slice()))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(users::removed_at.is_null())
+            .select((ApiKeyRow::as_select(), UserRow::as_select()))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        let Some((key, user)) = found else {
+            return Ok(None);
+        };
+        let team_ids: Vec<Uuid> = team_members::table
+            .filter(team_members::org_id.eq(user.org_id))
+            .filter(team_members::user_id.eq(user.id))
+            .select(team_members::team_id)
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(Some(ApiKeyOwner {
+            key: ApiKeyRecord::from(key).decode()?,
+            user: decode_user(user)?,
+            team_ids: team_ids.into_iter().map(TeamId::from_uuid).collect(),
+        }))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        org_id: OrgId,
+        key_id: ApiKeyId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let revoked = diesel::update(api_keys::table)
+            .filter(api_keys::org_id.eq(org_id.as_uuid()))
+            .filter(api_keys::id.eq(key_id.as_uuid()))
+            .filter(api_keys::revoked_at.is_null())
+            .set(api_keys::revoked_at.eq(at))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(revoked > 0)
+    }
+
+    async fn create_team(&self, team: &Team) -> Result<(), StoreError> {
+        let row = TeamRow::from(TeamRecord::from_domain(team));
+        let mut conn = self.conn().await?;
+        diesel::insert_into(teams::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, TEAM_CONSTRAINTS))
+    }
+
+    async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<TeamRow> = teams::table
+            .filter(teams::org_id.eq(org_id.as_uuid()))
+            .filter(teams::id.eq(team_id.as_uuid()))
+            .select(TeamRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|r| TeamRecord::from(r).decode()))
+    }
+
+    async fn add_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(team_members::table)
+            .values((
+                team_members::org_id.eq(org_id.as_uuid()),
+                team_members::team_id.eq(team_id.as_uuid()),
+                team_members::user_id.eq(user_id.as_uuid()),
+                team_members::created_at.eq(time::OffsetDateTime::now_utc()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, MEMBER_CONSTRAINTS))
+    }
+}

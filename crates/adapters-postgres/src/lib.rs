@@ -1,0 +1,97 @@
+//! PostgreSQL stores of the Projects service: diesel + diesel-async over tokio-postgres, pooled
+//! with bb8. Migrations are embedded and run under an advisory lock.
+
+mod errors;
+mod identity;
+mod migrate;
+mod projects;
+mod rows;
+mod schema;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel_async::pooled_connection::bb8::{Pool, PooledConnection};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use projects_ports::{Reachable, StoreError};
+
+pub use migrate::run_migrations;
+
+/// How the connection pool behaves. Exhaustion is a 503, on purpose: a request waits at most
+/// `connection_timeout` for a connection.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_lifetime: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            connection_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(600),
+            max_lifetime: Duration::from_secs(1800),
+        }
+    }
+}
+
+/// The project and identity stores over one PostgreSQL pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool<AsyncPgConnection>,
+}
+
+type SetupFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = diesel::ConnectionResult<AsyncPgConnection>> + Send + 'a>,
+>;
+
+fn setup_connection(url: &str) -> SetupFuture<'_> {
+    Box::pin(async move {
+        let mut conn = AsyncPgConnection::establish(url).await?;
+        // A runaway query must not hold a pooled connection forever.
+        conn.batch_execute(
+            "SET application_name = 'projects-server'; SET statement_timeout = '30s'",
+        )
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(conn)
+    })
+}
+
+impl PostgresStore {
+    /// Builds the pool. No connection is made until the first query.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.custom_setup = Box::new(setup_connection);
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+        let pool = Pool::builder()
+            .max_size(settings.max_size.max(2))
+            .connection_timeout(settings.connection_timeout)
+            .idle_timeout(Some(settings.idle_timeout))
+            .max_lifetime(Some(settings.max_lifetime))
+            .build(manager)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    async fn conn(&self) -> Result<PooledConnection<'_, AsyncPgConnection>, StoreError> {
+        self.pool.get().await.map_err(errors::pool_error)
+    }
+}
+
+#[async_trait]
+impl Reachable for PostgresStore {
+    async fn check_reachable(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.batch_execute("SELECT 1")
+            .await
+            .map_err(errors::db_error)
+    }
+}

@@ -1,0 +1,97 @@
+// The tables of migrations/postgres, for diesel's query builder.
+
+diesel::table! {
+    orgs (id) {
+        id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        email -> Text,
+        role -> Text,
+        default_project_visibility -> Nullable<Text>,
+        active_team_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    team_members (org_id, team_id, user_id) {
+        org_id -> Uuid,
+        team_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        key_prefix -> Text,
+        key_sha256 -> Bytea,
+        scopes -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        team_id -> Nullable<Uuid>,
+        owner_user_id -> Uuid,
+        name -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        prompt -> Nullable<Text>,
+        emoji -> Nullable<Text>,
+        visibility -> Text,
+        status -> Text,
+        tags -> Jsonb,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_shares (org_id, project_id, team_id) {
+        org_id -> Uuid,
+        project_id -> Uuid,
+        team_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    orgs,
+    users,
+    teams,
+    team_members,
+    api_keys,
+    projects,
+    project_shares
+);

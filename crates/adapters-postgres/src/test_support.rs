@@ -1,0 +1,139 @@
+//! A fresh PostgreSQL database per test, cloned from a migrated template, dropped afterwards
+//! (the crates.io way), so tests run in parallel without sharing state.
+//!
+//! The server comes from `DATABASE_URL` (`cargo xtask test` sets it, starting a throwaway cluster
+//! when none is given). The template is made once per migration set, under an advisory lock, and
+//! each clone is brought up to date by running pending migrations again, which is cheap.
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use url::Url;
+
+use crate::{run_migrations, PoolSettings, PostgresStore};
+
+const TEMPLATE_LOCK_KEY: i64 = 0x7465_6d70_6c61_7465; // "template"
+const TEMPLATE: &str = "projects_test_template";
+
+/// A database that exists for as long as this value does.
+pub struct TestDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+}
+
+fn admin_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "PostgreSQL tests need DATABASE_URL (a server where databases may be created); \
+             `cargo xtask test` provides one"
+        )
+    })
+}
+
+fn with_database(admin_url: &str, name: &str) -> String {
+    let mut url = Url::parse(admin_url).expect("DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let admin_url = admin_url();
+        let mut admin = AsyncPgConnection::establish(&admin_url)
+            .await
+            .expect("connect to DATABASE_URL");
+        ensure_template(&mut admin, &admin_url).await;
+        let name = format!("projects_test_{}", uuid::Uuid::new_v4().simple());
+        clone_template(&mut admin, &name).await;
+        let url = with_database(&admin_url, &name);
+        run_migrations(&url)
+            .await
+            .expect("migrate the test database");
+        Self {
+            url,
+            admin_url,
+            name,
+        }
+    }
+
+    pub async fn store(&self) -> PostgresStore {
+        PostgresStore::connect(&self.url, &PoolSettings::default())
+            .await
+            .expect("pool")
+    }
+}
+
+/// Cloning fails while anything is still connected to the template (such as the connection that
+/// just migrated it, closing in the background), so it is retried briefly.
+async fn clone_template(admin: &mut AsyncPgConnection, name: &str) {
+    let statement = format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}");
+    for attempt in 1.. {
+        match admin.batch_execute(&statement).await {
+            Ok(()) => return,
+            Err(_) if attempt < 50 => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(err) => panic!("clone the template database: {err}"),
+        }
+    }
+}
+
+async fn ensure_template(admin: &mut AsyncPgConnection, admin_url: &str) {
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(admin)
+        .await
+        .expect("template lock");
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(TEMPLATE)
+            .get_result(admin)
+            .await
+            .expect("look for the template");
+    if !found.exists {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {TEMPLATE}"))
+            .await
+            .expect("create template");
+        run_migrations(&with_database(admin_url, TEMPLATE))
+            .await
+            .expect("migrate template");
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(admin)
+        .await
+        .expect("template unlock");
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside any async context we could borrow; a short-lived runtime of its own
+        // on a plain thread does the cleanup.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?
+                .block_on(async {
+                    let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                    admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                        .ok()
+                })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("warning: could not drop test database {}", self.name);
+        }
+    }
+}

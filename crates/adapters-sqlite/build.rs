@@ -1,0 +1,4 @@
+fn main() {
+    // embed_migrations! does not notice new migration folders by itself.
+    println!("cargo:rerun-if-changed=../../migrations/sqlite");
+}

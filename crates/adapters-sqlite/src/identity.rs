@@ -1,0 +1,228 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use projects_domain::{
+    ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+};
+use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
+use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
+
+use crate::errors::{constraint_error, db_error};
+use crate::rows::{id, id_text, micros, ApiKeyRow, OrgRow, TeamRow, UserRow};
+use crate::schema::{api_keys, orgs, team_members, teams, users};
+use crate::SqliteStore;
+
+const ORG_UNIQUE: &[(&str, &str)] = &[("orgs.name", "org"), ("users.org_id, users.email", "email")];
+const USER_UNIQUE: &[(&str, &str)] = &[("users.org_id, users.email", "email")];
+const KEY_UNIQUE: &[(&str, &str)] = &[("api_keys.key_sha256", "key")];
+const TEAM_UNIQUE: &[(&str, &str)] = &[("teams.org_id, teams.name", "name")];
+
+fn user(row: UserRow) -> Result<User, StoreError> {
+    Ok(row.into_record()?.decode()?)
+}
+
+#[async_trait]
+impl IdentityStore for SqliteStore {
+    async fn create_org_with_owner(
+        &self,
+        org: &Org,
+        owner: &User,
+        key: &ApiKey,
+    ) -> Result<(), StoreError> {
+        let org = OrgRow::from(OrgRecord::from_domain(org));
+        let owner = UserRow::from(UserRecord::from_domain(owner));
+        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let mut conn = self.conn().await?;
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(orgs::table)
+                .values(&org)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(users::table)
+                .values(&owner)
+                .execute(conn)
+                .await?;
+            diesel::insert_into(api_keys::table)
+                .values(&key)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, ORG_UNIQUE, "org_id"))
+    }
+
+    async fn any_org_exists(&self) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::select(diesel::dsl::exists(orgs::table.select(orgs::id)))
+            .get_result(&mut conn)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<OrgRow> = orgs::table
+            .filter(orgs::name.eq(name.as_str()))
+            .select(OrgRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|r| r.into_record()?.decode()).transpose()?)
+    }
+
+    async fn create_user(&self, new_user: &User) -> Result<(), StoreError> {
+        let row = UserRow::from(UserRecord::from_domain(new_user));
+        let mut conn = self.conn().await?;
+        diesel::insert_into(users::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, USER_UNIQUE, "org_id"))
+    }
+
+    async fn find_user_by_email(
+        &self,
+        org_id: OrgId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = users::table
+            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::email.eq(email.as_str()))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(user).transpose()
+    }
+
+    async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = users::table
+            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::id.eq(id_text(user_id.as_uuid())))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(user).transpose()
+    }
+
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        let row = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let mut conn = self.conn().await?;
+        diesel::insert_into(api_keys::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, KEY_UNIQUE, "user_id"))
+    }
+
+    async fn find_api_key_owner(
+        &self,
+        key_sha256: &[u8; 32],
+    ) -> Result<Option<ApiKeyOwner>, StoreError> {
+        let mut conn = self.conn().await?;
+        let found: Option<(ApiKeyRow, UserRow)> = api_keys::table
+            .inner_join(users::table)
+            .filter(api_keys::key_sha256.eq(key_sha256.as_slice()))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(users::removed_at.is_null())
+            .select((ApiKeyRow::as_select(), UserRow::as_select()))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        let Some((key, owner)) = found else {
+            return Ok(None);
+        };
+        let team_ids: Vec<String> = team_members::table
+            .filter(team_members::org_id.eq(&owner.org_id))
+            .filter(team_members::user_id.eq(&owner.id))
+            .select(team_members::team_id)
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        let team_ids = team_ids
+            .iter()
+            .map(|t| id(t).map(TeamId::from_uuid))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Some(ApiKeyOwner {
+            key: key.into_record()?.decode()?,
+            user: user(owner)?,
+            team_ids,
+        }))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        org_id: OrgId,
+        key_id: ApiKeyId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let revoked = diesel::update(api_keys::table)
+            .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(api_keys::id.eq(id_text(key_id.as_uuid())))
+            .filter(api_keys::revoked_at.is_null())
+            .set(api_keys::revoked_at.eq(micros(at)))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(revoked > 0)
+    }
+
+    async fn create_team(&self, team: &Team) -> Result<(), StoreError> {
+        let row = TeamRow::from(TeamRecord::from_domain(team));
+        let mut conn = self.conn().await?;
+        diesel::insert_into(teams::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, TEAM_UNIQUE, "org_id"))
+    }
+
+    async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<TeamRow> = teams::table
+            .filter(teams::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(teams::id.eq(id_text(team_id.as_uuid())))
+            .select(TeamRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        Ok(row
+            .map(|r| r.into_record().map(TeamRecord::decode))
+            .transpose()?)
+    }
+
+    async fn add_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_or_ignore_into(team_members::table)
+            .values((
+                team_members::org_id.eq(id_text(org_id.as_uuid())),
+                team_members::team_id.eq(id_text(team_id.as_uuid())),
+                team_members::user_id.eq(id_text(user_id.as_uuid())),
+                team_members::created_at.eq(micros(Timestamp::now_utc())),
+            ))
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| constraint_error(e, &[], "team_id"))
+    }
+}

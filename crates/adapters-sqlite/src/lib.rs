@@ -1,0 +1,110 @@
+//! SQLite stores of the Projects service, the embedded default: diesel-async's
+//! `SyncConnectionWrapper` over a bundled SQLite in WAL mode, pooled with bb8. Every query runs on
+//! tokio's blocking pool, never on an HTTP worker.
+
+mod errors;
+mod identity;
+mod projects;
+mod rows;
+mod schema;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel::SqliteConnection;
+use diesel_async::pooled_connection::bb8::{Pool, PooledConnection};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use projects_ports::{Reachable, StoreError};
+
+pub(crate) type Connection = SyncConnectionWrapper<SqliteConnection>;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Applied to every connection: wait for a busy writer instead of failing at once, WAL so that
+/// readers never block the writer, and foreign keys (off by default in SQLite) to keep tenancy.
+const PRAGMAS: [&str; 4] = [
+    "PRAGMA busy_timeout = 5000;",
+    "PRAGMA journal_mode = WAL;",
+    "PRAGMA synchronous = NORMAL;",
+    "PRAGMA foreign_keys = ON;",
+];
+
+type SetupFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = diesel::ConnectionResult<Connection>> + Send + 'a>,
+>;
+
+fn setup_connection(url: &str) -> SetupFuture<'_> {
+    Box::pin(async move {
+        let mut conn = Connection::establish(url).await?;
+        for pragma in PRAGMAS {
+            conn.batch_execute(pragma)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        }
+        Ok(conn)
+    })
+}
+
+/// The project and identity stores over one SQLite database file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Pool<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if need be) the database file at `path` and runs pending migrations.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let url = path
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("database path is not UTF-8"))?
+            .to_owned();
+        let mut config = ManagerConfig::<Connection>::default();
+        config.custom_setup = Box::new(setup_connection);
+        let manager = AsyncDieselConnectionManager::<Connection>::new_with_config(url, config);
+        let pool = Pool::builder()
+            .max_size(8)
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)
+            .await?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Runs pending migrations; returns how many were applied. SQLite's own write lock keeps
+    /// several processes from applying the same migration twice.
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let applied = conn
+            .spawn_blocking(|conn| {
+                conn.run_pending_migrations(MIGRATIONS)
+                    .map(|versions| versions.len())
+                    .map_err(diesel::result::Error::QueryBuilderError)
+            })
+            .await?;
+        Ok(applied)
+    }
+
+    async fn conn(&self) -> Result<PooledConnection<'_, Connection>, StoreError> {
+        self.pool.get().await.map_err(errors::pool_error)
+    }
+}
+
+#[async_trait]
+impl Reachable for SqliteStore {
+    async fn check_reachable(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        conn.batch_execute("SELECT 1")
+            .await
+            .map_err(errors::db_error)
+    }
+}

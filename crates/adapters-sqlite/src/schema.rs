@@ -1,0 +1,98 @@
+// The tables of migrations/sqlite, for diesel's query builder. Ids are hyphenated UUID text,
+// instants are microseconds since the Unix epoch, JSON is text.
+
+diesel::table! {
+    orgs (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        role -> Text,
+        default_project_visibility -> Nullable<Text>,
+        active_team_id -> Nullable<Text>,
+        created_at -> BigInt,
+        removed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        org_id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    team_members (org_id, team_id, user_id) {
+        org_id -> Text,
+        team_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        key_prefix -> Text,
+        key_sha256 -> Binary,
+        scopes -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        org_id -> Text,
+        team_id -> Nullable<Text>,
+        owner_user_id -> Text,
+        name -> Text,
+        slug -> Text,
+        description -> Nullable<Text>,
+        prompt -> Nullable<Text>,
+        emoji -> Nullable<Text>,
+        visibility -> Text,
+        status -> Text,
+        tags -> Text,
+        metadata -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_shares (org_id, project_id, team_id) {
+        org_id -> Text,
+        project_id -> Text,
+        team_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    orgs,
+    users,
+    teams,
+    team_members,
+    api_keys,
+    projects,
+    project_shares
+);

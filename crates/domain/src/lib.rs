@@ -1,0 +1,28 @@
+//! The pure domain model of the Projects service.
+//!
+//! Entities, newtypes that validate on construction, and the permission and visibility rules.
+//! No I/O, no async runtime, no HTTP, no database types: this crate can be embedded in any Rust
+//! service that needs to reason about projects the same way this one does.
+
+pub mod access;
+pub mod api_key;
+pub mod identity;
+pub mod ids;
+pub mod page;
+pub mod project;
+pub mod validation;
+
+pub use access::{can_view_project, ProjectAudience, Viewer};
+pub use api_key::{ApiKeyPrefix, ApiKeyToken, API_KEY_PREFIX};
+pub use identity::{ApiKey, Email, Org, OrgName, Permission, PermissionSet, Role, Team, User};
+pub use ids::{ApiKeyId, OrgId, ProjectId, TeamId, UserId};
+pub use page::{Cursor, PageRequest};
+pub use project::{
+    Description, Emoji, Metadata, NewProject, NewProjectInput, Project, ProjectName, ProjectStatus,
+    Prompt, Slug, Tags, Visibility,
+};
+pub use validation::{FieldError, ValidationErrors};
+
+/// Every instant the service stores. Truncated to microseconds by the clock so that it survives a
+/// round trip through PostgreSQL unchanged.
+pub type Timestamp = time::OffsetDateTime;

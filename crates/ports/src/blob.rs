@@ -1,0 +1,17 @@
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+use crate::Reachable;
+
+/// A stream of chunks, so that no file is ever held in memory whole.
+pub type ByteStream = BoxStream<'static, Result<Bytes, anyhow::Error>>;
+
+/// Object storage for workspace manifests and blobs, addressed by `/`-separated keys.
+#[async_trait]
+pub trait BlobStore: Reachable {
+    /// Stores `body` under `key`, replacing what was there.
+    async fn put(&self, key: &str, body: ByteStream) -> anyhow::Result<()>;
+    /// The object's bytes, or `None` when there is no such object.
+    async fn get(&self, key: &str) -> anyhow::Result<Option<ByteStream>>;
+}

@@ -1,0 +1,76 @@
+use async_trait::async_trait;
+use projects_domain::{
+    ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+};
+
+use crate::{Reachable, StoreError};
+
+/// Who an API key belongs to, as needed to authenticate one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyOwner {
+    pub key: ApiKey,
+    pub user: User,
+    /// The teams the user belongs to.
+    pub team_ids: Vec<TeamId>,
+}
+
+/// Orgs, their members, teams and API keys. Every read is scoped by org, except the lookup of an
+/// API key by its hash, which is how the org is found in the first place.
+#[async_trait]
+pub trait IdentityStore: Reachable {
+    /// Creates an org, its first owner and that owner's first key, all or nothing.
+    /// `Conflict { field: "org" }` when an org of that name exists.
+    async fn create_org_with_owner(
+        &self,
+        org: &Org,
+        owner: &User,
+        key: &ApiKey,
+    ) -> Result<(), StoreError>;
+
+    /// Whether any org exists at all (an empty database is bootstrapped at start).
+    async fn any_org_exists(&self) -> Result<bool, StoreError>;
+
+    async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError>;
+
+    /// `Conflict { field: "email" }` when the org already has a member with that email.
+    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+
+    async fn find_user_by_email(
+        &self,
+        org_id: OrgId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError>;
+
+    async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// `MissingReference { field: "user_id" }` when the user is not in the key's org.
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// The live (not revoked) key with this SHA-256, with its owner. Keys of users who left the
+    /// org are not live.
+    async fn find_api_key_owner(
+        &self,
+        key_sha256: &[u8; 32],
+    ) -> Result<Option<ApiKeyOwner>, StoreError>;
+
+    /// Marks a key revoked; it stops authenticating at once. False when there was no live key.
+    async fn revoke_api_key(
+        &self,
+        org_id: OrgId,
+        key_id: ApiKeyId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    async fn create_team(&self, team: &Team) -> Result<(), StoreError>;
+
+    async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError>;
+
+    /// Adds a member to a team (a no-op when already a member). `MissingReference` when either
+    /// is not in the org.
+    async fn add_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<(), StoreError>;
+}

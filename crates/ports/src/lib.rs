@@ -1,0 +1,27 @@
+//! Ports of the Projects service: what the core needs from the outside world, as async traits.
+//!
+//! Every store trait comes with one contract test suite (feature `contract-tests`, module
+//! [`contract`]) that each adapter runs unchanged, so that SQLite and PostgreSQL behave alike.
+
+mod blob;
+mod clock;
+mod error;
+mod identity;
+mod projects;
+pub mod records;
+
+#[cfg(feature = "contract-tests")]
+pub mod contract;
+
+pub use blob::{BlobStore, ByteStream};
+pub use clock::{Clock, Ids, RandomIds, SystemClock};
+pub use error::StoreError;
+pub use identity::{ApiKeyOwner, IdentityStore};
+pub use projects::{ProjectKey, ProjectPage, ProjectStore, StoredProject};
+
+/// Something the service depends on that may be unreachable: readiness asks each one.
+#[async_trait::async_trait]
+pub trait Reachable: Send + Sync {
+    /// Ok when the backing service answers a trivial request.
+    async fn check_reachable(&self) -> Result<(), StoreError>;
+}
