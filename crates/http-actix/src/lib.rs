@@ -1,1 +1,92 @@
+//! The HTTP surfaces of the Projects service on actix-web: `/v1` in the Arkloop shape, health
+//! endpoints, and the OpenAPI document collected from the very routes that serve requests.
+//!
+//! Handlers only translate: wire DTOs in, a use case of `projects_app::App`, wire DTOs out. Use
+//! cases run on the service's multi-threaded runtime (see [`HttpState::run`]), so a client that
+//! disconnects cannot cancel a database write halfway and no actix worker thread ever blocks.
 
+mod auth;
+mod body;
+mod error;
+mod health;
+mod openapi;
+mod trace;
+mod v1;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::web;
+use projects_app::{App, AppError};
+use projects_ports::Reachable;
+use utoipa_actix_web::AppExt;
+
+pub use error::HttpError;
+pub use openapi::openapi_document;
+
+/// Largest JSON body accepted (413 beyond it).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares: the use cases, the runtime they run on, and the dependencies that
+/// readiness checks.
+pub struct HttpState {
+    app: App,
+    core: tokio::runtime::Handle,
+    probes: Vec<(&'static str, Arc<dyn Reachable>)>,
+}
+
+impl HttpState {
+    /// `core` must be a multi-threaded runtime that outlives the server (the one `main` runs on).
+    pub fn new(
+        app: App,
+        core: tokio::runtime::Handle,
+        probes: Vec<(&'static str, Arc<dyn Reachable>)>,
+    ) -> Self {
+        Self { app, core, probes }
+    }
+
+    /// Runs a use case to completion on the core runtime, detached from the request: dropping the
+    /// returned future (a client hanging up) does not cancel it.
+    pub(crate) async fn run<T, Fut>(&self, use_case: impl FnOnce(App) -> Fut) -> Result<T, AppError>
+    where
+        Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.core
+            .spawn(use_case(self.app.clone()))
+            .await
+            .map_err(|join| AppError::Unexpected(anyhow::anyhow!("use case aborted: {join}")))?
+    }
+}
+
+/// Registers every documented route; shared by the server and the OpenAPI document.
+fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.configure(health::routes).configure(v1::routes);
+}
+
+/// The whole application, ready for `HttpServer::new(move || projects_http_actix::app(state.clone()))`.
+pub fn app(
+    state: web::Data<HttpState>,
+) -> actix_web::App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, document) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base_document())
+        .configure(routes)
+        .split_for_parts();
+    let document = web::Data::new(openapi::finish(document));
+    app.app_data(state)
+        .app_data(document)
+        .route("/openapi.json", web::get().to(openapi::serve))
+        .default_service(web::to(v1::route_not_found))
+        .wrap_fn(trace::traced)
+}

@@ -1,1 +1,122 @@
+//! The Projects service, assembled: configuration, storage selection, migrations, first-start
+//! bootstrap and the HTTP server. The `server` binary parses flags and calls into this; the
+//! black-box tests call the same [`Application::build`] on port 0.
 
+mod config;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, HttpServer};
+use anyhow::Context;
+use projects_adapters_postgres::{PoolSettings, PostgresStore};
+use projects_adapters_s3::ObjectBlobStore;
+use projects_adapters_sqlite::SqliteStore;
+use projects_app::{App, Bootstrapped};
+use projects_http_actix::HttpState;
+use projects_ports::{IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock};
+
+pub use config::{Database, ServeConfig, StorageConfig};
+
+/// The stores over whichever database the configuration names.
+pub struct Stores {
+    pub projects: Arc<dyn ProjectStore>,
+    pub identity: Arc<dyn IdentityStore>,
+    pub database: Arc<dyn Reachable>,
+}
+
+impl Stores {
+    /// Connects and brings the schema up to date (PostgreSQL under an advisory lock).
+    pub async fn open(storage: &StorageConfig) -> anyhow::Result<Self> {
+        match storage.database()? {
+            Database::Postgres(url) => {
+                projects_adapters_postgres::run_migrations(&url)
+                    .await
+                    .context("could not migrate the PostgreSQL database")?;
+                let store = Arc::new(PostgresStore::connect(&url, &PoolSettings::default()).await?);
+                Ok(Self {
+                    projects: store.clone(),
+                    identity: store.clone(),
+                    database: store,
+                })
+            }
+            Database::Sqlite(path) => {
+                let store = Arc::new(SqliteStore::open(&path).await.with_context(|| {
+                    format!("could not open the SQLite database {}", path.display())
+                })?);
+                Ok(Self {
+                    projects: store.clone(),
+                    identity: store.clone(),
+                    database: store,
+                })
+            }
+        }
+    }
+
+    pub fn app(&self) -> App {
+        App::new(
+            self.projects.clone(),
+            self.identity.clone(),
+            Arc::new(SystemClock),
+            Arc::new(RandomIds),
+        )
+    }
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    app: App,
+    /// The org, owner and key made on a first start against an empty database.
+    pub bootstrapped: Option<Bootstrapped>,
+}
+
+impl Application {
+    /// Opens storage, bootstraps an empty database, and binds the listener (port 0 picks a free
+    /// port; [`Application::address`] tells which). Must be called on a multi-threaded tokio
+    /// runtime, which then runs every use case.
+    pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let stores = Stores::open(&config.storage).await?;
+        let blobs = Arc::new(ObjectBlobStore::from_url(&config.blob_store_url())?);
+        let app = stores.app();
+        let bootstrapped = app
+            .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)
+            .await
+            .context("could not bootstrap the empty database")?;
+        let probes: Vec<(&'static str, Arc<dyn Reachable>)> =
+            vec![("database", stores.database.clone()), ("blob_store", blobs)];
+        let state = web::Data::new(HttpState::new(
+            app.clone(),
+            tokio::runtime::Handle::current(),
+            probes,
+        ));
+        let listener = std::net::TcpListener::bind(&config.listen)
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        let server = HttpServer::new(move || projects_http_actix::app(state.clone()))
+            .listen(listener)?
+            .run();
+        Ok(Self {
+            address,
+            server,
+            app,
+            bootstrapped,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The use cases this server runs, for in-process callers such as tests.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,1 +1,118 @@
-fn main() {}
+//! `server`: the Projects service binary. See `server --help`.
+
+use clap::{Parser, Subcommand};
+use projects_server::{Application, ServeConfig, StorageConfig, Stores};
+
+/// Projects service for AI-agent platforms: the Arkloop /v1 and Alumia /api/v1 project APIs.
+#[derive(Debug, Parser)]
+#[command(name = "server", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP (the default): migrate, bootstrap an empty database, listen.
+    Serve(ServeConfig),
+    /// Apply pending database migrations and exit.
+    Migrate(StorageConfig),
+    /// Create an org with an owner (or a new key for the owner of an existing org) and print the key.
+    Bootstrap {
+        /// The org's name; an existing org of that name gets a new owner key.
+        #[arg(long)]
+        org: String,
+        /// The owner's email.
+        #[arg(long)]
+        email: String,
+        /// Print `{"org_id": …, "user_id": …, "api_key": …}`.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Openapi) => {
+            let document = projects_http_actix::openapi_document();
+            println!("{}", document.to_pretty_json()?);
+        }
+        Some(Command::Migrate(storage)) => {
+            init_logging();
+            Stores::open(&storage).await?;
+            eprintln!("server: migrations are up to date");
+        }
+        Some(Command::Bootstrap {
+            org,
+            email,
+            json,
+            storage,
+        }) => {
+            init_logging();
+            let made = Stores::open(&storage)
+                .await?
+                .app()
+                .bootstrap(&org, &email)
+                .await?;
+            if json {
+                // Exactly this key order and spacing: scripts match on it.
+                let quoted = |value: String| serde_json::Value::String(value).to_string();
+                println!(
+                    "{{\"org_id\": {}, \"user_id\": {}, \"api_key\": {}}}",
+                    quoted(made.org_id.to_string()),
+                    quoted(made.user_id.to_string()),
+                    quoted(made.api_key.expose().to_owned())
+                );
+            } else {
+                println!(
+                    "org_id:  {}\nuser_id: {}\napi_key: {}",
+                    made.org_id,
+                    made.user_id,
+                    made.api_key.expose()
+                );
+            }
+        }
+        Some(Command::Serve(config)) => serve(config).await?,
+        None => serve(cli.serve).await?,
+    }
+    Ok(())
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    init_logging();
+    let application = Application::build(config.clone()).await?;
+    if let Some(made) = &application.bootstrapped {
+        println!(
+            "First start: created org {:?} (org_id {}) with owner {} (user_id {}).",
+            config.bootstrap_org, made.org_id, config.bootstrap_email, made.user_id
+        );
+        println!(
+            "Owner API key, shown only this once:\n{}",
+            made.api_key.expose()
+        );
+    }
+    tracing::info!(address = %application.address(), "listening");
+    application.run_until_stopped().await?;
+    Ok(())
+}

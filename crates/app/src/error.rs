@@ -1,0 +1,70 @@
+use projects_domain::{FieldError, Permission, ValidationErrors};
+use projects_ports::StoreError;
+use thiserror::Error;
+
+/// Why a caller could not be identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header at all.
+    MissingToken,
+    /// An `Authorization` header that is not `Bearer <token>`.
+    InvalidAuthorization,
+    /// An API key that is malformed, unknown, revoked, or whose user left the org.
+    InvalidApiKey,
+    /// A bearer token that is not an API key and not a valid JWT.
+    InvalidToken,
+    /// A JWT past its `exp`.
+    TokenExpired,
+}
+
+/// What can be looked up and not found. Missing, soft-deleted, other-org and invisible all read
+/// the same, so that existence never leaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Project,
+}
+
+/// The one error type of the use cases.
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("not authenticated")]
+    Unauthenticated(AuthFailure),
+    #[error("missing permission {missing}")]
+    Forbidden { missing: Permission },
+    #[error("invalid request: {0}")]
+    Invalid(ValidationErrors),
+    #[error("{0:?} not found")]
+    NotFound(Resource),
+    #[error("{field} is already taken")]
+    Conflict { field: &'static str },
+    #[error("a backing service is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<ValidationErrors> for AppError {
+    fn from(errors: ValidationErrors) -> Self {
+        AppError::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Invalid(error.into())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { field } => AppError::Conflict { field },
+            StoreError::MissingReference { field } => AppError::Invalid(ValidationErrors::single(
+                field,
+                "does not exist in this org",
+            )),
+            StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            StoreError::Unexpected(cause) => AppError::Unexpected(cause),
+        }
+    }
+}

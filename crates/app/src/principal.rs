@@ -1,0 +1,46 @@
+use projects_domain::{OrgId, Permission, PermissionSet, Role, TeamId, User, UserId, Viewer};
+
+use crate::AppError;
+
+/// Who is calling, and what they may do: their role's permissions, narrowed by the scopes of the
+/// credential they used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: User,
+    pub permissions: PermissionSet,
+    pub team_ids: Vec<TeamId>,
+}
+
+impl Principal {
+    pub fn org_id(&self) -> OrgId {
+        self.user.org_id
+    }
+
+    pub fn user_id(&self) -> UserId {
+        self.user.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// `Forbidden` unless the principal holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                missing: permission,
+            })
+        }
+    }
+
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            org_id: self.user.org_id,
+            user_id: self.user.id,
+            role: self.user.role,
+            team_ids: self.team_ids.clone(),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Request bodies and query strings, parsed only after authentication and authorization (so the
+//! documented order 401 → 403 → 422 holds), with errors that name the offending field.
+
+use actix_web::web;
+use futures::StreamExt;
+use projects_domain::ValidationErrors;
+use serde::de::DeserializeOwned;
+
+use crate::HttpError;
+
+/// Turns a serde message into `(field, message)`: serde reports missing and unknown fields at the
+/// enclosing object, so those name the field themselves.
+fn field_error(path: &str, message: &str) -> (String, String) {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    // serde_path_to_error says `.` for the root and `?` when it could not tell where it was.
+    let at_root = matches!(path, "" | "." | "?");
+    let within = |field: String| {
+        if at_root {
+            field
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_owned()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    if let Some(field) = quoted("missing field `") {
+        return (within(field), "is required".to_owned());
+    }
+    if let Some(field) = quoted("unknown field `") {
+        return (within(field), "is not a known field".to_owned());
+    }
+    let field = if at_root {
+        "body".to_owned()
+    } else {
+        path.to_owned()
+    };
+    (field, message.to_owned())
+}
+
+fn invalid(path: &str, message: &str) -> HttpError {
+    let (field, message) = field_error(path, message);
+    ValidationErrors::single(field, message).into()
+}
+
+/// Reads a JSON body of at most `limit` bytes and deserializes it.
+pub async fn read_json<T: DeserializeOwned>(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<T, HttpError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| invalid(".", &format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(HttpError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    // Serde would also read a struct from a JSON array; only objects are meant.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(invalid(".", "must be a JSON object"));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize(deserializer)
+        .map_err(|err| invalid(&err.path().to_string(), &err.inner().to_string()))
+}
+
+/// Parses the query string into a struct of string fields; each field's own parsing (and its
+/// error naming it) is up to the caller.
+pub fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, HttpError> {
+    serde_urlencoded::from_str(query).map_err(|err| invalid("query", &err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_error;
+
+    #[test]
+    fn serde_messages_name_the_field() {
+        assert_eq!(
+            field_error(".", "missing field `name` at line 1 column 2"),
+            ("name".into(), "is required".into())
+        );
+        assert_eq!(
+            field_error(".", "unknown field `nmae`, expected one of `name`, `slug`"),
+            ("nmae".into(), "is not a known field".into())
+        );
+        assert_eq!(
+            field_error(
+                "visibility",
+                "unknown variant `public`, expected `private` or `shared` at line 1 column 30"
+            ),
+            (
+                "visibility".into(),
+                "unknown variant `public`, expected `private` or `shared`".into()
+            )
+        );
+        assert_eq!(
+            field_error(".", "expected value at line 1 column 1"),
+            ("body".into(), "expected value".into())
+        );
+        assert_eq!(
+            field_error("?", "EOF while parsing an object at line 1 column 1").0,
+            "body"
+        );
+        // serde_path_to_error already puts an unknown field in the path.
+        assert_eq!(
+            field_error("bogus", "unknown field `bogus`, expected `name`").0,
+            "bogus"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The HTTP layer's one error type, and how each surface renders it.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use projects_app::AppError;
+use projects_domain::ValidationErrors;
+
+/// Everything a request can fail with: a use case's error, or a problem with the HTTP request
+/// itself that never reached a use case.
+#[derive(Debug)]
+pub enum HttpError {
+    App(AppError),
+    PayloadTooLarge { limit: usize },
+    RouteNotFound,
+}
+
+impl From<AppError> for HttpError {
+    fn from(err: AppError) -> Self {
+        HttpError::App(err)
+    }
+}
+
+impl From<ValidationErrors> for HttpError {
+    fn from(errors: ValidationErrors) -> Self {
+        HttpError::App(AppError::Invalid(errors))
+    }
+}
+
+impl From<projects_domain::FieldError> for HttpError {
+    fn from(error: projects_domain::FieldError) -> Self {
+        HttpError::App(AppError::Invalid(error.into()))
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpError::App(err) => err.fmt(f),
+            HttpError::PayloadTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            HttpError::RouteNotFound => f.write_str("no such route"),
+        }
+    }
+}
+
+/// An API surface's way of writing errors: its status/code table and its envelope.
+pub trait Surface: 'static {
+    fn render(err: &HttpError, trace_id: &str) -> HttpResponse;
+}
+
+/// An error on its way out through surface `S`.
+pub struct Rejection<S> {
+    error: HttpError,
+    surface: PhantomData<S>,
+}
+
+impl<S, E: Into<HttpError>> From<E> for Rejection<S> {
+    fn from(err: E) -> Self {
+        Rejection {
+            error: err.into(),
+            surface: PhantomData,
+        }
+    }
+}
+
+impl<S> fmt::Debug for Rejection<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<S> fmt::Display for Rejection<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<S: Surface> ResponseError for Rejection<S> {
+    fn status_code(&self) -> StatusCode {
+        self.error_response().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let trace_id = crate::trace::current_trace_id();
+        match &self.error {
+            HttpError::App(AppError::Unexpected(cause)) => {
+                tracing::error!(trace_id, error = format!("{cause:#}"), "unexpected error")
+            }
+            HttpError::App(AppError::Unavailable(cause)) => {
+                tracing::warn!(
+                    trace_id,
+                    error = format!("{cause:#}"),
+                    "backing service unavailable"
+                )
+            }
+            _ => {}
+        }
+        S::render(&self.error, &trace_id)
+    }
+}

@@ -1,0 +1,58 @@
+//! The OpenAPI document: collected from the registered routes, plus what no route can say.
+
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
+use utoipa_actix_web::AppExt;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Projects API",
+        description = "Projects and their workspaces for AI-agent platforms. `/v1` is the Arkloop shape \
+                       (snake_case, dotted error codes).",
+    ),
+    tags(
+        (name = "v1 projects", description = "Arkloop-shaped projects"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct BaseDocument;
+
+pub(crate) fn base_document() -> OpenApi {
+    BaseDocument::openapi()
+}
+
+pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("API key")
+                    .description(Some(
+                        "`Authorization: Bearer ak-<64 hex>`: an API key of the org",
+                    ))
+                    .build(),
+            ),
+        );
+    document
+}
+
+/// The document as `GET /openapi.json` serves it and `server openapi` prints it.
+pub fn openapi_document() -> OpenApi {
+    let (_, document) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base_document())
+        .configure(crate::routes)
+        .split_for_parts();
+    finish(document)
+}
+
+pub(crate) async fn serve(document: web::Data<OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(document.get_ref())
+}

@@ -1,0 +1,132 @@
+//! `/v1`: the Arkloop shape. snake_case JSON, bare arrays for lists, and errors as
+//! `{"code", "message", "trace_id", "details"?}` with dotted codes.
+
+mod projects;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use projects_app::{AppError, AuthFailure, Resource};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{HttpError, Rejection, Surface};
+
+/// The `/v1` surface.
+pub struct V1;
+
+pub type V1Result<T> = Result<T, Rejection<V1>>;
+pub type V1Auth<P> = crate::auth::Authorized<P, V1>;
+
+/// The error body of every `/v1` failure.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::Error, example = json!({
+    "code": "validation.error",
+    "message": "request validation failed",
+    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+    "details": {"name": "must not be empty"}
+}))]
+pub struct ErrorBody {
+    /// Dotted, stable error code, e.g. `projects.not_found`.
+    pub code: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The request's trace id (also in the `X-Trace-Id` header).
+    pub trace_id: String,
+    /// Per-field problems, for `validation.error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, String>>,
+}
+
+/// The one status/code table of `/v1`.
+fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
+    use AuthFailure::*;
+    match err {
+        HttpError::App(AppError::Unauthenticated(failure)) => (
+            StatusCode::UNAUTHORIZED,
+            match failure {
+                MissingToken => "auth.missing_token",
+                InvalidAuthorization => "auth.invalid_authorization",
+                InvalidApiKey => "auth.invalid_api_key",
+                InvalidToken => "auth.invalid_token",
+                TokenExpired => "auth.token_expired",
+            },
+        ),
+        HttpError::App(AppError::Forbidden { .. }) => (StatusCode::FORBIDDEN, "auth.forbidden"),
+        HttpError::App(AppError::Invalid(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation.error")
+        }
+        HttpError::App(AppError::NotFound(Resource::Project)) => {
+            (StatusCode::NOT_FOUND, "projects.not_found")
+        }
+        HttpError::App(AppError::Conflict { .. }) => (StatusCode::CONFLICT, "projects.conflict"),
+        HttpError::App(AppError::Unavailable(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable")
+        }
+        HttpError::App(AppError::Unexpected(_)) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal.error")
+        }
+        HttpError::PayloadTooLarge { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large")
+        }
+        HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
+    }
+}
+
+fn message(err: &HttpError) -> String {
+    use AuthFailure::*;
+    match err {
+        HttpError::App(AppError::Unauthenticated(failure)) => match failure {
+            MissingToken => "missing Authorization header; send `Authorization: Bearer <token>`",
+            InvalidAuthorization => "malformed Authorization header; expected `Bearer <token>`",
+            InvalidApiKey => "API key is malformed, unknown or revoked",
+            InvalidToken => "bearer token is neither an API key nor a valid token",
+            TokenExpired => "token has expired",
+        }
+        .to_owned(),
+        HttpError::App(AppError::Forbidden { missing }) => {
+            format!("this requires the {missing} permission")
+        }
+        HttpError::App(AppError::Invalid(errors)) => format!("request validation failed: {errors}"),
+        HttpError::App(AppError::NotFound(Resource::Project)) => "project not found".to_owned(),
+        HttpError::App(AppError::Conflict { field }) => format!("{field} is already taken"),
+        HttpError::App(AppError::Unavailable(_)) => {
+            "a backing service is unavailable; retry shortly".to_owned()
+        }
+        HttpError::App(AppError::Unexpected(_)) => {
+            "internal error; quote the trace id when reporting it".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Surface for V1 {
+    fn render(err: &HttpError, trace_id: &str) -> HttpResponse {
+        let (status, code) = status_and_code(err);
+        let details = match err {
+            HttpError::App(AppError::Invalid(errors)) => Some(errors.fields().clone()),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(ErrorBody {
+            code,
+            message: message(err),
+            trace_id: trace_id.to_owned(),
+            details,
+        })
+    }
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/v1").configure(projects::routes));
+}
+
+/// Anything no route matched.
+pub async fn route_not_found() -> V1Result<HttpResponse> {
+    Err(HttpError::RouteNotFound.into())
+}

@@ -1,0 +1,130 @@
+use std::path::PathBuf;
+
+use anyhow::bail;
+
+/// Where the data lives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StorageConfig {
+    /// Directory of the embedded default's database and blobs.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL, `sqlite://<path>` for SQLite
+    /// [default: sqlite://<data-dir>/projects.db]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// The database a configuration names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl StorageConfig {
+    pub fn database(&self) -> anyhow::Result<Database> {
+        let Some(url) = self.database_url.as_deref().filter(|u| !u.is_empty()) else {
+            return Ok(Database::Sqlite(self.data_dir.join("projects.db")));
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Database::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                bail!("DATABASE_URL {url:?} names no file");
+            }
+            return Ok(Database::Sqlite(PathBuf::from(path)));
+        }
+        bail!("DATABASE_URL must start with postgres://, postgresql:// or sqlite://");
+    }
+}
+
+/// Everything `server serve` needs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub storage: StorageConfig,
+    /// `s3://bucket/prefix` (with AWS_* variables), `file:///dir` or `memory://`
+    /// [default: file://<data-dir>/blobs]
+    #[arg(long, env = "BLOB_STORE_URL")]
+    pub blob_store_url: Option<String>,
+    /// Secret for HS256 JWT bearer tokens (never logged).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Name of the org made on a first start against an empty database.
+    #[arg(long, env = "BOOTSTRAP_ORG", default_value = "default")]
+    pub bootstrap_org: String,
+    /// Email of that org's owner.
+    #[arg(long, env = "BOOTSTRAP_EMAIL", default_value = "owner@localhost")]
+    pub bootstrap_email: String,
+}
+
+impl ServeConfig {
+    pub fn blob_store_url(&self) -> String {
+        match &self.blob_store_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => {
+                let dir = self.storage.data_dir.join("blobs");
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                url::Url::from_directory_path(&dir)
+                    .map(String::from)
+                    .unwrap_or_else(|_| format!("file://{}", dir.display()))
+            }
+        }
+    }
+
+    /// The embedded default on a given address and directory, as tests want it.
+    pub fn embedded(listen: &str, data_dir: PathBuf) -> Self {
+        Self {
+            listen: listen.to_owned(),
+            storage: StorageConfig {
+                data_dir,
+                database_url: None,
+            },
+            blob_store_url: None,
+            jwt_secret: None,
+            bootstrap_org: "default".to_owned(),
+            bootstrap_email: "owner@localhost".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage(url: Option<&str>) -> StorageConfig {
+        StorageConfig {
+            data_dir: PathBuf::from("/srv/data"),
+            database_url: url.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            storage(None).database().unwrap(),
+            Database::Sqlite("/srv/data/projects.db".into())
+        );
+        assert_eq!(
+            storage(Some("")).database().unwrap(),
+            Database::Sqlite("/srv/data/projects.db".into())
+        );
+        assert_eq!(
+            storage(Some("sqlite://x/y.db")).database().unwrap(),
+            Database::Sqlite("x/y.db".into())
+        );
+        assert_eq!(
+            storage(Some("postgres://u@h/db")).database().unwrap(),
+            Database::Postgres("postgres://u@h/db".into())
+        );
+        assert!(storage(Some("mysql://h/db")).database().is_err());
+        assert!(storage(Some("sqlite://")).database().is_err());
+    }
+}
