@@ -36,6 +36,26 @@ fn decode_user(row: UserRow) -> Result<User, StoreError> {
     Ok(UserRecord::from(row).decode()?)
 }
 
+impl PostgresStore {
+    /// The member of `org_id` that `query` selects, unless they left the org.
+    async fn find_live_user(
+        &self,
+        org_id: OrgId,
+        query: users::BoxedQuery<'_, diesel::pg::Pg>,
+    ) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = query
+            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(decode_user).transpose()
+    }
+}
+
 #[async_trait]
 impl IdentityStore for PostgresStore {
     async fn create_org_with_owner(
@@ -103,31 +123,23 @@ impl IdentityStore for PostgresStore {
         org_id: OrgId,
         email: &Email,
     ) -> Result<Option<User>, StoreError> {
-        let mut conn = self.conn().await?;
-        let row: Option<UserRow> = users::table
-            .filter(users::org_id.eq(org_id.as_uuid()))
-            .filter(users::email.eq(email.as_str()))
-            .filter(users::removed_at.is_null())
-            .select(UserRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(db_error)?;
-        row.map(decode_user).transpose()
+        self.find_live_user(
+            org_id,
+            users::table
+                .filter(users::email.eq(email.as_str()))
+                .into_boxed(),
+        )
+        .await
     }
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
-        let mut conn = self.conn().await?;
-        let row: Option<UserRow> = users::table
-            .filter(users::org_id.eq(org_id.as_uuid()))
-            .filter(users::id.eq(user_id.as_uuid()))
-            .filter(users::removed_at.is_null())
-            .select(UserRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(db_error)?;
-        row.map(decode_user).transpose()
+        self.find_live_user(
+            org_id,
+            users::table
+                .filter(users::id.eq(user_id.as_uuid()))
+                .into_boxed(),
+        )
+        .await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {

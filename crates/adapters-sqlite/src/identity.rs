@@ -21,6 +21,26 @@ fn user(row: UserRow) -> Result<User, StoreError> {
     Ok(row.into_record()?.decode()?)
 }
 
+impl SqliteStore {
+    /// The member of `org_id` that `query` selects, unless they left the org.
+    async fn find_live_user(
+        &self,
+        org_id: OrgId,
+        query: users::BoxedQuery<'_, diesel::sqlite::Sqlite>,
+    ) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = query
+            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(user).transpose()
+    }
+}
+
 #[async_trait]
 impl IdentityStore for SqliteStore {
     async fn create_org_with_owner(
@@ -88,31 +108,23 @@ impl IdentityStore for SqliteStore {
         org_id: OrgId,
         email: &Email,
     ) -> Result<Option<User>, StoreError> {
-        let mut conn = self.conn().await?;
-        let row: Option<UserRow> = users::table
-            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(users::email.eq(email.as_str()))
-            .filter(users::removed_at.is_null())
-            .select(UserRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(db_error)?;
-        row.map(user).transpose()
+        self.find_live_user(
+            org_id,
+            users::table
+                .filter(users::email.eq(email.as_str()))
+                .into_boxed(),
+        )
+        .await
     }
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
-        let mut conn = self.conn().await?;
-        let row: Option<UserRow> = users::table
-            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(users::id.eq(id_text(user_id.as_uuid())))
-            .filter(users::removed_at.is_null())
-            .select(UserRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(db_error)?;
-        row.map(user).transpose()
+        self.find_live_user(
+            org_id,
+            users::table
+                .filter(users::id.eq(id_text(user_id.as_uuid())))
+                .into_boxed(),
+        )
+        .await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {

@@ -32,7 +32,7 @@ impl App {
             name,
             created_at: now,
         };
-        let owner = self.new_user(&org, &email, Role::Owner);
+        let owner = self.new_user(org.id, &email, Role::Owner);
         let (key, token) = self.new_api_key(&owner, "bootstrap");
         match self
             .identity
@@ -78,7 +78,7 @@ impl App {
         let owner = match self.identity.find_user_by_email(org.id, email).await? {
             Some(user) => user,
             None => {
-                let user = self.new_user(&org, email, Role::Owner);
+                let user = self.new_user(org.id, email, Role::Owner);
                 self.identity.create_user(&user).await?;
                 user
             }
@@ -93,10 +93,10 @@ impl App {
         })
     }
 
-    fn new_user(&self, org: &Org, email: &Email, role: Role) -> User {
+    pub(crate) fn new_user(&self, org_id: OrgId, email: &Email, role: Role) -> User {
         User {
             id: UserId::from_uuid(self.ids.new_id()),
-            org_id: org.id,
+            org_id,
             email: email.clone(),
             role,
             default_project_visibility: None,

@@ -22,6 +22,7 @@ pub enum AuthFailure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
     Project,
+    Member,
 }
 
 /// The one error type of the use cases.
@@ -36,7 +37,10 @@ pub enum AppError {
     #[error("{0:?} not found")]
     NotFound(Resource),
     #[error("{field} is already taken")]
-    Conflict { field: &'static str },
+    Conflict {
+        resource: Resource,
+        field: &'static str,
+    },
     #[error("a backing service is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -58,7 +62,11 @@ impl From<FieldError> for AppError {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict { field } => AppError::Conflict { field },
+            // Projects are where uniqueness usually bites; use cases about other resources say so.
+            StoreError::Conflict { field } => AppError::Conflict {
+                resource: Resource::Project,
+                field,
+            },
             StoreError::MissingReference { field } => AppError::Invalid(ValidationErrors::single(
                 field,
                 "does not exist in this org",

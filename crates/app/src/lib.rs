@@ -4,6 +4,7 @@
 mod auth;
 mod bootstrap;
 mod error;
+mod members;
 mod principal;
 mod projects;
 

@@ -35,6 +35,8 @@ macro_rules! requirement {
 requirement! {
     ReadProjects => ProjectsRead,
     ManageProjects => ProjectsManage,
+    ManageApiKeys => ApiKeysManage,
+    ManageMembers => MembersManage,
 }
 
 /// The authenticated caller, known to hold `P::PERMISSION`; failures render through surface `S`.

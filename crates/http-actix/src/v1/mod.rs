@@ -1,6 +1,7 @@
 //! `/v1`: the Arkloop shape. snake_case JSON, bare arrays for lists, and errors as
 //! `{"code", "message", "trace_id", "details"?}` with dotted codes.
 
+mod identity;
 mod projects;
 
 use std::collections::BTreeMap;
@@ -61,7 +62,17 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::NotFound(Resource::Project)) => {
             (StatusCode::NOT_FOUND, "projects.not_found")
         }
-        HttpError::App(AppError::Conflict { .. }) => (StatusCode::CONFLICT, "projects.conflict"),
+        HttpError::App(AppError::NotFound(Resource::Member)) => {
+            (StatusCode::NOT_FOUND, "members.not_found")
+        }
+        HttpError::App(AppError::Conflict {
+            resource: Resource::Project,
+            ..
+        }) => (StatusCode::CONFLICT, "projects.conflict"),
+        HttpError::App(AppError::Conflict {
+            resource: Resource::Member,
+            ..
+        }) => (StatusCode::CONFLICT, "members.conflict"),
         HttpError::App(AppError::Unavailable(_)) => {
             (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable")
         }
@@ -91,7 +102,8 @@ fn message(err: &HttpError) -> String {
         }
         HttpError::App(AppError::Invalid(errors)) => format!("request validation failed: {errors}"),
         HttpError::App(AppError::NotFound(Resource::Project)) => "project not found".to_owned(),
-        HttpError::App(AppError::Conflict { field }) => format!("{field} is already taken"),
+        HttpError::App(AppError::NotFound(Resource::Member)) => "member not found".to_owned(),
+        HttpError::App(AppError::Conflict { field, .. }) => format!("{field} is already taken"),
         HttpError::App(AppError::Unavailable(_)) => {
             "a backing service is unavailable; retry shortly".to_owned()
         }
@@ -123,7 +135,11 @@ impl Surface for V1 {
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/v1").configure(projects::routes));
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .configure(projects::routes)
+            .configure(identity::routes),
+    );
 }
 
 /// Anything no route matched.
