@@ -7,6 +7,9 @@ use projects_server::{Application, ServeConfig};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
+/// The HS256 secret every test server accepts JWTs signed with.
+pub const JWT_SECRET: &str = "black-box-test-secret";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -29,6 +32,7 @@ impl TestServer {
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let mut config = ServeConfig::embedded("127.0.0.1:0", data_dir.path().to_path_buf());
         config.blob_store_url = Some("memory://".to_owned());
+        config.jwt_secret = Some(JWT_SECRET.to_owned());
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -67,6 +71,26 @@ impl TestServer {
             .api_key
             .expose()
             .to_owned()
+    }
+
+    /// The server's use cases, for what has no endpoint (minting tokens, flushing key usage).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Response {
+        self.request(Method::DELETE, path, Some(key))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch_json(&self, path: &str, key: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(key))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {

@@ -13,10 +13,12 @@ use crate::rows::{ApiKeyRow, OrgRow, TeamRow, UserRow};
 use crate::schema::{api_keys, orgs, team_members, teams, users};
 use crate::PostgresStore;
 
-const ORG_CONSTRAINTS: &[(&str, &str)] =
-    &[("orgs_name_key", "org"), ("users_org_email_key", "email")];
+const ORG_CONSTRAINTS: &[(&str, &str)] = &[
+    ("orgs_name_key", "org"),
+    ("users_org_email_live_key", "email"),
+];
 const USER_CONSTRAINTS: &[(&str, &str)] = &[
-    ("users_org_email_key", "email"),
+    ("users_org_email_live_key", "email"),
     ("users_org_id_fkey", "org_id"),
 ];
 const KEY_CONSTRAINTS: &[(&str, &str)] = &[
@@ -171,17 +173,12 @@ impl IdentityStore for PostgresStore {
         let Some((key, user)) = found else {
             return Ok(None);
         };
-        let team_ids: Vec<Uuid> = team_members::table
-            .filter(team_members::org_id.eq(user.org_id))
-            .filter(team_members::user_id.eq(user.id))
-            .select(team_members::team_id)
-            .load(&mut conn)
-            .await
-            .map_err(db_error)?;
+        drop(conn);
+        let user = decode_user(user)?;
         Ok(Some(ApiKeyOwner {
             key: ApiKeyRecord::from(key).decode()?,
-            user: decode_user(user)?,
-            team_ids: team_ids.into_iter().map(TeamId::from_uuid).collect(),
+            team_ids: self.team_ids_of(user.org_id, user.id).await?,
+            user,
         }))
     }
 
@@ -201,6 +198,89 @@ impl IdentityStore for PostgresStore {
             .await
             .map_err(db_error)?;
         Ok(revoked > 0)
+    }
+
+    async fn list_api_keys(
+        &self,
+        org_id: OrgId,
+        user_id: Option<UserId>,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut query = api_keys::table
+            .filter(api_keys::org_id.eq(org_id.as_uuid()))
+            .filter(api_keys::revoked_at.is_null())
+            .order((api_keys::created_at.desc(), api_keys::id.desc()))
+            .select(ApiKeyRow::as_select())
+            .into_boxed();
+        if let Some(user_id) = user_id {
+            query = query.filter(api_keys::user_id.eq(user_id.as_uuid()));
+        }
+        let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ApiKeyRecord::from(r).decode())
+            .collect::<anyhow::Result<_>>()?)
+    }
+
+    async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
+        let mut conn = self.conn().await?;
+        for (key_id, at) in used {
+            diesel::update(api_keys::table.find(key_id.as_uuid()))
+                .set(api_keys::last_used_at.eq(at))
+                .execute(&mut conn)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<UserRow> = users::table
+            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::removed_at.is_null())
+            .order((users::created_at, users::id))
+            .select(UserRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(decode_user).collect()
+    }
+
+    async fn update_member(&self, user: &User) -> Result<bool, StoreError> {
+        let row = UserRow::from(UserRecord::from_domain(user));
+        let mut conn = self.conn().await?;
+        let updated = diesel::update(users::table)
+            .filter(users::org_id.eq(row.org_id))
+            .filter(users::id.eq(row.id))
+            .filter(users::removed_at.is_null())
+            .set((
+                users::role.eq(&row.role),
+                users::default_project_visibility.eq(&row.default_project_visibility),
+                users::active_team_id.eq(row.active_team_id),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(updated > 0)
+    }
+
+    async fn remove_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::update(users::table)
+            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::id.eq(user_id.as_uuid()))
+            .filter(users::removed_at.is_null())
+            .set(users::removed_at.eq(at))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(removed > 0)
     }
 
     async fn create_team(&self, team: &Team) -> Result<(), StoreError> {
@@ -225,6 +305,51 @@ impl IdentityStore for PostgresStore {
             .optional()
             .map_err(db_error)?;
         Ok(row.map(|r| TeamRecord::from(r).decode()))
+    }
+
+    async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<TeamRow> = teams::table
+            .filter(teams::org_id.eq(org_id.as_uuid()))
+            .order((teams::name, teams::id))
+            .select(TeamRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TeamRecord::from(r).decode())
+            .collect())
+    }
+
+    async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
+        let mut conn = self.conn().await?;
+        let team_ids: Vec<Uuid> = team_members::table
+            .filter(team_members::org_id.eq(org_id.as_uuid()))
+            .filter(team_members::user_id.eq(user_id.as_uuid()))
+            .order(team_members::team_id)
+            .select(team_members::team_id)
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(team_ids.into_iter().map(TeamId::from_uuid).collect())
+    }
+
+    async fn remove_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::delete(team_members::table)
+            .filter(team_members::org_id.eq(org_id.as_uuid()))
+            .filter(team_members::team_id.eq(team_id.as_uuid()))
+            .filter(team_members::user_id.eq(user_id.as_uuid()))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(removed > 0)
     }
 
     async fn add_team_member(

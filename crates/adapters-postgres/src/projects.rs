@@ -152,6 +152,23 @@ impl ProjectStore for PostgresStore {
             .map_err(|e| constraint_error(e, SHARE_CONSTRAINTS))
     }
 
+    async fn remove_share(
+        &self,
+        org_id: OrgId,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::delete(project_shares::table)
+            .filter(project_shares::org_id.eq(org_id.as_uuid()))
+            .filter(project_shares::project_id.eq(project_id.as_uuid()))
+            .filter(project_shares::team_id.eq(team_id.as_uuid()))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(removed > 0)
+    }
+
     async fn list_visible(
         &self,
         viewer: &Viewer,

@@ -156,21 +156,12 @@ impl IdentityStore for SqliteStore {
         let Some((key, owner)) = found else {
             return Ok(None);
         };
-        let team_ids: Vec<String> = team_members::table
-            .filter(team_members::org_id.eq(&owner.org_id))
-            .filter(team_members::user_id.eq(&owner.id))
-            .select(team_members::team_id)
-            .load(&mut conn)
-            .await
-            .map_err(db_error)?;
-        let team_ids = team_ids
-            .iter()
-            .map(|t| id(t).map(TeamId::from_uuid))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        drop(conn);
+        let owner = user(owner)?;
         Ok(Some(ApiKeyOwner {
             key: key.into_record()?.decode()?,
-            user: user(owner)?,
-            team_ids,
+            team_ids: self.team_ids_of(owner.org_id, owner.id).await?,
+            user: owner,
         }))
     }
 
@@ -190,6 +181,96 @@ impl IdentityStore for SqliteStore {
             .await
             .map_err(db_error)?;
         Ok(revoked > 0)
+    }
+
+    async fn list_api_keys(
+        &self,
+        org_id: OrgId,
+        user_id: Option<UserId>,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut query = api_keys::table
+            .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(api_keys::revoked_at.is_null())
+            .order((api_keys::created_at.desc(), api_keys::id.desc()))
+            .select(ApiKeyRow::as_select())
+            .into_boxed();
+        if let Some(user_id) = user_id {
+            query = query.filter(api_keys::user_id.eq(id_text(user_id.as_uuid())));
+        }
+        let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
+        rows.into_iter()
+            .map(|r| Ok(r.into_record()?.decode()?))
+            .collect()
+    }
+
+    async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
+        let used: Vec<(String, i64)> = used
+            .iter()
+            .map(|(id, at)| (id_text(id.as_uuid()), micros(*at)))
+            .collect();
+        let mut conn = self.conn().await?;
+        // One write transaction for the whole batch: SQLite has a single writer.
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            for (key_id, at) in &used {
+                diesel::update(api_keys::table.find(key_id))
+                    .set(api_keys::last_used_at.eq(at))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(db_error)
+    }
+
+    async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<UserRow> = users::table
+            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::removed_at.is_null())
+            .order((users::created_at, users::id))
+            .select(UserRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter().map(user).collect()
+    }
+
+    async fn update_member(&self, member: &User) -> Result<bool, StoreError> {
+        let row = UserRow::from(UserRecord::from_domain(member));
+        let mut conn = self.conn().await?;
+        let updated = diesel::update(users::table)
+            .filter(users::org_id.eq(&row.org_id))
+            .filter(users::id.eq(&row.id))
+            .filter(users::removed_at.is_null())
+            .set((
+                users::role.eq(&row.role),
+                users::default_project_visibility.eq(&row.default_project_visibility),
+                users::active_team_id.eq(&row.active_team_id),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(updated > 0)
+    }
+
+    async fn remove_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::update(users::table)
+            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::id.eq(id_text(user_id.as_uuid())))
+            .filter(users::removed_at.is_null())
+            .set(users::removed_at.eq(micros(at)))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(removed > 0)
     }
 
     async fn create_team(&self, team: &Team) -> Result<(), StoreError> {
@@ -216,6 +297,53 @@ impl IdentityStore for SqliteStore {
         Ok(row
             .map(|r| r.into_record().map(TeamRecord::decode))
             .transpose()?)
+    }
+
+    async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<TeamRow> = teams::table
+            .filter(teams::org_id.eq(id_text(org_id.as_uuid())))
+            .order((teams::name, teams::id))
+            .select(TeamRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter()
+            .map(|r| Ok(r.into_record()?.decode()))
+            .collect()
+    }
+
+    async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
+        let mut conn = self.conn().await?;
+        let team_ids: Vec<String> = team_members::table
+            .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
+            .order(team_members::team_id)
+            .select(team_members::team_id)
+            .load(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(team_ids
+            .iter()
+            .map(|t| id(t).map(TeamId::from_uuid))
+            .collect::<anyhow::Result<_>>()?)
+    }
+
+    async fn remove_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::delete(team_members::table)
+            .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(team_members::team_id.eq(id_text(team_id.as_uuid())))
+            .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(removed > 0)
     }
 
     async fn add_team_member(

@@ -148,6 +148,23 @@ impl ProjectStore for SqliteStore {
             .map_err(|e| constraint_error(e, &[], "team_id"))
     }
 
+    async fn remove_share(
+        &self,
+        org_id: OrgId,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn().await?;
+        let removed = diesel::delete(project_shares::table)
+            .filter(project_shares::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(project_shares::project_id.eq(id_text(project_id.as_uuid())))
+            .filter(project_shares::team_id.eq(id_text(team_id.as_uuid())))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(removed > 0)
+    }
+
     async fn list_visible(
         &self,
         viewer: &Viewer,

@@ -1,37 +1,186 @@
-use projects_domain::{ApiKeyToken, API_KEY_PREFIX};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use projects_domain::{
+    ApiKeyId, ApiKeyToken, Email, OrgId, OrgName, Role, Timestamp, UserId, API_KEY_PREFIX,
+};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use uuid::Uuid;
 
-use crate::{App, AppError, AuthFailure, Principal};
+use crate::{App, AppError, AuthFailure, Principal, Resource};
 
 /// What is stored for an API key: the SHA-256 of the whole key.
 pub fn hash_api_key(key: &ApiKeyToken) -> [u8; 32] {
     Sha256::digest(key.expose().as_bytes()).into()
 }
 
-impl App {
-    /// Identifies the caller from a bearer token.
-    pub async fn authenticate(&self, bearer_token: &str) -> Result<Principal, AppError> {
-        if !bearer_token.starts_with(API_KEY_PREFIX) {
-            // Only API keys are issued so far; anything else is an unusable token.
-            return Err(AppError::Unauthenticated(AuthFailure::InvalidToken));
+/// HS256 signing and verification of JWT bearer tokens.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
         }
+    }
+}
+
+/// The claims this service reads: `sub` (user id), `org` (or `account`), `role`, `exp`, `iat`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account: Option<Uuid>,
+    role: Role,
+    exp: i64,
+    iat: i64,
+}
+
+/// When keys were last used, gathered in memory and written in batches by
+/// [`App::flush_key_usage`], so that no request waits on a write.
+#[derive(Default)]
+pub(crate) struct KeyUsage {
+    pending: Mutex<HashMap<ApiKeyId, Timestamp>>,
+}
+
+impl KeyUsage {
+    fn record(&self, key_id: ApiKeyId, at: Timestamp) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(key_id, at);
+        }
+    }
+
+    fn take(&self) -> Vec<(ApiKeyId, Timestamp)> {
+        self.pending
+            .lock()
+            .map(|mut pending| pending.drain().collect())
+            .unwrap_or_default()
+    }
+}
+
+fn unauthenticated(failure: AuthFailure) -> AppError {
+    AppError::Unauthenticated(failure)
+}
+
+impl App {
+    /// Identifies the caller from a bearer token: an API key (`ak-…`) or a JWT. Every call reads
+    /// the key or member from the store, so a revocation or removal holds from the next request
+    /// on, on every node.
+    pub async fn authenticate(&self, bearer_token: &str) -> Result<Principal, AppError> {
+        if bearer_token.starts_with(API_KEY_PREFIX) {
+            self.authenticate_api_key(bearer_token).await
+        } else {
+            self.authenticate_jwt(bearer_token).await
+        }
+    }
+
+    async fn authenticate_api_key(&self, bearer_token: &str) -> Result<Principal, AppError> {
         let key = ApiKeyToken::parse(bearer_token)
-            .map_err(|_| AppError::Unauthenticated(AuthFailure::InvalidApiKey))?;
+            .map_err(|_| unauthenticated(AuthFailure::InvalidApiKey))?;
         let hash = hash_api_key(&key);
         let owner = self
             .identity
             .find_api_key_owner(&hash)
             .await?
-            .ok_or(AppError::Unauthenticated(AuthFailure::InvalidApiKey))?;
+            .ok_or(unauthenticated(AuthFailure::InvalidApiKey))?;
         // The lookup was by hash already; this keeps the final comparison free of timing signal.
         if !bool::from(owner.key.key_sha256.ct_eq(&hash)) {
-            return Err(AppError::Unauthenticated(AuthFailure::InvalidApiKey));
+            return Err(unauthenticated(AuthFailure::InvalidApiKey));
         }
+        self.key_usage.record(owner.key.id, self.clock.now());
         Ok(Principal {
             permissions: owner.user.role.permissions().intersection(owner.key.scopes),
             user: owner.user,
             team_ids: owner.team_ids,
         })
+    }
+
+    async fn authenticate_jwt(&self, bearer_token: &str) -> Result<Principal, AppError> {
+        let keys = self
+            .jwt
+            .as_ref()
+            .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(bearer_token, &keys.decoding, &validation)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => unauthenticated(AuthFailure::TokenExpired),
+                _ => unauthenticated(AuthFailure::InvalidToken),
+            })?
+            .claims;
+        let org_id = claims
+            .org
+            .or(claims.account)
+            .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
+        // The member must still be in that org: a token outlives nothing it was minted for.
+        let user = self
+            .identity
+            .find_user(OrgId::from_uuid(org_id), UserId::from_uuid(claims.sub))
+            .await?
+            .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
+        let team_ids = self.identity.team_ids_of(user.org_id, user.id).await?;
+        Ok(Principal {
+            // A token never grants more than its claimed role, nor more than the member has now.
+            permissions: user
+                .role
+                .permissions()
+                .intersection(claims.role.permissions()),
+            user,
+            team_ids,
+        })
+    }
+
+    /// A JWT for the owner `email` of org `org_name`, valid for `ttl` (for `server token`).
+    pub async fn mint_token(
+        &self,
+        org_name: &str,
+        email: &str,
+        ttl: time::Duration,
+    ) -> Result<String, AppError> {
+        let keys = self
+            .jwt
+            .as_ref()
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no JWT secret is configured")))?;
+        let org = self
+            .identity
+            .find_org_by_name(&OrgName::new(org_name)?)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Member))?;
+        let user = self
+            .identity
+            .find_user_by_email(org.id, &Email::new(email)?)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Member))?;
+        let now = self.clock.now();
+        let claims = Claims {
+            sub: user.id.as_uuid(),
+            org: Some(org.id.as_uuid()),
+            account: None,
+            role: user.role,
+            iat: now.unix_timestamp(),
+            exp: (now + ttl).unix_timestamp(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
+            .map_err(|err| AppError::Unexpected(err.into()))
+    }
+
+    /// Writes the `last_used_at` of every key used since the last flush; returns how many.
+    pub async fn flush_key_usage(&self) -> Result<usize, AppError> {
+        let used = self.key_usage.take();
+        if !used.is_empty() {
+            self.identity.touch_api_keys(&used).await?;
+        }
+        Ok(used.len())
     }
 }

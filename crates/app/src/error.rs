@@ -23,6 +23,8 @@ pub enum AuthFailure {
 pub enum Resource {
     Project,
     Member,
+    Team,
+    ApiKey,
 }
 
 /// The one error type of the use cases.

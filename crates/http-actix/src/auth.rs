@@ -16,7 +16,8 @@ use crate::HttpState;
 
 /// A permission an endpoint requires, as a type.
 pub trait Requirement: 'static {
-    const PERMISSION: Permission;
+    /// `None`: any authenticated caller.
+    const PERMISSION: Option<Permission>;
 }
 
 macro_rules! requirement {
@@ -26,7 +27,7 @@ macro_rules! requirement {
             pub struct $name;
 
             impl Requirement for $name {
-                const PERMISSION: Permission = Permission::$permission;
+                const PERMISSION: Option<Permission> = Some(Permission::$permission);
             }
         )*
     };
@@ -37,6 +38,15 @@ requirement! {
     ManageProjects => ProjectsManage,
     ManageApiKeys => ApiKeysManage,
     ManageMembers => MembersManage,
+    ReadTeams => TeamsRead,
+    ManageTeams => TeamsManage,
+}
+
+/// Any authenticated caller.
+pub struct Anyone;
+
+impl Requirement for Anyone {
+    const PERMISSION: Option<Permission> = None;
 }
 
 /// The authenticated caller, known to hold `P::PERMISSION`; failures render through surface `S`.
@@ -75,7 +85,9 @@ impl<P: Requirement, S: Surface> FromRequest for Authorized<P, S> {
             let principal = state
                 .run(move |app| async move { app.authenticate(&token).await })
                 .await?;
-            principal.require(P::PERMISSION)?;
+            if let Some(permission) = P::PERMISSION {
+                principal.require(permission)?;
+            }
             Ok(Authorized {
                 principal,
                 marker: PhantomData,

@@ -70,6 +70,16 @@ pub async fn read_json<T: DeserializeOwned>(
         .map_err(|err| invalid(&err.path().to_string(), &err.inner().to_string()))
 }
 
+/// For PATCH fields: absent stays `None` (thanks to `#[serde(default)]`), `null` becomes
+/// `Some(None)`, a value `Some(Some(value))`.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// Parses the query string into a struct of string fields; each field's own parsing (and its
 /// error naming it) is up to the caller.
 pub fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, HttpError> {

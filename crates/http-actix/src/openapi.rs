@@ -15,6 +15,8 @@ use utoipa_actix_web::AppExt;
     ),
     tags(
         (name = "v1 projects", description = "Arkloop-shaped projects"),
+        (name = "v1 identity", description = "Who is calling, members, API keys"),
+        (name = "v1 teams", description = "Teams and project sharing"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -33,6 +33,10 @@ macro_rules! store_contract_tests {
             identity_revoked_keys_stop_authenticating,
             identity_reads_are_scoped_by_org,
             identity_teams_and_membership,
+            identity_api_keys_are_listed_and_touched,
+            identity_members_are_listed_updated_and_removed,
+            identity_teams_are_listed_and_members_removed,
+            projects_shares_are_added_and_removed,
             projects_round_trip_every_field,
             projects_derived_slugs_get_suffixes_and_explicit_ones_conflict,
             projects_are_scoped_by_org,
@@ -686,4 +690,233 @@ pub async fn projects_list_applies_the_visibility_rule(stores: Stores) {
             "{viewer:?} sees exactly what the rule allows"
         );
     }
+}
+
+pub async fn identity_api_keys_are_listed_and_touched(stores: Stores) {
+    let (acme, owner, owner_key) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
+    let (mut alice_key, _) = key_for(&alice, 3, PermissionSet::of(&[Permission::ProjectsRead]));
+    alice_key.created_at = at(2);
+    stores.identity.create_api_key(&alice_key).await.unwrap();
+    let (mut revoked, _) = key_for(&alice, 4, PermissionSet::EMPTY);
+    revoked.created_at = at(3);
+    stores.identity.create_api_key(&revoked).await.unwrap();
+    stores
+        .identity
+        .revoke_api_key(acme.id, revoked.id, at(4))
+        .await
+        .unwrap();
+
+    let all = stores.identity.list_api_keys(acme.id, None).await.unwrap();
+    assert_eq!(
+        all,
+        vec![alice_key.clone(), owner_key.clone()],
+        "newest first, revoked left out"
+    );
+    let alices = stores
+        .identity
+        .list_api_keys(acme.id, Some(alice.id))
+        .await
+        .unwrap();
+    assert_eq!(alices, vec![alice_key.clone()]);
+    assert!(stores
+        .identity
+        .list_api_keys(globex.id, Some(owner.id))
+        .await
+        .unwrap()
+        .is_empty());
+
+    stores
+        .identity
+        .touch_api_keys(&[(alice_key.id, at(7)), (owner_key.id, at(8))])
+        .await
+        .unwrap();
+    stores.identity.touch_api_keys(&[]).await.unwrap();
+    let found = stores
+        .identity
+        .find_api_key_owner(&alice_key.key_sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.key.last_used_at, Some(at(7)));
+    let found = stores
+        .identity
+        .find_api_key_owner(&owner_key.key_sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.key.last_used_at, Some(at(8)));
+}
+
+pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let red = team(&stores, &acme, "red").await;
+    let mut alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
+    let (alice_key, _) = key_for(&alice, 3, Role::Member.permissions());
+    stores.identity.create_api_key(&alice_key).await.unwrap();
+    assert_eq!(
+        stores.identity.list_members(acme.id).await.unwrap(),
+        vec![owner.clone(), alice.clone()]
+    );
+
+    alice.role = Role::Admin;
+    alice.default_project_visibility = Some(Visibility::Shared);
+    alice.active_team_id = Some(red.id);
+    assert!(stores.identity.update_member(&alice).await.unwrap());
+    assert_eq!(
+        stores.identity.find_user(acme.id, alice.id).await.unwrap(),
+        Some(alice.clone())
+    );
+    // Another org cannot touch her.
+    let stray = User {
+        org_id: globex.id,
+        role: Role::Viewer,
+        ..alice.clone()
+    };
+    assert!(!stores.identity.update_member(&stray).await.unwrap());
+    assert!(!stores
+        .identity
+        .remove_member(globex.id, alice.id, at(5))
+        .await
+        .unwrap());
+    assert_eq!(
+        stores.identity.find_user(acme.id, alice.id).await.unwrap(),
+        Some(alice.clone())
+    );
+
+    assert!(stores
+        .identity
+        .remove_member(acme.id, alice.id, at(5))
+        .await
+        .unwrap());
+    assert!(!stores
+        .identity
+        .remove_member(acme.id, alice.id, at(6))
+        .await
+        .unwrap());
+    assert_eq!(
+        stores.identity.find_user(acme.id, alice.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        stores
+            .identity
+            .find_api_key_owner(&alice_key.key_sha256)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        stores.identity.list_members(acme.id).await.unwrap(),
+        vec![owner.clone()]
+    );
+    assert!(
+        !stores.identity.update_member(&alice).await.unwrap(),
+        "a removed member stays removed"
+    );
+    // Her email can join again, as a new user.
+    member(&stores, &acme, "alice@acme.test", Role::Viewer).await;
+}
+
+pub async fn identity_teams_are_listed_and_members_removed(stores: Stores) {
+    let (acme, owner, key) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let red = team(&stores, &acme, "red").await;
+    let blue = team(&stores, &acme, "blue").await;
+    team(&stores, &globex, "red").await;
+    let twin = Team {
+        id: TeamId::from_uuid(Uuid::now_v7()),
+        ..red.clone()
+    };
+    let clash = stores.identity.create_team(&twin).await;
+    assert!(
+        matches!(clash, Err(StoreError::Conflict { field: "name" })),
+        "{clash:?}"
+    );
+    assert_eq!(
+        stores.identity.list_teams(acme.id).await.unwrap(),
+        vec![blue.clone(), red.clone()]
+    );
+
+    stores
+        .identity
+        .add_team_member(acme.id, red.id, owner.id)
+        .await
+        .unwrap();
+    assert!(!stores
+        .identity
+        .remove_team_member(globex.id, red.id, owner.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        stores
+            .identity
+            .team_ids_of(acme.id, owner.id)
+            .await
+            .unwrap(),
+        vec![red.id]
+    );
+    assert!(stores
+        .identity
+        .team_ids_of(globex.id, owner.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(stores
+        .identity
+        .remove_team_member(acme.id, red.id, owner.id)
+        .await
+        .unwrap());
+    assert!(!stores
+        .identity
+        .remove_team_member(acme.id, red.id, owner.id)
+        .await
+        .unwrap());
+    let found = stores
+        .identity
+        .find_api_key_owner(&key.key_sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.team_ids.is_empty());
+}
+
+pub async fn projects_shares_are_added_and_removed(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let red = team(&stores, &acme, "red").await;
+    let p = stores
+        .projects
+        .create(&project(&owner, "Shared", at(1)), false)
+        .await
+        .unwrap();
+    stores
+        .projects
+        .add_share(acme.id, p.id, red.id)
+        .await
+        .unwrap();
+    assert!(!stores
+        .projects
+        .remove_share(globex.id, p.id, red.id)
+        .await
+        .unwrap());
+    assert!(stores
+        .projects
+        .remove_share(acme.id, p.id, red.id)
+        .await
+        .unwrap());
+    assert!(!stores
+        .projects
+        .remove_share(acme.id, p.id, red.id)
+        .await
+        .unwrap());
+    let found = stores
+        .projects
+        .find(acme.id, &ProjectKey::Id(p.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.shared_team_ids.is_empty());
 }

@@ -61,7 +61,48 @@ pub trait IdentityStore: Reachable {
         at: Timestamp,
     ) -> Result<bool, StoreError>;
 
+    /// The org's keys, newest first; only `user_id`'s when given. Revoked keys are left out.
+    async fn list_api_keys(
+        &self,
+        org_id: OrgId,
+        user_id: Option<UserId>,
+    ) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Records when keys were last used (batched by the caller, off the request path).
+    async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// The org's current members, oldest first.
+    async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError>;
+
+    /// Saves a member's role and preferences (`role`, `default_project_visibility`,
+    /// `active_team_id`). False when they are not a current member.
+    async fn update_member(&self, user: &User) -> Result<bool, StoreError>;
+
+    /// Removes a member: their keys stop working at once and their email is free again. Their
+    /// projects stay. False when they were not a current member.
+    async fn remove_member(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// `Conflict { field: "name" }` when the org has a team of that name.
     async fn create_team(&self, team: &Team) -> Result<(), StoreError>;
+
+    /// The org's teams, by name.
+    async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError>;
+
+    /// The teams a member belongs to.
+    async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError>;
+
+    /// False when the user was not in the team.
+    async fn remove_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError>;
 
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError>;
 

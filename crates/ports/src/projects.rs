@@ -53,6 +53,14 @@ pub trait ProjectStore: Reachable {
         team_id: TeamId,
     ) -> Result<(), StoreError>;
 
+    /// Stops sharing a project into a team. False when it was not shared there.
+    async fn remove_share(
+        &self,
+        org_id: OrgId,
+        project_id: ProjectId,
+        team_id: TeamId,
+    ) -> Result<bool, StoreError>;
+
     /// The live projects of the viewer's org that the viewer may see (the rule of
     /// `projects_domain::can_view_project`, applied inside the query), newest first.
     async fn list_visible(

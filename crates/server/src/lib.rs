@@ -13,7 +13,7 @@ use anyhow::Context;
 use projects_adapters_postgres::{PoolSettings, PostgresStore};
 use projects_adapters_s3::ObjectBlobStore;
 use projects_adapters_sqlite::SqliteStore;
-use projects_app::{App, Bootstrapped};
+use projects_app::{App, Bootstrapped, JwtKeys};
 use projects_http_actix::HttpState;
 use projects_ports::{IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock};
 
@@ -54,13 +54,18 @@ impl Stores {
         }
     }
 
-    pub fn app(&self) -> App {
-        App::new(
+    /// The use cases over these stores; JWTs are accepted when a secret is given.
+    pub fn app(&self, jwt_secret: Option<&str>) -> App {
+        let app = App::new(
             self.projects.clone(),
             self.identity.clone(),
             Arc::new(SystemClock),
             Arc::new(RandomIds),
-        )
+        );
+        match jwt_secret.filter(|s| !s.is_empty()) {
+            Some(secret) => app.with_jwt(JwtKeys::hs256(secret.as_bytes())),
+            None => app,
+        }
     }
 }
 
@@ -80,7 +85,7 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let stores = Stores::open(&config.storage).await?;
         let blobs = Arc::new(ObjectBlobStore::from_url(&config.blob_store_url())?);
-        let app = stores.app();
+        let app = stores.app(config.jwt_secret.as_deref());
         let bootstrapped = app
             .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)
             .await
@@ -98,6 +103,7 @@ impl Application {
         let server = HttpServer::new(move || projects_http_actix::app(state.clone()))
             .listen(listener)?
             .run();
+        tokio::spawn(record_key_usage(app.clone()));
         Ok(Self {
             address,
             server,
@@ -117,6 +123,24 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(err) = self.app.flush_key_usage().await {
+            tracing::warn!(error = %err, "could not record the last use of API keys");
+        }
+        served
+    }
+}
+
+/// How often the last use of API keys is written: often enough for a "last used" column, rarely
+/// enough that no request ever waits on it.
+const KEY_USAGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn record_key_usage(app: App) {
+    let mut ticks = tokio::time::interval(KEY_USAGE_INTERVAL);
+    loop {
+        ticks.tick().await;
+        if let Err(err) = app.flush_key_usage().await {
+            tracing::warn!(error = %err, "could not record the last use of API keys");
+        }
     }
 }

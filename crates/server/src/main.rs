@@ -35,6 +35,23 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Mint a JWT for a member (signed with JWT_SECRET), for local use.
+    Token {
+        /// The member's email.
+        #[arg(long)]
+        email: String,
+        /// Their org.
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// How long it is valid: seconds, or a number with s, m, h or d.
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: time::Duration,
+        /// The HS256 secret.
+        #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+        jwt_secret: String,
+        #[command(flatten)]
+        storage: StorageConfig,
+    },
 }
 
 fn init_logging() {
@@ -72,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
             init_logging();
             let made = Stores::open(&storage)
                 .await?
-                .app()
+                .app(None)
                 .bootstrap(&org, &email)
                 .await?;
             if json {
@@ -92,6 +109,17 @@ async fn main() -> anyhow::Result<()> {
                     made.api_key.expose()
                 );
             }
+        }
+        Some(Command::Token {
+            email,
+            org,
+            ttl,
+            jwt_secret,
+            storage,
+        }) => {
+            init_logging();
+            let app = Stores::open(&storage).await?.app(Some(&jwt_secret));
+            println!("{}", app.mint_token(&org, &email, ttl).await?);
         }
         Some(Command::Serve(config)) => serve(config).await?,
         None => serve(cli.serve).await?,
@@ -115,4 +143,25 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     tracing::info!(address = %application.address(), "listening");
     application.run_until_stopped().await?;
     Ok(())
+}
+
+fn parse_ttl(raw: &str) -> Result<time::Duration, String> {
+    let (number, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => raw.split_at(at),
+        None => (raw, "s"),
+    };
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 90s, 15m, 1h or 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    };
+    if number <= 0 {
+        return Err("the duration must be positive".to_owned());
+    }
+    Ok(time::Duration::seconds(number * seconds))
 }

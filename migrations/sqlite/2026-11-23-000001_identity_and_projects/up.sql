@@ -17,9 +17,10 @@ CREATE TABLE users (
     active_team_id              text NULL,
     created_at                  bigint NOT NULL,
     removed_at                  bigint NULL,
-    CONSTRAINT users_org_id_key UNIQUE (org_id, id),
-    CONSTRAINT users_org_email_key UNIQUE (org_id, email)
+    CONSTRAINT users_org_id_key UNIQUE (org_id, id)
 );
+-- A removed member frees their email: only current members are unique per org.
+CREATE UNIQUE INDEX users_org_email_live_key ON users (org_id, email) WHERE removed_at IS NULL;
 
 CREATE TABLE teams (
     id          text PRIMARY KEY,

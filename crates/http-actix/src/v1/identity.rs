@@ -1,19 +1,28 @@
 //! `/v1/members` and `/v1/api-keys`.
 
-use actix_web::{post, web, HttpResponse};
-use projects_domain::{Role, UserId};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use projects_app::{AppError, Resource};
+use projects_domain::{ApiKey, ApiKeyId, Role, TeamId, User, UserId, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
-use crate::auth::{ManageApiKeys, ManageMembers};
-use crate::body::read_json;
+use crate::auth::{Anyone, ManageApiKeys, ManageMembers, ReadTeams};
+use crate::body::{double_option, read_json, read_query};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(add_member).service(create_api_key);
+    cfg.service(get_me)
+        .service(update_me)
+        .service(add_member)
+        .service(list_members)
+        .service(change_role)
+        .service(remove_member)
+        .service(create_api_key)
+        .service(list_api_keys)
+        .service(revoke_api_key);
 }
 
 /// A member's role.
@@ -65,6 +74,223 @@ pub struct MemberBody {
     pub role: RoleBody,
 }
 
+impl From<&User> for MemberBody {
+    fn from(user: &User) -> Self {
+        MemberBody {
+            user_id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            role: user.role.into(),
+        }
+    }
+}
+
+/// A path segment that should be an id; anything else names nothing (404).
+pub(super) fn path_id<T: From<Uuid>>(raw: &str, resource: Resource) -> Result<T, AppError> {
+    Uuid::try_parse(raw)
+        .map(T::from)
+        .map_err(|_| AppError::NotFound(resource))
+}
+
+/// The caller, as `/v1/me` shows them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::Me)]
+pub struct MeBody {
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub role: RoleBody,
+    /// What the caller may do with the credential in use.
+    pub permissions: Vec<&'static str>,
+    /// `private`, `shared`, or null when unset.
+    #[schema(value_type = Option<String>)]
+    pub default_project_visibility: Option<&'static str>,
+    pub active_team_id: Option<Uuid>,
+}
+
+fn me_body(user: &User, permissions: projects_domain::PermissionSet) -> MeBody {
+    MeBody {
+        user_id: user.id.as_uuid(),
+        org_id: user.org_id.as_uuid(),
+        email: user.email.as_str().to_owned(),
+        role: user.role.into(),
+        permissions: permissions.names(),
+        default_project_visibility: user.default_project_visibility.map(Visibility::as_str),
+        active_team_id: user.active_team_id.map(|t| t.as_uuid()),
+    }
+}
+
+/// Who am I
+///
+/// Any authenticated caller.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1GetMe",
+    responses((status = 200, body = MeBody), (status = 401, description = "No or bad credentials", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+async fn get_me(auth: V1Auth<Anyone>) -> V1Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(me_body(&auth.principal.user, auth.principal.permissions)))
+}
+
+/// Visibility as a preference: `private` or `shared`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = v1::VisibilityPreference)]
+pub enum VisibilityPreference {
+    Private,
+    Shared,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::UpdateMe, example = json!({"default_project_visibility": "shared"}))]
+pub struct UpdateMeRequest {
+    /// Visibility of new projects when a create names none; null clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<VisibilityPreference>)]
+    pub default_project_visibility: Option<Option<VisibilityPreference>>,
+    /// One of the caller's teams, or null.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub active_team_id: Option<Option<Uuid>>,
+}
+
+/// Update my preferences
+///
+/// Any authenticated caller; absent fields are left alone, null clears.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1UpdateMe",
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, body = MeBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 422, description = "Invalid body, or a team the caller is not in", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/me")]
+async fn update_me(
+    auth: V1Auth<Anyone>,
+    state: web::Data<HttpState>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: UpdateMeRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let principal = auth.principal;
+    let permissions = principal.permissions;
+    let visibility = request.default_project_visibility.map(|v| {
+        v.map(|v| match v {
+            VisibilityPreference::Private => Visibility::Private,
+            VisibilityPreference::Shared => Visibility::Shared,
+        })
+    });
+    let team = request.active_team_id.map(|t| t.map(TeamId::from_uuid));
+    let user = state
+        .run(move |app| async move { app.update_me(&principal, visibility, team).await })
+        .await?;
+    Ok(HttpResponse::Ok().json(me_body(&user, permissions)))
+}
+
+/// List members
+///
+/// Requires `org.teams.read`.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1ListMembers",
+    responses(
+        (status = 200, body = [MemberBody]),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.teams.read`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/members")]
+async fn list_members(
+    auth: V1Auth<ReadTeams>,
+    state: web::Data<HttpState>,
+) -> V1Result<HttpResponse> {
+    let principal = auth.principal;
+    let members = state
+        .run(move |app| async move { app.list_members(&principal).await })
+        .await?;
+    Ok(HttpResponse::Ok().json(members.iter().map(MemberBody::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::ChangeRole)]
+pub struct ChangeRoleRequest {
+    pub role: RoleBody,
+}
+
+/// Change a member's role
+///
+/// Requires `org.members.manage`; only an owner grants or removes the owner role; nobody changes
+/// their own.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1ChangeRole",
+    params(("user_id" = String, Path, description = "The member's id")),
+    request_body = ChangeRoleRequest,
+    responses(
+        (status = 200, body = MemberBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`, or owner rules", body = ErrorBody),
+        (status = 404, description = "No such member (`members.not_found`)", body = ErrorBody),
+        (status = 422, description = "Invalid body, or the caller themselves", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/members/{user_id}")]
+async fn change_role(
+    auth: V1Auth<ManageMembers>,
+    state: web::Data<HttpState>,
+    user_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: ChangeRoleRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let user_id: UserId = path_id(&user_id, Resource::Member)?;
+    let principal = auth.principal;
+    let user = state
+        .run(move |app| async move {
+            app.change_role(&principal, user_id, request.role.into())
+                .await
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(MemberBody::from(&user)))
+}
+
+/// Remove a member
+///
+/// Requires `org.members.manage`. Their keys and tokens stop working with the next request.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1RemoveMember",
+    params(("user_id" = String, Path, description = "The member's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`, or an owner removed by a non-owner", body = ErrorBody),
+        (status = 404, description = "No such member (`members.not_found`)", body = ErrorBody),
+        (status = 422, description = "The caller themselves", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/members/{user_id}")]
+async fn remove_member(
+    auth: V1Auth<ManageMembers>,
+    state: web::Data<HttpState>,
+    user_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let user_id: UserId = path_id(&user_id, Resource::Member)?;
+    let principal = auth.principal;
+    state
+        .run(move |app| async move { app.remove_member(&principal, user_id).await })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Add a member
 ///
 /// Requires `org.members.manage`; only an owner can make another owner.
@@ -95,11 +321,7 @@ async fn add_member(
                 .await
         })
         .await?;
-    Ok(HttpResponse::Created().json(MemberBody {
-        user_id: user.id.as_uuid(),
-        email: user.email.as_str().to_owned(),
-        role: user.role.into(),
-    }))
+    Ok(HttpResponse::Created().json(MemberBody::from(&user)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -166,4 +388,108 @@ async fn create_api_key(
         scopes: key.scopes.names(),
         created_at: key.created_at,
     }))
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::ApiKey)]
+pub struct ApiKeyBody {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub key_prefix: String,
+    pub scopes: Vec<&'static str>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    /// Updated within seconds of use, not on every request.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<time::OffsetDateTime>,
+}
+
+impl From<&ApiKey> for ApiKeyBody {
+    fn from(key: &ApiKey) -> Self {
+        ApiKeyBody {
+            id: key.id.as_uuid(),
+            user_id: key.user_id.as_uuid(),
+            name: key.name.clone(),
+            key_prefix: key.key_prefix.clone(),
+            scopes: key.scopes.names(),
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListApiKeysQuery {
+    /// `true`: every key of the org (needs `org.members.manage`).
+    #[param(value_type = Option<bool>)]
+    pub all: Option<String>,
+}
+
+/// List API keys
+///
+/// The caller's own live keys (never the keys themselves); `?all=true` lists the org's.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1ListApiKeys",
+    params(ListApiKeysQuery),
+    responses(
+        (status = 200, body = [ApiKeyBody]),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.api_keys.manage` (or `org.members.manage` for `all`)", body = ErrorBody),
+        (status = 422, description = "`all` is not true or false", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/api-keys")]
+async fn list_api_keys(
+    auth: V1Auth<ManageApiKeys>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+) -> V1Result<HttpResponse> {
+    let query: ListApiKeysQuery = read_query(request.query_string())?;
+    let all = match query.all.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(projects_domain::FieldError::new("all", "must be true or false").into())
+        }
+    };
+    let principal = auth.principal;
+    let keys = state
+        .run(move |app| async move { app.list_api_keys(&principal, all).await })
+        .await?;
+    Ok(HttpResponse::Ok().json(keys.iter().map(ApiKeyBody::from).collect::<Vec<_>>()))
+}
+
+/// Revoke an API key
+///
+/// The caller's own (any of the org's with `org.members.manage`). It gets 401
+/// `auth.invalid_api_key` from the very next request, on every node.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1RevokeApiKey",
+    params(("key_id" = String, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.api_keys.manage`", body = ErrorBody),
+        (status = 404, description = "No such live key of the caller (`api_keys.not_found`)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/api-keys/{key_id}")]
+async fn revoke_api_key(
+    auth: V1Auth<ManageApiKeys>,
+    state: web::Data<HttpState>,
+    key_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let key_id: ApiKeyId = path_id(&key_id, Resource::ApiKey)?;
+    let principal = auth.principal;
+    state
+        .run(move |app| async move { app.revoke_api_key(&principal, key_id).await })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@
 
 mod identity;
 mod projects;
+mod teams;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,24 @@ pub struct ErrorBody {
     pub details: Option<BTreeMap<String, String>>,
 }
 
+fn not_found_code(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Project => "projects.not_found",
+        Resource::Member => "members.not_found",
+        Resource::Team => "teams.not_found",
+        Resource::ApiKey => "api_keys.not_found",
+    }
+}
+
+fn conflict_code(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Project => "projects.conflict",
+        Resource::Member => "members.conflict",
+        Resource::Team => "teams.conflict",
+        Resource::ApiKey => "api_keys.conflict",
+    }
+}
+
 /// The one status/code table of `/v1`.
 fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
     use AuthFailure::*;
@@ -59,20 +78,12 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::Invalid(_)) => {
             (StatusCode::UNPROCESSABLE_ENTITY, "validation.error")
         }
-        HttpError::App(AppError::NotFound(Resource::Project)) => {
-            (StatusCode::NOT_FOUND, "projects.not_found")
+        HttpError::App(AppError::NotFound(resource)) => {
+            (StatusCode::NOT_FOUND, not_found_code(*resource))
         }
-        HttpError::App(AppError::NotFound(Resource::Member)) => {
-            (StatusCode::NOT_FOUND, "members.not_found")
+        HttpError::App(AppError::Conflict { resource, .. }) => {
+            (StatusCode::CONFLICT, conflict_code(*resource))
         }
-        HttpError::App(AppError::Conflict {
-            resource: Resource::Project,
-            ..
-        }) => (StatusCode::CONFLICT, "projects.conflict"),
-        HttpError::App(AppError::Conflict {
-            resource: Resource::Member,
-            ..
-        }) => (StatusCode::CONFLICT, "members.conflict"),
         HttpError::App(AppError::Unavailable(_)) => {
             (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable")
         }
@@ -101,8 +112,13 @@ fn message(err: &HttpError) -> String {
             format!("this requires the {missing} permission")
         }
         HttpError::App(AppError::Invalid(errors)) => format!("request validation failed: {errors}"),
-        HttpError::App(AppError::NotFound(Resource::Project)) => "project not found".to_owned(),
-        HttpError::App(AppError::NotFound(Resource::Member)) => "member not found".to_owned(),
+        HttpError::App(AppError::NotFound(resource)) => match resource {
+            Resource::Project => "project not found",
+            Resource::Member => "member not found",
+            Resource::Team => "team not found",
+            Resource::ApiKey => "API key not found",
+        }
+        .to_owned(),
         HttpError::App(AppError::Conflict { field, .. }) => format!("{field} is already taken"),
         HttpError::App(AppError::Unavailable(_)) => {
             "a backing service is unavailable; retry shortly".to_owned()
@@ -138,7 +154,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/v1")
             .configure(projects::routes)
-            .configure(identity::routes),
+            .configure(identity::routes)
+            .configure(teams::routes),
     );
 }
 

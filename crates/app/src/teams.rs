@@ -1,0 +1,133 @@
+use projects_domain::{Permission, Role, Team, TeamId, UserId, ValidationErrors};
+use projects_ports::StoreError;
+
+use crate::{short_name, App, AppError, Principal, Resource};
+
+impl App {
+    pub async fn create_team(&self, principal: &Principal, name: &str) -> Result<Team, AppError> {
+        principal.require(Permission::TeamsManage)?;
+        let team = Team {
+            id: TeamId::from_uuid(self.ids.new_id()),
+            org_id: principal.org_id(),
+            name: short_name("name", name)?,
+            created_at: self.clock.now(),
+        };
+        match self.identity.create_team(&team).await {
+            Ok(()) => Ok(team),
+            Err(StoreError::Conflict { field }) => Err(AppError::Conflict {
+                resource: Resource::Team,
+                field,
+            }),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    pub async fn list_teams(&self, principal: &Principal) -> Result<Vec<Team>, AppError> {
+        principal.require(Permission::TeamsRead)?;
+        Ok(self.identity.list_teams(principal.org_id()).await?)
+    }
+
+    async fn managed_team(&self, principal: &Principal, team_id: TeamId) -> Result<Team, AppError> {
+        principal.require(Permission::TeamsManage)?;
+        self.identity
+            .find_team(principal.org_id(), team_id)
+            .await?
+            .ok_or(AppError::NotFound(Resource::Team))
+    }
+
+    pub async fn add_team_member(
+        &self,
+        principal: &Principal,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<(), AppError> {
+        let team = self.managed_team(principal, team_id).await?;
+        if self
+            .identity
+            .find_user(principal.org_id(), user_id)
+            .await?
+            .is_none()
+        {
+            return Err(ValidationErrors::single("user_id", "is not a member of this org").into());
+        }
+        Ok(self
+            .identity
+            .add_team_member(principal.org_id(), team.id, user_id)
+            .await?)
+    }
+
+    pub async fn remove_team_member(
+        &self,
+        principal: &Principal,
+        team_id: TeamId,
+        user_id: UserId,
+    ) -> Result<(), AppError> {
+        let team = self.managed_team(principal, team_id).await?;
+        if !self
+            .identity
+            .remove_team_member(principal.org_id(), team.id, user_id)
+            .await?
+        {
+            return Err(AppError::NotFound(Resource::Member));
+        }
+        Ok(())
+    }
+
+    /// The project the caller may re-share: visible to them, and theirs unless they are an
+    /// owner or admin of the org.
+    async fn shareable_project(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+    ) -> Result<projects_domain::Project, AppError> {
+        principal.require(Permission::ProjectsManage)?;
+        let project = self.get_project(principal, id_or_slug).await?.project;
+        let runs_the_org = matches!(principal.role(), Role::Owner | Role::Admin);
+        if project.owner_user_id != principal.user_id() && !runs_the_org {
+            return Err(AppError::Forbidden {
+                missing: Permission::ProjectsManage,
+            });
+        }
+        Ok(project)
+    }
+
+    /// Shares a project into one more team.
+    pub async fn share_project(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        team_id: TeamId,
+    ) -> Result<(), AppError> {
+        let project = self.shareable_project(principal, id_or_slug).await?;
+        if self
+            .identity
+            .find_team(principal.org_id(), team_id)
+            .await?
+            .is_none()
+        {
+            return Err(ValidationErrors::single("team_id", "does not exist in this org").into());
+        }
+        Ok(self
+            .projects
+            .add_share(principal.org_id(), project.id, team_id)
+            .await?)
+    }
+
+    /// Stops sharing a project into a team.
+    pub async fn unshare_project(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        team_id: TeamId,
+    ) -> Result<(), AppError> {
+        let project = self.shareable_project(principal, id_or_slug).await?;
+        if !self
+            .projects
+            .remove_share(principal.org_id(), project.id, team_id)
+            .await?
+        {
+            return Err(AppError::NotFound(Resource::Team));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,245 @@
+//! `/v1/teams` and sharing projects into teams.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use projects_app::Resource;
+use projects_domain::{Team, TeamId, UserId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::identity::path_id;
+use super::{ErrorBody, V1Auth, V1Result};
+use crate::auth::{ManageProjects, ManageTeams, ReadTeams};
+use crate::body::read_json;
+use crate::{HttpState, JSON_BODY_LIMIT};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(create_team)
+        .service(list_teams)
+        .service(add_team_member)
+        .service(remove_team_member)
+        .service(share_project)
+        .service(unshare_project);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::CreateTeam, example = json!({"name": "Legal"}))]
+pub struct CreateTeamRequest {
+    /// 1–100 characters, unique in the org.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::Team)]
+pub struct TeamBody {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl From<&Team> for TeamBody {
+    fn from(team: &Team) -> Self {
+        TeamBody {
+            id: team.id.as_uuid(),
+            name: team.name.clone(),
+        }
+    }
+}
+
+/// Create a team
+///
+/// Requires `org.teams.manage`.
+#[utoipa::path(
+    tag = "v1 teams",
+    operation_id = "v1CreateTeam",
+    request_body = CreateTeamRequest,
+    responses(
+        (status = 201, body = TeamBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.teams.manage`", body = ErrorBody),
+        (status = 409, description = "Name taken (`teams.conflict`)", body = ErrorBody),
+        (status = 422, description = "Invalid body", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/teams")]
+async fn create_team(
+    auth: V1Auth<ManageTeams>,
+    state: web::Data<HttpState>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: CreateTeamRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let principal = auth.principal;
+    let team = state
+        .run(move |app| async move { app.create_team(&principal, &request.name).await })
+        .await?;
+    Ok(HttpResponse::Created().json(TeamBody::from(&team)))
+}
+
+/// List teams
+///
+/// Requires `org.teams.read`.
+#[utoipa::path(
+    tag = "v1 teams",
+    operation_id = "v1ListTeams",
+    responses(
+        (status = 200, body = [TeamBody]),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.teams.read`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/teams")]
+async fn list_teams(
+    auth: V1Auth<ReadTeams>,
+    state: web::Data<HttpState>,
+) -> V1Result<HttpResponse> {
+    let principal = auth.principal;
+    let teams = state
+        .run(move |app| async move { app.list_teams(&principal).await })
+        .await?;
+    Ok(HttpResponse::Ok().json(teams.iter().map(TeamBody::from).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::AddTeamMember)]
+pub struct AddTeamMemberRequest {
+    pub user_id: Uuid,
+}
+
+/// Add a member to a team
+///
+/// Requires `org.teams.manage`. Adding someone twice is not an error.
+#[utoipa::path(
+    tag = "v1 teams",
+    operation_id = "v1AddTeamMember",
+    params(("team_id" = String, Path, description = "The team's id")),
+    request_body = AddTeamMemberRequest,
+    responses(
+        (status = 204, description = "A member of the team"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.teams.manage`", body = ErrorBody),
+        (status = 404, description = "No such team (`teams.not_found`)", body = ErrorBody),
+        (status = 422, description = "Invalid body or not a member of the org", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/teams/{team_id}/members")]
+async fn add_team_member(
+    auth: V1Auth<ManageTeams>,
+    state: web::Data<HttpState>,
+    team_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: AddTeamMemberRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let team_id: TeamId = path_id(&team_id, Resource::Team)?;
+    let user_id = UserId::from_uuid(request.user_id);
+    let principal = auth.principal;
+    state
+        .run(move |app| async move { app.add_team_member(&principal, team_id, user_id).await })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Remove a member from a team
+///
+/// Requires `org.teams.manage`.
+#[utoipa::path(
+    tag = "v1 teams",
+    operation_id = "v1RemoveTeamMember",
+    params(("team_id" = String, Path, description = "The team's id"), ("user_id" = String, Path, description = "The member's id")),
+    responses(
+        (status = 204, description = "No longer in the team"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.teams.manage`", body = ErrorBody),
+        (status = 404, description = "No such team, or not in it", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/teams/{team_id}/members/{user_id}")]
+async fn remove_team_member(
+    auth: V1Auth<ManageTeams>,
+    state: web::Data<HttpState>,
+    path: web::Path<(String, String)>,
+) -> V1Result<HttpResponse> {
+    let (team_id, user_id) = path.into_inner();
+    let team_id: TeamId = path_id(&team_id, Resource::Team)?;
+    let user_id: UserId = path_id(&user_id, Resource::Member)?;
+    let principal = auth.principal;
+    state
+        .run(move |app| async move { app.remove_team_member(&principal, team_id, user_id).await })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::ShareProject)]
+pub struct ShareRequest {
+    pub team_id: Uuid,
+}
+
+/// Share a project into a team
+///
+/// Requires `data.projects.manage`, and the project must be the caller's unless they are an org
+/// owner or admin. The team's members can then see it (if it is `shared`).
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1ShareProject",
+    params(("project_id" = String, Path, description = "The project's id or slug")),
+    request_body = ShareRequest,
+    responses(
+        (status = 204, description = "Shared"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`, or not the caller's project", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller (`projects.not_found`)", body = ErrorBody),
+        (status = 422, description = "Invalid body or unknown team", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/projects/{project_id}/shares")]
+async fn share_project(
+    auth: V1Auth<ManageProjects>,
+    state: web::Data<HttpState>,
+    project_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: ShareRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let team_id = TeamId::from_uuid(request.team_id);
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    state
+        .run(move |app| async move { app.share_project(&principal, &project_id, team_id).await })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Stop sharing a project into a team
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1UnshareProject",
+    params(("project_id" = String, Path, description = "The project's id or slug"), ("team_id" = String, Path, description = "The team's id")),
+    responses(
+        (status = 204, description = "No longer shared there"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`, or not the caller's project", body = ErrorBody),
+        (status = 404, description = "No such project, or not shared into that team", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/projects/{project_id}/shares/{team_id}")]
+async fn unshare_project(
+    auth: V1Auth<ManageProjects>,
+    state: web::Data<HttpState>,
+    path: web::Path<(String, String)>,
+) -> V1Result<HttpResponse> {
+    let (project_id, team_id) = path.into_inner();
+    let team_id: TeamId = path_id(&team_id, Resource::Team)?;
+    let principal = auth.principal;
+    state
+        .run(move |app| async move { app.unshare_project(&principal, &project_id, team_id).await })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
