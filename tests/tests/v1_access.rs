@@ -11,6 +11,7 @@ on_both_backends!(
     scoped_keys_narrow_the_role,
     key_scopes_cannot_exceed_the_role_or_the_caller,
     members_are_added_once_and_owners_only_by_owners,
+    roles_change_within_the_owner_rules,
 );
 
 /// Adds a member with `role` and returns a key of theirs with every scope of the role.
@@ -245,4 +246,101 @@ async fn members_are_added_once_and_owners_only_by_owners(backend: Backend) {
         )
         .await;
     expect_v1_error(denied, 403, "auth.forbidden").await;
+}
+
+async fn roles_change_within_the_owner_rules(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let owner = &server.owner_key;
+    let me = expect_json(server.get("/v1/me", owner).await, 200).await;
+    let owner_id = me["user_id"].as_str().unwrap().to_owned();
+    let ada = expect_json(
+        server
+            .post_json(
+                "/v1/members",
+                owner,
+                json!({"email": "ada@localhost", "role": "admin"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let ada_id = ada["user_id"].as_str().unwrap().to_owned();
+    let ada_key = server
+        .post_json(
+            "/v1/api-keys",
+            owner,
+            json!({"name": "ada", "scopes": ["org.members.manage"], "user_id": ada_id}),
+        )
+        .await;
+    let ada_key = expect_json(ada_key, 201).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let demoted = server
+        .patch_json(
+            &format!("/v1/members/{ada_id}"),
+            owner,
+            json!({"role": "member"}),
+        )
+        .await;
+    assert_eq!(expect_json(demoted, 200).await["role"], "member");
+    let members = expect_json(server.get("/v1/members", owner).await, 200).await;
+    assert!(members
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["user_id"] == ada_id.as_str() && m["role"] == "member"));
+    // A member's key no longer carries org.members.manage, whatever its scopes say.
+    let denied = server
+        .patch_json(
+            &format!("/v1/members/{owner_id}"),
+            &ada_key,
+            json!({"role": "viewer"}),
+        )
+        .await;
+    expect_v1_error(denied, 403, "auth.forbidden").await;
+
+    let promoted = server
+        .patch_json(
+            &format!("/v1/members/{ada_id}"),
+            owner,
+            json!({"role": "admin"}),
+        )
+        .await;
+    expect_json(promoted, 200).await;
+    let on_owner = server
+        .patch_json(
+            &format!("/v1/members/{owner_id}"),
+            &ada_key,
+            json!({"role": "viewer"}),
+        )
+        .await;
+    expect_v1_error(on_owner, 403, "auth.forbidden").await;
+    let to_owner = server
+        .patch_json(
+            &format!("/v1/members/{ada_id}"),
+            &ada_key,
+            json!({"role": "owner"}),
+        )
+        .await;
+    expect_v1_error(to_owner, 422, "validation.error").await;
+    let on_self = server
+        .patch_json(
+            &format!("/v1/members/{owner_id}"),
+            owner,
+            json!({"role": "admin"}),
+        )
+        .await;
+    expect_v1_error(on_self, 422, "validation.error").await;
+    for missing in ["0193a5b0-7e1c-7c3e-9f4a-2b8d6c1e5f70", "not-an-id"] {
+        let response = server
+            .patch_json(
+                &format!("/v1/members/{missing}"),
+                owner,
+                json!({"role": "viewer"}),
+            )
+            .await;
+        expect_v1_error(response, 404, "members.not_found").await;
+    }
 }
