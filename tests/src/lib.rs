@@ -32,7 +32,7 @@ impl TestServer {
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let mut config = ServeConfig::embedded("127.0.0.1:0", data_dir.path().to_path_buf());
         config.blob_store_url = Some("memory://".to_owned());
-        config.jwt_secret = Some(JWT_SECRET.to_owned());
+        config.app.jwt_secret = Some(JWT_SECRET.to_owned());
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -42,35 +42,17 @@ impl TestServer {
             }
         };
         let application = Application::build(config).await.expect("the server starts");
-        let owner_key = application
-            .bootstrapped
-            .as_ref()
-            .expect("an empty database is bootstrapped")
-            .api_key
-            .expose()
-            .to_owned();
+        let owner_key =
+            application.bootstrapped.as_ref().expect("an empty database is bootstrapped").api_key.expose().to_owned();
         let base_url = format!("http://{}", application.address());
         let app = application.app().clone();
         tokio::spawn(application.run_until_stopped());
-        Self {
-            base_url,
-            owner_key,
-            app,
-            client: reqwest::Client::new(),
-            _data_dir: data_dir,
-            _database: database,
-        }
+        Self { base_url, owner_key, app, client: reqwest::Client::new(), _data_dir: data_dir, _database: database }
     }
 
     /// A key of the owner `email` of org `org` (made on first use), as `server bootstrap` does.
     pub async fn owner_key_of(&self, org: &str, email: &str) -> String {
-        self.app
-            .bootstrap(org, email)
-            .await
-            .expect("bootstrap")
-            .api_key
-            .expose()
-            .to_owned()
+        self.app.bootstrap(org, email).await.expect("bootstrap").api_key.expose().to_owned()
     }
 
     /// The server's use cases, for what has no endpoint (minting tokens, flushing key usage).
@@ -79,24 +61,15 @@ impl TestServer {
     }
 
     pub async fn delete(&self, path: &str, key: &str) -> Response {
-        self.request(Method::DELETE, path, Some(key))
-            .send()
-            .await
-            .expect("request")
+        self.request(Method::DELETE, path, Some(key)).send().await.expect("request")
     }
 
     pub async fn patch_json(&self, path: &str, key: &str, body: Value) -> Response {
-        self.request(Method::PATCH, path, Some(key))
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
+        self.request(Method::PATCH, path, Some(key)).json(&body).send().await.expect("request")
     }
 
     pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
-        let request = self
-            .client
-            .request(method, format!("{}{path}", self.base_url));
+        let request = self.client.request(method, format!("{}{path}", self.base_url));
         match key {
             Some(key) => request.bearer_auth(key),
             None => request,
@@ -104,52 +77,31 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Response {
-        self.request(Method::GET, path, Some(key))
-            .send()
-            .await
-            .expect("request")
+        self.request(Method::GET, path, Some(key)).send().await.expect("request")
     }
 
     pub async fn post_json(&self, path: &str, key: &str, body: Value) -> Response {
-        self.request(Method::POST, path, Some(key))
-            .json(&body)
-            .send()
-            .await
-            .expect("request")
+        self.request(Method::POST, path, Some(key)).json(&body).send().await.expect("request")
     }
 }
 
 /// Reads a JSON body after checking the status and the trace header every response carries.
 pub async fn expect_json(response: Response, status: u16) -> Value {
     let got = response.status().as_u16();
-    let trace = response
-        .headers()
-        .get("x-trace-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let trace = response.headers().get("x-trace-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.text().await.expect("body");
     assert_eq!(got, status, "unexpected status; body: {body}");
     let trace = trace.expect("X-Trace-Id header");
-    assert!(
-        trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()),
-        "trace id {trace:?}"
-    );
+    assert!(trace.len() == 32 && trace.bytes().all(|b| b.is_ascii_hexdigit()), "trace id {trace:?}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {body}"))
 }
 
 /// Checks a `/v1` error: status, code, and that the body's trace id matches the header.
 pub async fn expect_v1_error(response: Response, status: u16, code: &str) -> Value {
-    let header = response
-        .headers()
-        .get("x-trace-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = response.headers().get("x-trace-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = expect_json(response, status).await;
     assert_eq!(body["code"], code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
     assert_eq!(body["trace_id"].as_str(), header.as_deref(), "{body}");
     body
 }

@@ -38,10 +38,7 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -53,9 +50,7 @@ fn cargo() -> Command {
 pub(crate) fn run(mut command: Command) -> Result<()> {
     let shown = format!("{command:?}");
     eprintln!("xtask: running {shown}");
-    let status = command
-        .status()
-        .with_context(|| format!("could not start {shown}"))?;
+    let status = command.status().with_context(|| format!("could not start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed with {status}");
     }
@@ -68,14 +63,7 @@ fn test() -> Result<()> {
     run(fmt).context("formatting differs: run `cargo fmt --all`")?;
 
     let mut clippy = cargo();
-    clippy.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]);
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
 
     openapi(true)?;
@@ -105,23 +93,11 @@ fn nextest_available() -> bool {
 /// The document comes from the code (`server openapi`); the committed copy must match it.
 fn openapi(check: bool) -> Result<()> {
     let output = cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "projects-server",
-            "--bin",
-            "server",
-            "--",
-            "openapi",
-        ])
+        .args(["run", "--quiet", "--package", "projects-server", "--bin", "server", "--", "openapi"])
         .output()
         .context("could not run `server openapi`")?;
     if !output.status.success() {
-        bail!(
-            "`server openapi` failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("`server openapi` failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
     let path = root().join(OPENAPI_PATH);
     let committed = std::fs::read(&path).unwrap_or_default();
@@ -132,8 +108,7 @@ fn openapi(check: bool) -> Result<()> {
     if check {
         bail!("{OPENAPI_PATH} is stale: run `cargo xtask openapi` and commit the result");
     }
-    std::fs::write(&path, &output.stdout)
-        .with_context(|| format!("could not write {OPENAPI_PATH}"))?;
+    std::fs::write(&path, &output.stdout).with_context(|| format!("could not write {OPENAPI_PATH}"))?;
     eprintln!("xtask: wrote {OPENAPI_PATH}");
     Ok(())
 }

@@ -31,15 +31,11 @@ impl Postgres {
             Some(bin) => bin,
             None => {
                 install_server()?;
-                find_server_binaries()
-                    .context("PostgreSQL was installed but initdb is still not found")?
+                find_server_binaries().context("PostgreSQL was installed but initdb is still not found")?
             }
         };
         let (cluster, url) = Cluster::start(bin)?;
-        Ok(Self {
-            url,
-            cluster: Some(cluster),
-        })
+        Ok(Self { url, cluster: Some(cluster) })
     }
 
     pub fn url(&self) -> &str {
@@ -79,29 +75,22 @@ fn find_server_binaries() -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
 fn install_server() -> Result<()> {
-    const HOW: &str = "sudo apt-get install -y postgresql   (or set DATABASE_URL to a server where databases may be created)";
+    const HOW: &str =
+        "sudo apt-get install -y postgresql   (or set DATABASE_URL to a server where databases may be created)";
     if !is_root() || !Path::new("/usr/bin/apt-get").exists() {
         bail!("no PostgreSQL server binaries found; install them with:\n    {HOW}");
     }
     eprintln!("xtask: no PostgreSQL server binaries found; installing them with apt-get");
     let mut update = Command::new("apt-get");
-    update
-        .arg("update")
-        .env("DEBIAN_FRONTEND", "noninteractive");
+    update.arg("update").env("DEBIAN_FRONTEND", "noninteractive");
     run(update)?;
     let mut install = Command::new("apt-get");
-    install
-        .args(["install", "-y", "--no-install-recommends", "postgresql"])
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    run(install)
-        .with_context(|| format!("could not install PostgreSQL; install it with:\n    {HOW}"))
+    install.args(["install", "-y", "--no-install-recommends", "postgresql"]).env("DEBIAN_FRONTEND", "noninteractive");
+    run(install).with_context(|| format!("could not install PostgreSQL; install it with:\n    {HOW}"))
 }
 
 fn free_port() -> Result<u16> {
@@ -123,15 +112,7 @@ impl Cluster {
         }
         let data = cluster.dir.join("data");
         let mut initdb = cluster.command("initdb");
-        initdb
-            .args([
-                "--auth=trust",
-                "--username=postgres",
-                "--encoding=UTF8",
-                "--no-sync",
-                "-D",
-            ])
-            .arg(&data);
+        initdb.args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D"]).arg(&data);
         run(initdb).context("initdb failed")?;
 
         let port = free_port()?;
@@ -142,21 +123,14 @@ impl Cluster {
             cluster.dir.display()
         );
         let mut start = cluster.command("pg_ctl");
-        start
-            .args(["start", "-w", "-t", "60", "-o", &options, "-l"])
-            .arg(cluster.dir.join("log"))
-            .arg("-D")
-            .arg(&data);
+        start.args(["start", "-w", "-t", "60", "-o", &options, "-l"]).arg(cluster.dir.join("log")).arg("-D").arg(&data);
         if let Err(err) = run(start) {
             let log = std::fs::read_to_string(cluster.dir.join("log")).unwrap_or_default();
             cluster.stop();
             bail!("{err:#}\n{log}");
         }
         eprintln!("xtask: started a throwaway PostgreSQL on 127.0.0.1:{port}");
-        Ok((
-            cluster,
-            format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-        ))
+        Ok((cluster, format!("postgres://postgres@127.0.0.1:{port}/postgres")))
     }
 
     fn command(&self, program: &str) -> Command {
@@ -173,8 +147,7 @@ impl Cluster {
 
     fn stop(self) {
         let mut stop = self.command("pg_ctl");
-        stop.args(["stop", "-m", "immediate", "-w", "-D"])
-            .arg(self.dir.join("data"));
+        stop.args(["stop", "-m", "immediate", "-w", "-D"]).arg(self.dir.join("data"));
         if let Err(err) = run(stop) {
             eprintln!("xtask: could not stop PostgreSQL: {err:#}");
         }

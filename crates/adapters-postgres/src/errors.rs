@@ -8,10 +8,7 @@ pub(crate) fn pool_error(err: RunError) -> StoreError {
 
 pub(crate) fn db_error(err: DbError) -> StoreError {
     match err {
-        DbError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        )
+        DbError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
         | DbError::BrokenTransactionManager => StoreError::Unavailable(err.into()),
         other => StoreError::Unexpected(other.into()),
     }

@@ -1,9 +1,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use projects_domain::{
-    ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
-};
+use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
 use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
 use uuid::Uuid;
@@ -13,26 +11,12 @@ use crate::rows::{ApiKeyRow, OrgRow, TeamRow, UserRow};
 use crate::schema::{api_keys, orgs, team_members, teams, users};
 use crate::PostgresStore;
 
-const ORG_CONSTRAINTS: &[(&str, &str)] = &[
-    ("orgs_name_key", "org"),
-    ("users_org_email_live_key", "email"),
-];
-const USER_CONSTRAINTS: &[(&str, &str)] = &[
-    ("users_org_email_live_key", "email"),
-    ("users_org_id_fkey", "org_id"),
-];
-const KEY_CONSTRAINTS: &[(&str, &str)] = &[
-    ("api_keys_user_fkey", "user_id"),
-    ("api_keys_key_sha256_key", "key"),
-];
-const TEAM_CONSTRAINTS: &[(&str, &str)] = &[
-    ("teams_org_name_key", "name"),
-    ("teams_org_id_fkey", "org_id"),
-];
-const MEMBER_CONSTRAINTS: &[(&str, &str)] = &[
-    ("team_members_team_fkey", "team_id"),
-    ("team_members_user_fkey", "user_id"),
-];
+const ORG_CONSTRAINTS: &[(&str, &str)] = &[("orgs_name_key", "org"), ("users_org_email_live_key", "email")];
+const USER_CONSTRAINTS: &[(&str, &str)] = &[("users_org_email_live_key", "email"), ("users_org_id_fkey", "org_id")];
+const KEY_CONSTRAINTS: &[(&str, &str)] = &[("api_keys_user_fkey", "user_id"), ("api_keys_key_sha256_key", "key")];
+const TEAM_CONSTRAINTS: &[(&str, &str)] = &[("teams_org_name_key", "name"), ("teams_org_id_fkey", "org_id")];
+const MEMBER_CONSTRAINTS: &[(&str, &str)] =
+    &[("team_members_team_fkey", "team_id"), ("team_members_user_fkey", "user_id")];
 
 fn decode_user(row: UserRow) -> Result<User, StoreError> {
     Ok(UserRecord::from(row).decode()?)
@@ -60,29 +44,15 @@ impl PostgresStore {
 
 #[async_trait]
 impl IdentityStore for PostgresStore {
-    async fn create_org_with_owner(
-        &self,
-        org: &Org,
-        owner: &User,
-        key: &ApiKey,
-    ) -> Result<(), StoreError> {
+    async fn create_org_with_owner(&self, org: &Org, owner: &User, key: &ApiKey) -> Result<(), StoreError> {
         let org = OrgRow::from(OrgRecord::from_domain(org));
         let owner = UserRow::from(UserRecord::from_domain(owner));
         let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            diesel::insert_into(orgs::table)
-                .values(&org)
-                .execute(conn)
-                .await?;
-            diesel::insert_into(users::table)
-                .values(&owner)
-                .execute(conn)
-                .await?;
-            diesel::insert_into(api_keys::table)
-                .values(&key)
-                .execute(conn)
-                .await?;
+            diesel::insert_into(orgs::table).values(&org).execute(conn).await?;
+            diesel::insert_into(users::table).values(&owner).execute(conn).await?;
+            diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
             Ok(())
         })
         .await
@@ -91,10 +61,7 @@ impl IdentityStore for PostgresStore {
 
     async fn any_org_exists(&self) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
-        diesel::select(diesel::dsl::exists(orgs::table.select(orgs::id)))
-            .get_result(&mut conn)
-            .await
-            .map_err(db_error)
+        diesel::select(diesel::dsl::exists(orgs::table.select(orgs::id))).get_result(&mut conn).await.map_err(db_error)
     }
 
     async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError> {
@@ -120,28 +87,12 @@ impl IdentityStore for PostgresStore {
             .map_err(|e| constraint_error(e, USER_CONSTRAINTS))
     }
 
-    async fn find_user_by_email(
-        &self,
-        org_id: OrgId,
-        email: &Email,
-    ) -> Result<Option<User>, StoreError> {
-        self.find_live_user(
-            org_id,
-            users::table
-                .filter(users::email.eq(email.as_str()))
-                .into_boxed(),
-        )
-        .await
+    async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError> {
+        self.find_live_user(org_id, users::table.filter(users::email.eq(email.as_str())).into_boxed()).await
     }
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
-        self.find_live_user(
-            org_id,
-            users::table
-                .filter(users::id.eq(user_id.as_uuid()))
-                .into_boxed(),
-        )
-        .await
+        self.find_live_user(org_id, users::table.filter(users::id.eq(user_id.as_uuid())).into_boxed()).await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
@@ -155,10 +106,7 @@ impl IdentityStore for PostgresStore {
             .map_err(|e| constraint_error(e, KEY_CONSTRAINTS))
     }
 
-    async fn find_api_key_owner(
-        &self,
-        key_sha256: &[u8; 32],
-    ) -> Result<Option<ApiKeyOwner>, StoreError> {
+    async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError> {
         let mut conn = self.conn().await?;
         let found: Option<(ApiKeyRow, UserRow)> = api_keys::table
             .inner_join(users::table)
@@ -182,12 +130,7 @@ impl IdentityStore for PostgresStore {
         }))
     }
 
-    async fn revoke_api_key(
-        &self,
-        org_id: OrgId,
-        key_id: ApiKeyId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, at: Timestamp) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let revoked = diesel::update(api_keys::table)
             .filter(api_keys::org_id.eq(org_id.as_uuid()))
@@ -200,11 +143,7 @@ impl IdentityStore for PostgresStore {
         Ok(revoked > 0)
     }
 
-    async fn list_api_keys(
-        &self,
-        org_id: OrgId,
-        user_id: Option<UserId>,
-    ) -> Result<Vec<ApiKey>, StoreError> {
+    async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError> {
         let mut conn = self.conn().await?;
         let mut query = api_keys::table
             .filter(api_keys::org_id.eq(org_id.as_uuid()))
@@ -216,10 +155,7 @@ impl IdentityStore for PostgresStore {
             query = query.filter(api_keys::user_id.eq(user_id.as_uuid()));
         }
         let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ApiKeyRecord::from(r).decode())
-            .collect::<anyhow::Result<_>>()?)
+        Ok(rows.into_iter().map(|r| ApiKeyRecord::from(r).decode()).collect::<anyhow::Result<_>>()?)
     }
 
     async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
@@ -265,12 +201,7 @@ impl IdentityStore for PostgresStore {
         Ok(updated > 0)
     }
 
-    async fn remove_member(
-        &self,
-        org_id: OrgId,
-        user_id: UserId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn remove_member(&self, org_id: OrgId, user_id: UserId, at: Timestamp) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let removed = diesel::update(users::table)
             .filter(users::org_id.eq(org_id.as_uuid()))
@@ -316,10 +247,7 @@ impl IdentityStore for PostgresStore {
             .load(&mut conn)
             .await
             .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| TeamRecord::from(r).decode())
-            .collect())
+        Ok(rows.into_iter().map(|r| TeamRecord::from(r).decode()).collect())
     }
 
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
@@ -335,12 +263,7 @@ impl IdentityStore for PostgresStore {
         Ok(team_ids.into_iter().map(TeamId::from_uuid).collect())
     }
 
-    async fn remove_team_member(
-        &self,
-        org_id: OrgId,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> Result<bool, StoreError> {
+    async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let removed = diesel::delete(team_members::table)
             .filter(team_members::org_id.eq(org_id.as_uuid()))
@@ -352,12 +275,7 @@ impl IdentityStore for PostgresStore {
         Ok(removed > 0)
     }
 
-    async fn add_team_member(
-        &self,
-        org_id: OrgId,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> Result<(), StoreError> {
+    async fn add_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         diesel::insert_into(team_members::table)
             .values((

@@ -9,6 +9,7 @@ mod rows;
 mod schema;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod usage;
 
 use std::time::Duration;
 
@@ -47,19 +48,16 @@ pub struct PostgresStore {
     pool: Pool<AsyncPgConnection>,
 }
 
-type SetupFuture<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = diesel::ConnectionResult<AsyncPgConnection>> + Send + 'a>,
->;
+type SetupFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = diesel::ConnectionResult<AsyncPgConnection>> + Send + 'a>>;
 
 fn setup_connection(url: &str) -> SetupFuture<'_> {
     Box::pin(async move {
         let mut conn = AsyncPgConnection::establish(url).await?;
         // A runaway query must not hold a pooled connection forever.
-        conn.batch_execute(
-            "SET application_name = 'projects-server'; SET statement_timeout = '30s'",
-        )
-        .await
-        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        conn.batch_execute("SET application_name = 'projects-server'; SET statement_timeout = '30s'")
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
         Ok(conn)
     })
 }
@@ -69,8 +67,7 @@ impl PostgresStore {
     pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
         config.custom_setup = Box::new(setup_connection);
-        let manager =
-            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder()
             .max_size(settings.max_size.max(2))
             .connection_timeout(settings.connection_timeout)
@@ -90,8 +87,6 @@ impl PostgresStore {
 impl Reachable for PostgresStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1")
-            .await
-            .map_err(errors::db_error)
+        conn.batch_execute("SELECT 1").await.map_err(errors::db_error)
     }
 }

@@ -15,15 +15,13 @@ pub async fn run_migrations(url: &str) -> anyhow::Result<usize> {
     // The migration harness is synchronous; it drives the async connection from a blocking thread.
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
-        let lock =
-            diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK_KEY);
+        let lock = diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK_KEY);
         diesel::RunQueryDsl::execute(lock, &mut conn)?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.len())
             .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
-        let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
-            .bind::<BigInt, _>(MIGRATION_LOCK_KEY);
+        let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK_KEY);
         diesel::RunQueryDsl::execute(unlock, &mut conn)?;
         applied
     })

@@ -1,12 +1,14 @@
 //! Row types of the tables, converted to and from the shared records of `projects_ports::records`.
 
 use diesel::prelude::*;
-use projects_ports::records::{ApiKeyRecord, OrgRecord, ProjectRecord, TeamRecord, UserRecord};
+use projects_ports::records::{
+    ApiKeyRecord, AuditEventRecord, OrgRecord, ProjectRecord, TeamRecord, UsageFields, UserRecord,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::schema::{api_keys, orgs, projects, teams, users};
+use crate::schema::{api_keys, audit_events, orgs, projects, teams, usage_records, users};
 
 /// The row and the record have the same fields; only their derives differ.
 macro_rules! mirror {
@@ -100,4 +102,36 @@ mirror!(ApiKeyRow <=> ApiKeyRecord {
 mirror!(ProjectRow <=> ProjectRecord {
     id, org_id, team_id, owner_user_id, name, slug, description, prompt, emoji, visibility, status,
     tags, metadata, created_at, updated_at, deleted_at, version,
+});
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct AuditEventRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub actor_user_id: Uuid,
+    pub action: String,
+    pub project_id: Option<Uuid>,
+    pub fields: String,
+    pub created_at: OffsetDateTime,
+}
+
+mirror!(AuditEventRow <=> AuditEventRecord { id, org_id, actor_user_id, action, project_id, fields, created_at });
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = usage_records, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UsageRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub cost_nanos: i64,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub occurred_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+}
+
+mirror!(UsageRow <=> UsageFields {
+    id, org_id, project_id, cost_nanos, model, input_tokens, output_tokens, occurred_at, created_at,
 });

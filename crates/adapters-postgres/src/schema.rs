@@ -85,8 +85,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        actor_user_id -> Uuid,
+        action -> Text,
+        project_id -> Nullable<Uuid>,
+        fields -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    usage_records (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        cost_nanos -> BigInt,
+        model -> Text,
+        input_tokens -> BigInt,
+        output_tokens -> BigInt,
+        occurred_at -> Timestamptz,
+        created_at -> Timestamptz,
+        idempotency_key -> Nullable<Text>,
+        request_sha256 -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (org_id, scope, key) {
+        org_id -> Uuid,
+        scope -> Text,
+        key -> Text,
+        request_sha256 -> Bytea,
+        project_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    usage_records,
+    idempotency_keys,
     orgs,
     users,
     teams,

@@ -46,27 +46,17 @@ fn with_database(admin_url: &str, name: &str) -> String {
 impl TestDatabase {
     pub async fn create() -> Self {
         let admin_url = admin_url();
-        let mut admin = AsyncPgConnection::establish(&admin_url)
-            .await
-            .expect("connect to DATABASE_URL");
+        let mut admin = AsyncPgConnection::establish(&admin_url).await.expect("connect to DATABASE_URL");
         ensure_template(&mut admin, &admin_url).await;
         let name = format!("projects_test_{}", uuid::Uuid::new_v4().simple());
         clone_template(&mut admin, &name).await;
         let url = with_database(&admin_url, &name);
-        run_migrations(&url)
-            .await
-            .expect("migrate the test database");
-        Self {
-            url,
-            admin_url,
-            name,
-        }
+        run_migrations(&url).await.expect("migrate the test database");
+        Self { url, admin_url, name }
     }
 
     pub async fn store(&self) -> PostgresStore {
-        PostgresStore::connect(&self.url, &PoolSettings::default())
-            .await
-            .expect("pool")
+        PostgresStore::connect(&self.url, &PoolSettings::default()).await.expect("pool")
     }
 }
 
@@ -91,20 +81,14 @@ async fn ensure_template(admin: &mut AsyncPgConnection, admin_url: &str) {
         .execute(admin)
         .await
         .expect("template lock");
-    let found: Exists =
-        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-            .bind::<Text, _>(TEMPLATE)
-            .get_result(admin)
-            .await
-            .expect("look for the template");
+    let found: Exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+        .bind::<Text, _>(TEMPLATE)
+        .get_result(admin)
+        .await
+        .expect("look for the template");
     if !found.exists {
-        admin
-            .batch_execute(&format!("CREATE DATABASE {TEMPLATE}"))
-            .await
-            .expect("create template");
-        run_migrations(&with_database(admin_url, TEMPLATE))
-            .await
-            .expect("migrate template");
+        admin.batch_execute(&format!("CREATE DATABASE {TEMPLATE}")).await.expect("create template");
+        run_migrations(&with_database(admin_url, TEMPLATE)).await.expect("migrate template");
     }
     diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
@@ -119,17 +103,10 @@ impl Drop for TestDatabase {
         // Drop runs outside any async context we could borrow; a short-lived runtime of its own
         // on a plain thread does the cleanup.
         let dropped = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?
-                .block_on(async {
-                    let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
-                    admin
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                        .ok()
-                })
+            tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?.block_on(async {
+                let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
+            })
         })
         .join();
         if !matches!(dropped, Ok(Some(()))) {

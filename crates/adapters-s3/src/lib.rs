@@ -26,25 +26,19 @@ pub struct ObjectBlobStore {
 
 impl ObjectBlobStore {
     pub fn from_url(raw: &str) -> anyhow::Result<Self> {
-        let url =
-            Url::parse(raw).with_context(|| format!("blob store URL {raw:?} is not a URL"))?;
+        let url = Url::parse(raw).with_context(|| format!("blob store URL {raw:?} is not a URL"))?;
         let store: Arc<dyn ObjectStore> = match url.scheme() {
             "memory" => Arc::new(InMemory::new()),
             "file" => {
-                let dir = url
-                    .to_file_path()
-                    .map_err(|_| anyhow::anyhow!("{raw:?} is not a local path"))?;
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("could not create {}", dir.display()))?;
+                let dir = url.to_file_path().map_err(|_| anyhow::anyhow!("{raw:?} is not a local path"))?;
+                std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
                 Arc::new(LocalFileSystem::new_with_prefix(&dir)?)
             }
             "s3" => {
                 let bucket = url.host_str().context("s3:// URL without a bucket")?;
                 let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket);
                 let s3 = match std::env::var("AWS_ENDPOINT_URL") {
-                    Ok(endpoint) => s3
-                        .with_endpoint(&endpoint)
-                        .with_allow_http(endpoint.starts_with("http://")),
+                    Ok(endpoint) => s3.with_endpoint(&endpoint).with_allow_http(endpoint.starts_with("http://")),
                     Err(_) => s3,
                 };
                 let s3: Arc<dyn ObjectStore> = Arc::new(s3.build()?);
@@ -92,9 +86,7 @@ impl BlobStore for ObjectBlobStore {
 
     async fn get(&self, key: &str) -> anyhow::Result<Option<ByteStream>> {
         match self.store.get(&Path::from(key)).await {
-            Ok(result) => Ok(Some(
-                result.into_stream().map_err(anyhow::Error::from).boxed(),
-            )),
+            Ok(result) => Ok(Some(result.into_stream().map_err(anyhow::Error::from).boxed())),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(err) => Err(err.into()),
         }
@@ -108,30 +100,11 @@ mod tests {
 
     async fn round_trip(store: ObjectBlobStore) {
         store.check_reachable().await.unwrap();
-        assert!(store
-            .get("workspaces/w/blobs/missing")
-            .await
-            .unwrap()
-            .is_none());
-        let chunks: Vec<anyhow::Result<Bytes>> = vec![
-            Ok(Bytes::from_static(b"hello ")),
-            Ok(Bytes::from_static(b"world")),
-        ];
-        store
-            .put(
-                "workspaces/w/blobs/a",
-                futures::stream::iter(chunks).boxed(),
-            )
-            .await
-            .unwrap();
-        let read: Vec<Bytes> = store
-            .get("workspaces/w/blobs/a")
-            .await
-            .unwrap()
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
+        assert!(store.get("workspaces/w/blobs/missing").await.unwrap().is_none());
+        let chunks: Vec<anyhow::Result<Bytes>> =
+            vec![Ok(Bytes::from_static(b"hello ")), Ok(Bytes::from_static(b"world"))];
+        store.put("workspaces/w/blobs/a", futures::stream::iter(chunks).boxed()).await.unwrap();
+        let read: Vec<Bytes> = store.get("workspaces/w/blobs/a").await.unwrap().unwrap().try_collect().await.unwrap();
         assert_eq!(read.concat(), b"hello world");
     }
 

@@ -8,10 +8,7 @@ pub(crate) fn pool_error(err: RunError) -> StoreError {
 
 pub(crate) fn db_error(err: DbError) -> StoreError {
     match err {
-        DbError::DatabaseError(
-            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
-            _,
-        )
+        DbError::DatabaseError(DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection, _)
         | DbError::BrokenTransactionManager => StoreError::Unavailable(err.into()),
         other => StoreError::Unexpected(other.into()),
     }
@@ -20,16 +17,10 @@ pub(crate) fn db_error(err: DbError) -> StoreError {
 /// SQLite names the columns of a broken unique constraint in its message (`UNIQUE constraint
 /// failed: orgs.name`) but not which foreign key failed; `unique` maps column lists to fields and
 /// `foreign_key` names the field any foreign-key failure of this statement is about.
-pub(crate) fn constraint_error(
-    err: DbError,
-    unique: &[(&str, &'static str)],
-    foreign_key: &'static str,
-) -> StoreError {
+pub(crate) fn constraint_error(err: DbError, unique: &[(&str, &'static str)], foreign_key: &'static str) -> StoreError {
     match &err {
         DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            let columns = info
-                .message()
-                .trim_start_matches("UNIQUE constraint failed: ");
+            let columns = info.message().trim_start_matches("UNIQUE constraint failed: ");
             match unique.iter().find(|(c, _)| *c == columns) {
                 Some((_, field)) => StoreError::Conflict { field },
                 None => db_error(err),

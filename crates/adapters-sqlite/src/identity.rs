@@ -1,9 +1,7 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use projects_domain::{
-    ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
-};
+use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
 use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
 
@@ -43,29 +41,15 @@ impl SqliteStore {
 
 #[async_trait]
 impl IdentityStore for SqliteStore {
-    async fn create_org_with_owner(
-        &self,
-        org: &Org,
-        owner: &User,
-        key: &ApiKey,
-    ) -> Result<(), StoreError> {
+    async fn create_org_with_owner(&self, org: &Org, owner: &User, key: &ApiKey) -> Result<(), StoreError> {
         let org = OrgRow::from(OrgRecord::from_domain(org));
         let owner = UserRow::from(UserRecord::from_domain(owner));
         let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
-            diesel::insert_into(orgs::table)
-                .values(&org)
-                .execute(conn)
-                .await?;
-            diesel::insert_into(users::table)
-                .values(&owner)
-                .execute(conn)
-                .await?;
-            diesel::insert_into(api_keys::table)
-                .values(&key)
-                .execute(conn)
-                .await?;
+            diesel::insert_into(orgs::table).values(&org).execute(conn).await?;
+            diesel::insert_into(users::table).values(&owner).execute(conn).await?;
+            diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
             Ok(())
         })
         .await
@@ -74,10 +58,7 @@ impl IdentityStore for SqliteStore {
 
     async fn any_org_exists(&self) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
-        diesel::select(diesel::dsl::exists(orgs::table.select(orgs::id)))
-            .get_result(&mut conn)
-            .await
-            .map_err(db_error)
+        diesel::select(diesel::dsl::exists(orgs::table.select(orgs::id))).get_result(&mut conn).await.map_err(db_error)
     }
 
     async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError> {
@@ -103,28 +84,12 @@ impl IdentityStore for SqliteStore {
             .map_err(|e| constraint_error(e, USER_UNIQUE, "org_id"))
     }
 
-    async fn find_user_by_email(
-        &self,
-        org_id: OrgId,
-        email: &Email,
-    ) -> Result<Option<User>, StoreError> {
-        self.find_live_user(
-            org_id,
-            users::table
-                .filter(users::email.eq(email.as_str()))
-                .into_boxed(),
-        )
-        .await
+    async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError> {
+        self.find_live_user(org_id, users::table.filter(users::email.eq(email.as_str())).into_boxed()).await
     }
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
-        self.find_live_user(
-            org_id,
-            users::table
-                .filter(users::id.eq(id_text(user_id.as_uuid())))
-                .into_boxed(),
-        )
-        .await
+        self.find_live_user(org_id, users::table.filter(users::id.eq(id_text(user_id.as_uuid()))).into_boxed()).await
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
@@ -138,10 +103,7 @@ impl IdentityStore for SqliteStore {
             .map_err(|e| constraint_error(e, KEY_UNIQUE, "user_id"))
     }
 
-    async fn find_api_key_owner(
-        &self,
-        key_sha256: &[u8; 32],
-    ) -> Result<Option<ApiKeyOwner>, StoreError> {
+    async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError> {
         let mut conn = self.conn().await?;
         let found: Option<(ApiKeyRow, UserRow)> = api_keys::table
             .inner_join(users::table)
@@ -165,12 +127,7 @@ impl IdentityStore for SqliteStore {
         }))
     }
 
-    async fn revoke_api_key(
-        &self,
-        org_id: OrgId,
-        key_id: ApiKeyId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, at: Timestamp) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let revoked = diesel::update(api_keys::table)
             .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
@@ -183,11 +140,7 @@ impl IdentityStore for SqliteStore {
         Ok(revoked > 0)
     }
 
-    async fn list_api_keys(
-        &self,
-        org_id: OrgId,
-        user_id: Option<UserId>,
-    ) -> Result<Vec<ApiKey>, StoreError> {
+    async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError> {
         let mut conn = self.conn().await?;
         let mut query = api_keys::table
             .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
@@ -199,24 +152,16 @@ impl IdentityStore for SqliteStore {
             query = query.filter(api_keys::user_id.eq(id_text(user_id.as_uuid())));
         }
         let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| Ok(r.into_record()?.decode()?))
-            .collect()
+        rows.into_iter().map(|r| Ok(r.into_record()?.decode()?)).collect()
     }
 
     async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
-        let used: Vec<(String, i64)> = used
-            .iter()
-            .map(|(id, at)| (id_text(id.as_uuid()), micros(*at)))
-            .collect();
+        let used: Vec<(String, i64)> = used.iter().map(|(id, at)| (id_text(id.as_uuid()), micros(*at))).collect();
         let mut conn = self.conn().await?;
         // One write transaction for the whole batch: SQLite has a single writer.
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             for (key_id, at) in &used {
-                diesel::update(api_keys::table.find(key_id))
-                    .set(api_keys::last_used_at.eq(at))
-                    .execute(conn)
-                    .await?;
+                diesel::update(api_keys::table.find(key_id)).set(api_keys::last_used_at.eq(at)).execute(conn).await?;
             }
             Ok(())
         })
@@ -255,12 +200,7 @@ impl IdentityStore for SqliteStore {
         Ok(updated > 0)
     }
 
-    async fn remove_member(
-        &self,
-        org_id: OrgId,
-        user_id: UserId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn remove_member(&self, org_id: OrgId, user_id: UserId, at: Timestamp) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let removed = diesel::update(users::table)
             .filter(users::org_id.eq(id_text(org_id.as_uuid())))
@@ -294,9 +234,7 @@ impl IdentityStore for SqliteStore {
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row
-            .map(|r| r.into_record().map(TeamRecord::decode))
-            .transpose()?)
+        Ok(row.map(|r| r.into_record().map(TeamRecord::decode)).transpose()?)
     }
 
     async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
@@ -308,9 +246,7 @@ impl IdentityStore for SqliteStore {
             .load(&mut conn)
             .await
             .map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| Ok(r.into_record()?.decode()))
-            .collect()
+        rows.into_iter().map(|r| Ok(r.into_record()?.decode())).collect()
     }
 
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
@@ -323,18 +259,10 @@ impl IdentityStore for SqliteStore {
             .load(&mut conn)
             .await
             .map_err(db_error)?;
-        Ok(team_ids
-            .iter()
-            .map(|t| id(t).map(TeamId::from_uuid))
-            .collect::<anyhow::Result<_>>()?)
+        Ok(team_ids.iter().map(|t| id(t).map(TeamId::from_uuid)).collect::<anyhow::Result<_>>()?)
     }
 
-    async fn remove_team_member(
-        &self,
-        org_id: OrgId,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> Result<bool, StoreError> {
+    async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let removed = diesel::delete(team_members::table)
             .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
@@ -346,12 +274,7 @@ impl IdentityStore for SqliteStore {
         Ok(removed > 0)
     }
 
-    async fn add_team_member(
-        &self,
-        org_id: OrgId,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> Result<(), StoreError> {
+    async fn add_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         diesel::insert_or_ignore_into(team_members::table)
             .values((

@@ -9,6 +9,7 @@ mod rows;
 mod schema;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod usage;
 
 use std::path::Path;
 use std::time::Duration;
@@ -35,17 +36,14 @@ const PRAGMAS: [&str; 4] = [
     "PRAGMA foreign_keys = ON;",
 ];
 
-type SetupFuture<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = diesel::ConnectionResult<Connection>> + Send + 'a>,
->;
+type SetupFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = diesel::ConnectionResult<Connection>> + Send + 'a>>;
 
 fn setup_connection(url: &str) -> SetupFuture<'_> {
     Box::pin(async move {
         let mut conn = Connection::establish(url).await?;
         for pragma in PRAGMAS {
-            conn.batch_execute(pragma)
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.batch_execute(pragma).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
         }
         Ok(conn)
     })
@@ -63,18 +61,11 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let url = path
-            .to_str()
-            .ok_or_else(|| anyhow::anyhow!("database path is not UTF-8"))?
-            .to_owned();
+        let url = path.to_str().ok_or_else(|| anyhow::anyhow!("database path is not UTF-8"))?.to_owned();
         let mut config = ManagerConfig::<Connection>::default();
         config.custom_setup = Box::new(setup_connection);
         let manager = AsyncDieselConnectionManager::<Connection>::new_with_config(url, config);
-        let pool = Pool::builder()
-            .max_size(8)
-            .connection_timeout(Duration::from_secs(5))
-            .build(manager)
-            .await?;
+        let pool = Pool::builder().max_size(8).connection_timeout(Duration::from_secs(5)).build(manager).await?;
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
@@ -103,8 +94,6 @@ impl SqliteStore {
 impl Reachable for SqliteStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1")
-            .await
-            .map_err(errors::db_error)
+        conn.batch_execute("SELECT 1").await.map_err(errors::db_error)
     }
 }

@@ -2,114 +2,318 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
-use projects_domain::{
-    Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer,
+use projects_domain::{AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer};
+use projects_ports::records::{AuditEventRecord, ProjectRecord};
+use projects_ports::{
+    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoreError, StoredProject,
 };
-use projects_ports::records::ProjectRecord;
-use projects_ports::{ProjectKey, ProjectPage, ProjectStore, StoreError, StoredProject};
 
 use crate::errors::{constraint_error, db_error};
-use crate::rows::{id, id_text, micros, ProjectRow};
-use crate::schema::{project_shares, projects};
-use crate::SqliteStore;
+use crate::rows::{id, id_text, micros, AuditEventRow, ProjectRow};
+use crate::schema::{audit_events, idempotency_keys, project_shares, projects, usage_records};
+use crate::{Connection, SqliteStore};
 
-const PROJECT_UNIQUE: &[(&str, &str)] = &[("projects.org_id, projects.slug", "slug")];
+const PROJECT_UNIQUE: &[(&str, &str)] = &[
+    ("projects.org_id, projects.slug", "slug"),
+    ("idempotency_keys.org_id, idempotency_keys.scope, idempotency_keys.key", "idempotency_key"),
+];
 /// Concurrent creates can take the slug we picked; after this many tries something is wrong.
 const SLUG_ATTEMPTS: usize = 8;
 
-fn project(row: ProjectRow) -> Result<Project, StoreError> {
+type DbResult<T> = Result<T, diesel::result::Error>;
+
+fn decode(row: ProjectRow) -> Result<Project, StoreError> {
     Ok(row.into_record()?.decode()?)
 }
 
-impl SqliteStore {
-    async fn taken_slugs(&self, org_id: &str, base: &Slug) -> Result<HashSet<String>, StoreError> {
-        let mut conn = self.conn().await?;
-        let taken: Vec<String> = projects::table
-            .filter(projects::org_id.eq(org_id))
-            .filter(projects::deleted_at.is_null())
-            .filter(
-                projects::slug
-                    .eq(base.as_str())
-                    .or(projects::slug.like(format!("{}-%", base.as_str()))),
-            )
-            .select(projects::slug)
-            .load(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(taken.into_iter().collect())
-    }
+fn audit_row(event: &AuditEvent) -> AuditEventRow {
+    AuditEventRow::from(AuditEventRecord::from_domain(event))
+}
 
-    async fn insert(&self, row: &ProjectRow) -> Result<ProjectRow, StoreError> {
+/// `%` and `_` in a user's search text are literal.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The live slugs of the org that are `base` or `base-…`.
+async fn taken_slugs(conn: &mut Connection, org_id: &str, base: &Slug) -> DbResult<HashSet<String>> {
+    let taken: Vec<String> = projects::table
+        .filter(projects::org_id.eq(org_id))
+        .filter(projects::deleted_at.is_null())
+        .filter(projects::slug.eq(base.as_str()).or(projects::slug.like(format!("{}-%", base.as_str()))))
+        .select(projects::slug)
+        .load(conn)
+        .await?;
+    Ok(taken.into_iter().collect())
+}
+
+impl SqliteStore {
+    async fn insert_project(
+        &self,
+        row: &ProjectRow,
+        audit: &AuditEventRow,
+        idempotency: Option<&IdempotencyClaim>,
+    ) -> Result<ProjectRow, StoreError> {
         let mut conn = self.conn().await?;
-        diesel::insert_into(projects::table)
-            .values(row)
-            .returning(ProjectRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .map_err(|e| constraint_error(e, PROJECT_UNIQUE, "team_id"))
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            if let Some(claim) = idempotency {
+                diesel::delete(idempotency_keys::table)
+                    .filter(idempotency_keys::org_id.eq(&row.org_id))
+                    .filter(idempotency_keys::scope.eq(claim.scope))
+                    .filter(idempotency_keys::key.eq(&claim.key))
+                    .filter(idempotency_keys::created_at.lt(micros(claim.expired_before)))
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(idempotency_keys::table)
+                    .values((
+                        idempotency_keys::org_id.eq(&row.org_id),
+                        idempotency_keys::scope.eq(claim.scope),
+                        idempotency_keys::key.eq(&claim.key),
+                        idempotency_keys::request_sha256.eq(claim.request_sha256.as_slice()),
+                        idempotency_keys::project_id.eq(&row.id),
+                        idempotency_keys::created_at.eq(micros(claim.at)),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            let stored = diesel::insert_into(projects::table)
+                .values(row)
+                .returning(ProjectRow::as_returning())
+                .get_result(conn)
+                .await?;
+            diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+            Ok(stored)
+        })
+        .await
+        .map_err(|e| constraint_error(e, PROJECT_UNIQUE, "team_id"))
     }
 }
 
 #[async_trait]
 impl ProjectStore for SqliteStore {
-    async fn create(&self, new: &Project, slug_is_explicit: bool) -> Result<Project, StoreError> {
-        let mut row = ProjectRow::from(ProjectRecord::from_domain(new));
+    async fn create(
+        &self,
+        project: &Project,
+        slug_is_explicit: bool,
+        audit: &AuditEvent,
+        idempotency: Option<&IdempotencyClaim>,
+    ) -> Result<Project, StoreError> {
+        let mut row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let audit = audit_row(audit);
         if slug_is_explicit {
-            return project(self.insert(&row).await?);
+            return decode(self.insert_project(&row, &audit, idempotency).await?);
         }
         for _ in 0..SLUG_ATTEMPTS {
-            let taken = self.taken_slugs(&row.org_id, &new.slug).await?;
-            row.slug = new
-                .slug
-                .first_free(|slug| taken.contains(slug))
-                .as_str()
-                .to_owned();
-            match self.insert(&row).await {
+            let mut conn = self.conn().await?;
+            let taken = taken_slugs(&mut conn, &row.org_id, &project.slug).await.map_err(db_error)?;
+            drop(conn);
+            row.slug = project.slug.first_free(|slug| taken.contains(slug)).as_str().to_owned();
+            match self.insert_project(&row, &audit, idempotency).await {
                 Err(StoreError::Conflict { field: "slug" }) => continue,
-                other => return project(other?),
+                other => return decode(other?),
             }
         }
         Err(StoreError::Conflict { field: "slug" })
     }
 
-    async fn find(
+    async fn find_idempotent_create(
         &self,
         org_id: OrgId,
-        key: &ProjectKey,
-    ) -> Result<Option<StoredProject>, StoreError> {
-        let org_id = id_text(org_id.as_uuid());
+        scope: &str,
+        key: &str,
+        since: Timestamp,
+    ) -> Result<Option<IdempotentCreate>, StoreError> {
+        let mut conn = self.conn().await?;
+        let found: Option<(Vec<u8>, String)> = idempotency_keys::table
+            .filter(idempotency_keys::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(idempotency_keys::scope.eq(scope))
+            .filter(idempotency_keys::key.eq(key))
+            .filter(idempotency_keys::created_at.ge(micros(since)))
+            .select((idempotency_keys::request_sha256, idempotency_keys::project_id))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        found
+            .map(|(hash, project_id)| {
+                let request_sha256 =
+                    hash.as_slice().try_into().map_err(|_| anyhow::anyhow!("stored request hash is not 32 bytes"))?;
+                Ok(IdempotentCreate { request_sha256, project_id: ProjectId::from_uuid(id(&project_id)?) })
+            })
+            .transpose()
+    }
+
+    async fn find(&self, org_id: OrgId, key: &ProjectKey) -> Result<Option<StoredProject>, StoreError> {
         let mut conn = self.conn().await?;
         let query = projects::table
-            .filter(projects::org_id.eq(&org_id))
+            .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
             .filter(projects::deleted_at.is_null())
             .select(ProjectRow::as_select())
             .into_boxed();
         let query = match key {
-            ProjectKey::Id(project_id) => {
-                query.filter(projects::id.eq(id_text(project_id.as_uuid())))
-            }
+            ProjectKey::Id(project_id) => query.filter(projects::id.eq(id_text(project_id.as_uuid()))),
             ProjectKey::Slug(slug) => query.filter(projects::slug.eq(slug.as_str())),
         };
         let Some(row) = query.first(&mut conn).await.optional().map_err(db_error)? else {
             return Ok(None);
         };
-        let shared: Vec<String> = project_shares::table
-            .filter(project_shares::org_id.eq(&org_id))
+        let shared_team_ids: Vec<String> = project_shares::table
+            .filter(project_shares::org_id.eq(id_text(org_id.as_uuid())))
             .filter(project_shares::project_id.eq(&row.id))
             .order(project_shares::team_id)
             .select(project_shares::team_id)
             .load(&mut conn)
             .await
             .map_err(db_error)?;
-        let shared_team_ids = shared
-            .iter()
-            .map(|t| id(t).map(TeamId::from_uuid))
-            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Some(StoredProject {
-            project: project(row)?,
-            shared_team_ids,
+            project: decode(row)?,
+            shared_team_ids: shared_team_ids
+                .iter()
+                .map(|t| id(t).map(TeamId::from_uuid))
+                .collect::<anyhow::Result<_>>()?,
         }))
+    }
+
+    async fn find_deleted(&self, org_id: OrgId, project_id: ProjectId) -> Result<Option<Project>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<ProjectRow> = projects::table
+            .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(projects::id.eq(id_text(project_id.as_uuid())))
+            .filter(projects::deleted_at.is_not_null())
+            .select(ProjectRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)?;
+        row.map(decode).transpose()
+    }
+
+    async fn update(&self, project: &Project, audit: &AuditEvent) -> Result<bool, StoreError> {
+        let row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let audit = audit_row(audit);
+        let mut conn = self.conn().await?;
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let updated = diesel::update(projects::table)
+                .filter(projects::org_id.eq(&row.org_id))
+                .filter(projects::id.eq(&row.id))
+                .filter(projects::version.eq(row.version - 1))
+                .filter(projects::deleted_at.is_null())
+                .set((
+                    projects::name.eq(&row.name),
+                    projects::slug.eq(&row.slug),
+                    projects::description.eq(&row.description),
+                    projects::prompt.eq(&row.prompt),
+                    projects::emoji.eq(&row.emoji),
+                    projects::visibility.eq(&row.visibility),
+                    projects::status.eq(&row.status),
+                    projects::tags.eq(&row.tags),
+                    projects::metadata.eq(&row.metadata),
+                    projects::updated_at.eq(row.updated_at),
+                    projects::version.eq(row.version),
+                ))
+                .execute(conn)
+                .await?;
+            if updated == 0 {
+                return Ok(false);
+            }
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| constraint_error(e, PROJECT_UNIQUE, "team_id"))
+    }
+
+    async fn soft_delete(
+        &self,
+        org_id: OrgId,
+        project_id: ProjectId,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
+        let mut conn = self.conn().await?;
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let deleted = diesel::update(projects::table)
+                .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(projects::id.eq(id_text(project_id.as_uuid())))
+                .filter(projects::deleted_at.is_null())
+                .set((projects::deleted_at.eq(micros(at)), projects::version.eq(projects::version + 1)))
+                .execute(conn)
+                .await?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(true)
+        })
+        .await
+        .map_err(db_error)
+    }
+
+    async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError> {
+        let row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let audit = audit_row(audit);
+        for _ in 0..SLUG_ATTEMPTS {
+            let mut conn = self.conn().await?;
+            let restored = conn
+                .immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+                    let taken = taken_slugs(conn, &row.org_id, &project.slug).await?;
+                    let slug = project.slug.first_free(|slug| taken.contains(slug));
+                    let restored: Option<ProjectRow> = diesel::update(projects::table)
+                        .filter(projects::org_id.eq(&row.org_id))
+                        .filter(projects::id.eq(&row.id))
+                        .filter(projects::deleted_at.is_not_null())
+                        .set((
+                            projects::deleted_at.eq(None::<i64>),
+                            projects::slug.eq(slug.as_str()),
+                            projects::updated_at.eq(row.updated_at),
+                            projects::version.eq(row.version),
+                        ))
+                        .returning(ProjectRow::as_returning())
+                        .get_result(conn)
+                        .await
+                        .optional()?;
+                    if restored.is_some() {
+                        diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                    }
+                    Ok(restored)
+                })
+                .await
+                .map_err(|e| constraint_error(e, PROJECT_UNIQUE, "team_id"));
+            match restored {
+                Err(StoreError::Conflict { field: "slug" }) => continue,
+                other => return other?.map(decode).transpose(),
+            }
+        }
+        Err(StoreError::Conflict { field: "slug" })
+    }
+
+    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<(OrgId, ProjectId)>, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let expired: Vec<(String, String)> = projects::table
+                .filter(projects::deleted_at.lt(micros(before)))
+                .select((projects::org_id, projects::id))
+                .load(conn)
+                .await?;
+            let ids: Vec<&String> = expired.iter().map(|(_, id)| id).collect();
+            diesel::delete(usage_records::table.filter(usage_records::project_id.eq_any(&ids))).execute(conn).await?;
+            diesel::delete(project_shares::table.filter(project_shares::project_id.eq_any(&ids))).execute(conn).await?;
+            diesel::delete(idempotency_keys::table.filter(idempotency_keys::project_id.eq_any(&ids)))
+                .execute(conn)
+                .await?;
+            diesel::delete(projects::table.filter(projects::id.eq_any(&ids))).execute(conn).await?;
+            Ok(expired)
+        })
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|(org, project)| Ok((OrgId::from_uuid(id(org)?), ProjectId::from_uuid(id(project)?))))
+        .collect::<anyhow::Result<_>>()
+        .map_err(StoreError::from)
     }
 
     async fn add_share(
@@ -117,35 +321,43 @@ impl ProjectStore for SqliteStore {
         org_id: OrgId,
         project_id: ProjectId,
         team_id: TeamId,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let (org_id, project_id) = (id_text(org_id.as_uuid()), id_text(project_id.as_uuid()));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        // Only live projects can be shared: a soft-deleted one reads as missing.
-        let live = diesel::select(diesel::dsl::exists(
-            projects::table
-                .filter(projects::org_id.eq(&org_id))
-                .filter(projects::id.eq(&project_id))
-                .filter(projects::deleted_at.is_null()),
-        ))
-        .get_result::<bool>(&mut conn)
-        .await
-        .map_err(db_error)?;
-        if !live {
-            return Err(StoreError::MissingReference {
-                field: "project_id",
-            });
-        }
-        diesel::insert_or_ignore_into(project_shares::table)
-            .values((
-                project_shares::org_id.eq(&org_id),
-                project_shares::project_id.eq(&project_id),
-                project_shares::team_id.eq(id_text(team_id.as_uuid())),
-                project_shares::created_at.eq(micros(Timestamp::now_utc())),
-            ))
-            .execute(&mut conn)
+        let shared = conn
+            .immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+                // Only live projects can be shared: a soft-deleted one reads as missing.
+                let live = diesel::select(diesel::dsl::exists(
+                    projects::table
+                        .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
+                        .filter(projects::id.eq(id_text(project_id.as_uuid())))
+                        .filter(projects::deleted_at.is_null()),
+                ))
+                .get_result::<bool>(conn)
+                .await?;
+                if !live {
+                    return Ok(false);
+                }
+                diesel::insert_or_ignore_into(project_shares::table)
+                    .values((
+                        project_shares::org_id.eq(id_text(org_id.as_uuid())),
+                        project_shares::project_id.eq(id_text(project_id.as_uuid())),
+                        project_shares::team_id.eq(id_text(team_id.as_uuid())),
+                        project_shares::created_at.eq(audit.created_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                Ok(true)
+            })
             .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, &[], "team_id"))
+            .map_err(|e| constraint_error(e, &[], "team_id"))?;
+        if shared {
+            Ok(())
+        } else {
+            Err(StoreError::MissingReference { field: "project_id" })
+        }
     }
 
     async fn remove_share(
@@ -153,28 +365,33 @@ impl ProjectStore for SqliteStore {
         org_id: OrgId,
         project_id: ProjectId,
         team_id: TeamId,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let removed = diesel::delete(project_shares::table)
-            .filter(project_shares::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(project_shares::project_id.eq(id_text(project_id.as_uuid())))
-            .filter(project_shares::team_id.eq(id_text(team_id.as_uuid())))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(removed > 0)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let removed = diesel::delete(project_shares::table)
+                .filter(project_shares::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(project_shares::project_id.eq(id_text(project_id.as_uuid())))
+                .filter(project_shares::team_id.eq(id_text(team_id.as_uuid())))
+                .execute(conn)
+                .await?;
+            if removed > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(removed > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
     async fn list_visible(
         &self,
         viewer: &Viewer,
+        filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<ProjectPage, StoreError> {
-        let team_ids: Vec<String> = viewer
-            .team_ids
-            .iter()
-            .map(|t| id_text(t.as_uuid()))
-            .collect();
+        let team_ids: Vec<String> = viewer.team_ids.iter().map(|t| id_text(t.as_uuid())).collect();
         let shared_into_my_teams = diesel::dsl::exists(
             project_shares::table
                 .filter(project_shares::project_id.eq(projects::id))
@@ -184,10 +401,10 @@ impl ProjectStore for SqliteStore {
             .filter(projects::org_id.eq(id_text(viewer.org_id.as_uuid())))
             .filter(projects::deleted_at.is_null())
             .filter(
-                projects::owner_user_id
-                    .eq(id_text(viewer.user_id.as_uuid()))
+                projects::owner_user_id.eq(id_text(viewer.user_id.as_uuid())).nullable().or(projects::visibility
+                    .eq("shared")
                     .nullable()
-                    .or(projects::visibility.eq("shared").nullable().and(
+                    .and(
                         projects::team_id
                             .is_null()
                             .nullable()
@@ -199,27 +416,49 @@ impl ProjectStore for SqliteStore {
             .order((projects::created_at.desc(), projects::id.desc()))
             .limit(i64::from(page.limit) + 1)
             .into_boxed();
-        if let Some(after) = page.after {
-            let (created_at, after_id) = (micros(after.created_at), id_text(after.id));
+        if let Some(team_id) = filter.team_id {
+            let shared_into_team = diesel::dsl::exists(
+                project_shares::table
+                    .filter(project_shares::project_id.eq(projects::id))
+                    .filter(project_shares::team_id.eq(id_text(team_id.as_uuid()))),
+            );
+            query = query
+                .filter(projects::team_id.eq(id_text(team_id.as_uuid())).nullable().or(shared_into_team.nullable()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(projects::status.eq(status.as_str()));
+        }
+        if let Some(tag) = &filter.tag {
             query = query.filter(
-                projects::created_at.lt(created_at).or(projects::created_at
-                    .eq(created_at)
-                    .and(projects::id.lt(after_id))),
+                diesel::dsl::sql::<Bool>("EXISTS (SELECT 1 FROM json_each(projects.tags) WHERE json_each.value = ")
+                    .bind::<Text, _>(tag.clone())
+                    .sql(")"),
+            );
+        }
+        if let Some(text) = &filter.text {
+            let pattern = like_pattern(text);
+            query = query.filter(
+                projects::name
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .nullable()
+                    .or(projects::description.like(pattern).escape('\\')),
+            );
+        }
+        if let Some(after) = page.after {
+            query = query.filter(
+                projects::created_at
+                    .lt(micros(after.created_at))
+                    .or(projects::created_at.eq(micros(after.created_at)).and(projects::id.lt(id_text(after.id)))),
             );
         }
         let mut conn = self.conn().await?;
         let mut rows: Vec<ProjectRow> = query.load(&mut conn).await.map_err(db_error)?;
         let has_more = rows.len() > page.limit as usize;
         rows.truncate(page.limit as usize);
-        let items = rows
-            .into_iter()
-            .map(project)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = rows.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         let next = match (has_more, items.last()) {
-            (true, Some(last)) => Some(Cursor {
-                created_at: last.created_at,
-                id: last.id.as_uuid(),
-            }),
+            (true, Some(last)) => Some(Cursor { created_at: last.created_at, id: last.id.as_uuid() }),
             _ => None,
         };
         Ok(ProjectPage { items, next })

@@ -4,10 +4,12 @@
 use anyhow::Context;
 use diesel::prelude::*;
 use projects_domain::Timestamp;
-use projects_ports::records::{ApiKeyRecord, OrgRecord, ProjectRecord, TeamRecord, UserRecord};
+use projects_ports::records::{
+    ApiKeyRecord, AuditEventRecord, OrgRecord, ProjectRecord, TeamRecord, UsageFields, UserRecord,
+};
 use uuid::Uuid;
 
-use crate::schema::{api_keys, orgs, projects, teams, users};
+use crate::schema::{api_keys, audit_events, orgs, projects, teams, usage_records, users};
 
 pub(crate) fn micros(at: Timestamp) -> i64 {
     // Every stored instant is within ±292,000 years of the epoch.
@@ -15,8 +17,7 @@ pub(crate) fn micros(at: Timestamp) -> i64 {
 }
 
 pub(crate) fn instant(micros: i64) -> anyhow::Result<Timestamp> {
-    Timestamp::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .context("stored instant out of range")
+    Timestamp::from_unix_timestamp_nanos(i128::from(micros) * 1_000).context("stored instant out of range")
 }
 
 pub(crate) fn id_text(id: Uuid) -> String {
@@ -45,21 +46,13 @@ pub(crate) struct OrgRow {
 
 impl From<OrgRecord> for OrgRow {
     fn from(r: OrgRecord) -> Self {
-        Self {
-            id: id_text(r.id),
-            name: r.name,
-            created_at: micros(r.created_at),
-        }
+        Self { id: id_text(r.id), name: r.name, created_at: micros(r.created_at) }
     }
 }
 
 impl OrgRow {
     pub fn into_record(self) -> anyhow::Result<OrgRecord> {
-        Ok(OrgRecord {
-            id: id(&self.id)?,
-            name: self.name,
-            created_at: instant(self.created_at)?,
-        })
+        Ok(OrgRecord { id: id(&self.id)?, name: self.name, created_at: instant(self.created_at)? })
     }
 }
 
@@ -114,12 +107,7 @@ pub(crate) struct TeamRow {
 
 impl From<TeamRecord> for TeamRow {
     fn from(r: TeamRecord) -> Self {
-        Self {
-            id: id_text(r.id),
-            org_id: id_text(r.org_id),
-            name: r.name,
-            created_at: micros(r.created_at),
-        }
+        Self { id: id_text(r.id), org_id: id_text(r.org_id), name: r.name, created_at: micros(r.created_at) }
     }
 }
 
@@ -244,12 +232,97 @@ impl ProjectRow {
             visibility: self.visibility,
             status: self.status,
             tags: serde_json::from_str(&self.tags).context("stored tags are not JSON")?,
-            metadata: serde_json::from_str(&self.metadata)
-                .context("stored metadata is not JSON")?,
+            metadata: serde_json::from_str(&self.metadata).context("stored metadata is not JSON")?,
             created_at: instant(self.created_at)?,
             updated_at: instant(self.updated_at)?,
             deleted_at: opt_instant(self.deleted_at)?,
             version: self.version,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct AuditEventRow {
+    pub id: String,
+    pub org_id: String,
+    pub actor_user_id: String,
+    pub action: String,
+    pub project_id: Option<String>,
+    pub fields: String,
+    pub created_at: i64,
+}
+
+impl From<AuditEventRecord> for AuditEventRow {
+    fn from(r: AuditEventRecord) -> Self {
+        Self {
+            id: id_text(r.id),
+            org_id: id_text(r.org_id),
+            actor_user_id: id_text(r.actor_user_id),
+            action: r.action,
+            project_id: r.project_id.map(id_text),
+            fields: r.fields,
+            created_at: micros(r.created_at),
+        }
+    }
+}
+
+impl AuditEventRow {
+    pub fn into_record(self) -> anyhow::Result<AuditEventRecord> {
+        Ok(AuditEventRecord {
+            id: id(&self.id)?,
+            org_id: id(&self.org_id)?,
+            actor_user_id: id(&self.actor_user_id)?,
+            action: self.action,
+            project_id: opt_id(self.project_id)?,
+            fields: self.fields,
+            created_at: instant(self.created_at)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = usage_records, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct UsageRow {
+    pub id: String,
+    pub org_id: String,
+    pub project_id: String,
+    pub cost_nanos: i64,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub occurred_at: i64,
+    pub created_at: i64,
+}
+
+impl From<UsageFields> for UsageRow {
+    fn from(r: UsageFields) -> Self {
+        Self {
+            id: id_text(r.id),
+            org_id: id_text(r.org_id),
+            project_id: id_text(r.project_id),
+            cost_nanos: r.cost_nanos,
+            model: r.model,
+            input_tokens: r.input_tokens,
+            output_tokens: r.output_tokens,
+            occurred_at: micros(r.occurred_at),
+            created_at: micros(r.created_at),
+        }
+    }
+}
+
+impl UsageRow {
+    pub fn into_record(self) -> anyhow::Result<UsageFields> {
+        Ok(UsageFields {
+            id: id(&self.id)?,
+            org_id: id(&self.org_id)?,
+            project_id: id(&self.project_id)?,
+            cost_nanos: self.cost_nanos,
+            model: self.model,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            occurred_at: instant(self.occurred_at)?,
+            created_at: instant(self.created_at)?,
         })
     }
 }

@@ -86,8 +86,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        org_id -> Text,
+        actor_user_id -> Text,
+        action -> Text,
+        project_id -> Nullable<Text>,
+        fields -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    usage_records (id) {
+        id -> Text,
+        org_id -> Text,
+        project_id -> Text,
+        cost_nanos -> BigInt,
+        model -> Text,
+        input_tokens -> BigInt,
+        output_tokens -> BigInt,
+        occurred_at -> BigInt,
+        created_at -> BigInt,
+        idempotency_key -> Nullable<Text>,
+        request_sha256 -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (org_id, scope, key) {
+        org_id -> Text,
+        scope -> Text,
+        key -> Text,
+        request_sha256 -> Binary,
+        project_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    usage_records,
+    idempotency_keys,
     orgs,
     users,
     teams,

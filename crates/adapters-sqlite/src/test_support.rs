@@ -10,14 +10,10 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub fn create() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("temporary directory"),
-        }
+        Self { dir: tempfile::tempdir().expect("temporary directory") }
     }
 
     pub async fn store(&self) -> SqliteStore {
-        SqliteStore::open(&self.dir.path().join("projects.db"))
-            .await
-            .expect("open SQLite store")
+        SqliteStore::open(&self.dir.path().join("projects.db")).await.expect("open SQLite store")
     }
 }

@@ -3,9 +3,7 @@ use std::sync::Mutex;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use projects_domain::{
-    ApiKeyId, ApiKeyToken, Email, OrgId, OrgName, Role, Timestamp, UserId, API_KEY_PREFIX,
-};
+use projects_domain::{ApiKeyId, ApiKeyToken, Email, OrgId, OrgName, Role, Timestamp, UserId, API_KEY_PREFIX};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -26,10 +24,7 @@ pub struct JwtKeys {
 
 impl JwtKeys {
     pub fn hs256(secret: &[u8]) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
     }
 }
 
@@ -61,10 +56,7 @@ impl KeyUsage {
     }
 
     fn take(&self) -> Vec<(ApiKeyId, Timestamp)> {
-        self.pending
-            .lock()
-            .map(|mut pending| pending.drain().collect())
-            .unwrap_or_default()
+        self.pending.lock().map(|mut pending| pending.drain().collect()).unwrap_or_default()
     }
 }
 
@@ -85,14 +77,10 @@ impl App {
     }
 
     async fn authenticate_api_key(&self, bearer_token: &str) -> Result<Principal, AppError> {
-        let key = ApiKeyToken::parse(bearer_token)
-            .map_err(|_| unauthenticated(AuthFailure::InvalidApiKey))?;
+        let key = ApiKeyToken::parse(bearer_token).map_err(|_| unauthenticated(AuthFailure::InvalidApiKey))?;
         let hash = hash_api_key(&key);
-        let owner = self
-            .identity
-            .find_api_key_owner(&hash)
-            .await?
-            .ok_or(unauthenticated(AuthFailure::InvalidApiKey))?;
+        let owner =
+            self.identity.find_api_key_owner(&hash).await?.ok_or(unauthenticated(AuthFailure::InvalidApiKey))?;
         // The lookup was by hash already; this keeps the final comparison free of timing signal.
         if !bool::from(owner.key.key_sha256.ct_eq(&hash)) {
             return Err(unauthenticated(AuthFailure::InvalidApiKey));
@@ -106,10 +94,7 @@ impl App {
     }
 
     async fn authenticate_jwt(&self, bearer_token: &str) -> Result<Principal, AppError> {
-        let keys = self
-            .jwt
-            .as_ref()
-            .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
+        let keys = self.jwt.as_ref().ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 30;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -119,10 +104,7 @@ impl App {
                 _ => unauthenticated(AuthFailure::InvalidToken),
             })?
             .claims;
-        let org_id = claims
-            .org
-            .or(claims.account)
-            .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
+        let org_id = claims.org.or(claims.account).ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         // The member must still be in that org: a token outlives nothing it was minted for.
         let user = self
             .identity
@@ -132,26 +114,16 @@ impl App {
         let team_ids = self.identity.team_ids_of(user.org_id, user.id).await?;
         Ok(Principal {
             // A token never grants more than its claimed role, nor more than the member has now.
-            permissions: user
-                .role
-                .permissions()
-                .intersection(claims.role.permissions()),
+            permissions: user.role.permissions().intersection(claims.role.permissions()),
             user,
             team_ids,
         })
     }
 
     /// A JWT for the owner `email` of org `org_name`, valid for `ttl` (for `server token`).
-    pub async fn mint_token(
-        &self,
-        org_name: &str,
-        email: &str,
-        ttl: time::Duration,
-    ) -> Result<String, AppError> {
-        let keys = self
-            .jwt
-            .as_ref()
-            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no JWT secret is configured")))?;
+    pub async fn mint_token(&self, org_name: &str, email: &str, ttl: time::Duration) -> Result<String, AppError> {
+        let keys =
+            self.jwt.as_ref().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no JWT secret is configured")))?;
         let org = self
             .identity
             .find_org_by_name(&OrgName::new(org_name)?)

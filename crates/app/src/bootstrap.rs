@@ -1,6 +1,4 @@
-use projects_domain::{
-    ApiKey, ApiKeyId, ApiKeyToken, Email, Org, OrgId, OrgName, Role, User, UserId,
-};
+use projects_domain::{ApiKey, ApiKeyId, ApiKeyToken, Email, Org, OrgId, OrgName, Role, User, UserId};
 use projects_ports::StoreError;
 use rand::RngCore;
 
@@ -27,34 +25,16 @@ impl App {
             return self.new_owner_key(org, &email).await;
         }
         let now = self.clock.now();
-        let org = Org {
-            id: OrgId::from_uuid(self.ids.new_id()),
-            name,
-            created_at: now,
-        };
+        let org = Org { id: OrgId::from_uuid(self.ids.new_id()), name, created_at: now };
         let owner = self.new_user(org.id, &email, Role::Owner);
         let (key, token) = self.new_api_key(&owner, "bootstrap");
-        match self
-            .identity
-            .create_org_with_owner(&org, &owner, &key)
-            .await
-        {
-            Ok(()) => Ok(Bootstrapped {
-                org_id: org.id,
-                user_id: owner.id,
-                api_key: token,
-                created_org: true,
-            }),
+        match self.identity.create_org_with_owner(&org, &owner, &key).await {
+            Ok(()) => Ok(Bootstrapped { org_id: org.id, user_id: owner.id, api_key: token, created_org: true }),
             // Another process made the same org a moment ago: join it instead.
             Err(StoreError::Conflict { field: "org" }) => {
-                let org = self
-                    .identity
-                    .find_org_by_name(&org.name)
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::Unexpected(anyhow::anyhow!(
-                            "org vanished right after a name clash"
-                        ))
+                let org =
+                    self.identity.find_org_by_name(&org.name).await?.ok_or_else(|| {
+                        AppError::Unexpected(anyhow::anyhow!("org vanished right after a name clash"))
                     })?;
                 self.new_owner_key(org, &email).await
             }
@@ -63,11 +43,7 @@ impl App {
     }
 
     /// Bootstraps `org_name` only when the database has no org at all (a first start).
-    pub async fn bootstrap_if_empty(
-        &self,
-        org_name: &str,
-        email: &str,
-    ) -> Result<Option<Bootstrapped>, AppError> {
+    pub async fn bootstrap_if_empty(&self, org_name: &str, email: &str) -> Result<Option<Bootstrapped>, AppError> {
         if self.identity.any_org_exists().await? {
             return Ok(None);
         }
@@ -85,12 +61,7 @@ impl App {
         };
         let (key, token) = self.new_api_key(&owner, "bootstrap");
         self.identity.create_api_key(&key).await?;
-        Ok(Bootstrapped {
-            org_id: org.id,
-            user_id: owner.id,
-            api_key: token,
-            created_org: false,
-        })
+        Ok(Bootstrapped { org_id: org.id, user_id: owner.id, api_key: token, created_org: false })
     }
 
     pub(crate) fn new_user(&self, org_id: OrgId, email: &Email, role: Role) -> User {

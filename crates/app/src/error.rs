@@ -39,10 +39,10 @@ pub enum AppError {
     #[error("{0:?} not found")]
     NotFound(Resource),
     #[error("{field} is already taken")]
-    Conflict {
-        resource: Resource,
-        field: &'static str,
-    },
+    Conflict { resource: Resource, field: &'static str },
+    /// `If-Match` named a version that is no longer current.
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
     #[error("a backing service is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -65,14 +65,10 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             // Projects are where uniqueness usually bites; use cases about other resources say so.
-            StoreError::Conflict { field } => AppError::Conflict {
-                resource: Resource::Project,
-                field,
-            },
-            StoreError::MissingReference { field } => AppError::Invalid(ValidationErrors::single(
-                field,
-                "does not exist in this org",
-            )),
+            StoreError::Conflict { field } => AppError::Conflict { resource: Resource::Project, field },
+            StoreError::MissingReference { field } => {
+                AppError::Invalid(ValidationErrors::single(field, "does not exist in this org"))
+            }
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
             StoreError::Unexpected(cause) => AppError::Unexpected(cause),
         }

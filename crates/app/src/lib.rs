@@ -8,43 +8,68 @@ mod members;
 mod principal;
 mod projects;
 mod teams;
+mod usage;
 
 use std::sync::Arc;
 
-use projects_ports::{Clock, IdentityStore, Ids, ProjectStore};
+use projects_ports::{Clock, DerivedNames, IdentityStore, Ids, NameGenerator, ProjectStore, UsageStore};
 
 use auth::KeyUsage;
 pub use auth::{hash_api_key, JwtKeys};
 pub use bootstrap::Bootstrapped;
 pub use error::{AppError, AuthFailure, Resource};
 pub use principal::Principal;
+pub use projects::{ExpectedVersion, IdempotencyKey};
+pub use usage::{ProjectDetails, UsageInput};
 
 /// Everything the use cases need, injected once at start.
 #[derive(Clone)]
 pub struct App {
     projects: Arc<dyn ProjectStore>,
     identity: Arc<dyn IdentityStore>,
+    usage: Arc<dyn UsageStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
     jwt: Option<Arc<JwtKeys>>,
     key_usage: Arc<KeyUsage>,
+    retention: time::Duration,
+    names: Arc<dyn NameGenerator>,
 }
 
 impl App {
     pub fn new(
         projects: Arc<dyn ProjectStore>,
         identity: Arc<dyn IdentityStore>,
+        usage: Arc<dyn UsageStore>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn Ids>,
     ) -> Self {
         Self {
             projects,
             identity,
+            usage,
             clock,
             ids,
             jwt: None,
             key_usage: Arc::default(),
+            retention: Self::DEFAULT_RETENTION,
+            names: Arc::new(DerivedNames),
         }
+    }
+
+    /// Names projects created with a description only (by default, derived from it).
+    pub fn with_name_generator(mut self, names: Arc<dyn NameGenerator>) -> Self {
+        self.names = names;
+        self
+    }
+
+    /// How long a soft-deleted project can be restored, unless configured otherwise.
+    pub const DEFAULT_RETENTION: time::Duration = time::Duration::days(30);
+
+    /// Soft-deleted projects can be restored for `retention`, then are purged.
+    pub fn with_retention(mut self, retention: time::Duration) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// Accepts (and can mint) HS256 JWT bearer tokens signed with `keys`.
@@ -55,17 +80,11 @@ impl App {
 }
 
 /// A display name (of a key, a team): 1–100 characters, trimmed.
-pub(crate) fn short_name(
-    field: &'static str,
-    raw: &str,
-) -> Result<String, projects_domain::FieldError> {
+pub(crate) fn short_name(field: &'static str, raw: &str) -> Result<String, projects_domain::FieldError> {
     let name = raw.trim();
     match name.chars().count() {
         0 => Err(projects_domain::FieldError::new(field, "must not be empty")),
         1..=100 => Ok(name.to_owned()),
-        _ => Err(projects_domain::FieldError::new(
-            field,
-            "must be at most 100 characters",
-        )),
+        _ => Err(projects_domain::FieldError::new(field, "must be at most 100 characters")),
     }
 }

@@ -29,9 +29,7 @@ impl Principal {
         if self.permissions.contains(permission) {
             Ok(())
         } else {
-            Err(AppError::Forbidden {
-                missing: permission,
-            })
+            Err(AppError::Forbidden { missing: permission })
         }
     }
 

@@ -1,11 +1,18 @@
 use projects_domain::{
-    can_view_project, NewProject, NewProjectInput, PageRequest, Permission, Project,
-    ProjectAudience, ProjectId, ProjectStatus, Slug, ValidationErrors, Visibility,
+    can_view_project, AuditEvent, NewProject, NewProjectInput, PageRequest, Permission, Project, ProjectAudience,
+    ProjectId, ProjectPatch, ProjectPatchInput, ProjectStatus, Role, Slug, Timestamp, ValidationErrors, Visibility,
 };
-use projects_ports::{ProjectKey, ProjectPage, StoredProject};
+use projects_ports::{IdempotencyClaim, ProjectFilter, ProjectKey, ProjectPage, StoreError, StoredProject};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{App, AppError, Principal, Resource};
+
+/// How long an `Idempotency-Key` of a create is remembered.
+const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
+/// How often an update is re-applied on a fresh read when someone else changed the project
+/// in between (only without `If-Match`).
+const UPDATE_ATTEMPTS: usize = 3;
 
 /// How a path segment names a project: a UUID is an id, anything else a slug. A segment that is
 /// neither can name nothing.
@@ -16,30 +23,72 @@ fn project_key(raw: &str) -> Option<ProjectKey> {
     }
 }
 
+fn not_found() -> AppError {
+    AppError::NotFound(Resource::Project)
+}
+
+/// An `Idempotency-Key` sent with a create, and what identifies the request it came with.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    /// Which surface's create, e.g. `v1.projects.create`.
+    pub scope: &'static str,
+    pub key: String,
+    /// The request body as received; the same key with another body is a conflict.
+    pub request_body: Vec<u8>,
+}
+
+impl IdempotencyKey {
+    fn request_sha256(&self) -> [u8; 32] {
+        Sha256::digest(&self.request_body).into()
+    }
+}
+
+/// The fields an `If-Match` precondition can name: the version the caller last saw.
+pub type ExpectedVersion = Option<i64>;
+
 impl App {
+    pub(crate) fn audit(
+        &self,
+        principal: &Principal,
+        action: &str,
+        project_id: ProjectId,
+        fields: Vec<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: self.ids.new_id(),
+            org_id: principal.org_id(),
+            actor_user_id: principal.user_id(),
+            action: action.to_owned(),
+            project_id: Some(project_id),
+            fields,
+            at: self.clock.now(),
+        }
+    }
+
     /// Creates a project owned by the caller. `surface_default` is the visibility used when
-    /// neither the request nor the caller's preference names one.
+    /// neither the request nor the caller's preference names one. With an idempotency key, a
+    /// repeat of the same request within 24 hours returns the project the first one made.
     pub async fn create_project(
         &self,
         principal: &Principal,
         input: NewProjectInput,
         surface_default: Visibility,
+        idempotency: Option<IdempotencyKey>,
     ) -> Result<Project, AppError> {
         principal.require(Permission::ProjectsManage)?;
+        let input = self.with_a_name(input).await?;
         let new = NewProject::validate(input)?;
         if let Some(team_id) = new.team_id {
-            if self
-                .identity
-                .find_team(principal.org_id(), team_id)
-                .await?
-                .is_none()
-            {
-                return Err(
-                    ValidationErrors::single("team_id", "does not exist in this org").into(),
-                );
+            if self.identity.find_team(principal.org_id(), team_id).await?.is_none() {
+                return Err(ValidationErrors::single("team_id", "does not exist in this org").into());
             }
         }
         let now = self.clock.now();
+        if let Some(key) = &idempotency {
+            if let Some(project) = self.replay_create(principal, key, now).await? {
+                return Ok(project);
+            }
+        }
         let slug_is_explicit = new.slug.is_some();
         let project = Project {
             id: ProjectId::from_uuid(self.ids.new_id()),
@@ -51,10 +100,7 @@ impl App {
             description: new.description,
             prompt: new.prompt,
             emoji: new.emoji,
-            visibility: new
-                .visibility
-                .or(principal.user.default_project_visibility)
-                .unwrap_or(surface_default),
+            visibility: new.visibility.or(principal.user.default_project_visibility).unwrap_or(surface_default),
             status: ProjectStatus::Active,
             tags: new.tags,
             metadata: new.metadata,
@@ -63,40 +109,179 @@ impl App {
             deleted_at: None,
             version: 1,
         };
-        Ok(self.projects.create(&project, slug_is_explicit).await?)
+        let audit = self.audit(principal, "project.created", project.id, vec![]);
+        let claim = idempotency.as_ref().map(|key| IdempotencyClaim {
+            scope: key.scope,
+            key: key.key.clone(),
+            request_sha256: key.request_sha256(),
+            at: now,
+            expired_before: now - IDEMPOTENCY_WINDOW,
+        });
+        match self.projects.create(&project, slug_is_explicit, &audit, claim.as_ref()).await {
+            // A concurrent request with the same key got there first.
+            Err(StoreError::Conflict { field: "idempotency_key" }) => {
+                let key = idempotency.as_ref().expect("only claims conflict");
+                self.replay_create(principal, key, now).await?.ok_or_else(not_found)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Fills in a missing name from the description (generated; `Untitled project` when the
+    /// generator fails). Without either, the name is required.
+    async fn with_a_name(&self, mut input: NewProjectInput) -> Result<NewProjectInput, AppError> {
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        if !blank(&input.name) {
+            return Ok(input);
+        }
+        if input.name.is_some() || blank(&input.description) {
+            // An explicit but empty name is reported as such; nothing at all needs one of the two.
+            let message = if input.name.is_some() { "must not be empty" } else { "name or description is required" };
+            return Err(ValidationErrors::single("name", message).into());
+        }
+        let description = input.description.clone().unwrap_or_default();
+        projects_domain::Description::new(&description)?;
+        let name = match self.names.name_for(&description).await {
+            Ok(name) => name,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not generate a project name");
+                projects_domain::ProjectName::untitled()
+            }
+        };
+        input.name = Some(name.as_str().to_owned());
+        Ok(input)
+    }
+
+    /// The project an earlier create with this key made, if the request is the same.
+    async fn replay_create(
+        &self,
+        principal: &Principal,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<Option<Project>, AppError> {
+        let Some(earlier) = self
+            .projects
+            .find_idempotent_create(principal.org_id(), key.scope, &key.key, now - IDEMPOTENCY_WINDOW)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if earlier.request_sha256 != key.request_sha256() {
+            return Err(AppError::Conflict { resource: Resource::Project, field: "idempotency_key" });
+        }
+        let stored = self.projects.find(principal.org_id(), &ProjectKey::Id(earlier.project_id)).await?;
+        stored.map(|s| s.project).ok_or_else(not_found).map(Some)
     }
 
     /// One page of the projects the caller may see, newest first.
     pub async fn list_projects(
         &self,
         principal: &Principal,
+        filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<ProjectPage, AppError> {
         principal.require(Permission::ProjectsRead)?;
-        Ok(self
-            .projects
-            .list_visible(&principal.viewer(), page)
-            .await?)
+        Ok(self.projects.list_visible(&principal.viewer(), filter, page).await?)
     }
 
     /// The project named by `id_or_slug`, if the caller may see it.
-    pub async fn get_project(
-        &self,
-        principal: &Principal,
-        id_or_slug: &str,
-    ) -> Result<StoredProject, AppError> {
+    pub async fn get_project(&self, principal: &Principal, id_or_slug: &str) -> Result<StoredProject, AppError> {
         principal.require(Permission::ProjectsRead)?;
-        let not_found = || AppError::NotFound(Resource::Project);
         let key = project_key(id_or_slug).ok_or_else(not_found)?;
-        let stored = self
-            .projects
-            .find(principal.org_id(), &key)
-            .await?
-            .ok_or_else(not_found)?;
+        let stored = self.projects.find(principal.org_id(), &key).await?.ok_or_else(not_found)?;
         let audience = ProjectAudience::of(&stored.project, stored.shared_team_ids.clone());
         if !can_view_project(&principal.viewer(), &audience) {
             return Err(not_found());
         }
         Ok(stored)
+    }
+
+    /// Applies a patch. Anyone who may manage projects and can see this one may change it;
+    /// `If-Match` (the version last seen) makes it fail with `PreconditionFailed` when stale.
+    pub async fn update_project(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        input: ProjectPatchInput,
+        expected_version: ExpectedVersion,
+    ) -> Result<Project, AppError> {
+        principal.require(Permission::ProjectsManage)?;
+        let patch = ProjectPatch::validate(input)?;
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self.get_project(principal, id_or_slug).await?.project;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(AppError::PreconditionFailed);
+            }
+            if patch.fields().is_empty() {
+                return Ok(current);
+            }
+            let next = patch.apply(&current, self.clock.now());
+            let fields = patch.fields().into_iter().map(str::to_owned).collect();
+            let audit = self.audit(principal, "project.updated", current.id, fields);
+            if self.projects.update(&next, &audit).await? {
+                return Ok(next);
+            }
+            if expected_version.is_some() {
+                return Err(AppError::PreconditionFailed);
+            }
+        }
+        Err(AppError::PreconditionFailed)
+    }
+
+    /// Whether the caller may delete or restore `project`: its owner, or an org owner or admin.
+    fn may_remove(principal: &Principal, project: &Project) -> Result<(), AppError> {
+        let runs_the_org = matches!(principal.role(), Role::Owner | Role::Admin);
+        if project.owner_user_id == principal.user_id() || runs_the_org {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden { missing: Permission::ProjectsManage })
+        }
+    }
+
+    /// Soft-deletes a project with everything it owns, in one transaction.
+    pub async fn delete_project(&self, principal: &Principal, id_or_slug: &str) -> Result<(), AppError> {
+        principal.require(Permission::ProjectsManage)?;
+        let project = self.get_project(principal, id_or_slug).await?.project;
+        Self::may_remove(principal, &project)?;
+        let audit = self.audit(principal, "project.deleted", project.id, vec![]);
+        if !self.projects.soft_delete(principal.org_id(), project.id, self.clock.now(), &audit).await? {
+            return Err(not_found());
+        }
+        Ok(())
+    }
+
+    /// Brings back a project deleted within the retention window; a live one is returned as is.
+    /// If its slug was taken meanwhile, it gets a fresh suffixed one.
+    pub async fn restore_project(&self, principal: &Principal, id_or_slug: &str) -> Result<Project, AppError> {
+        principal.require(Permission::ProjectsManage)?;
+        if let Ok(live) = self.get_project(principal, id_or_slug).await {
+            return Ok(live.project);
+        }
+        let Some(ProjectKey::Id(project_id)) = project_key(id_or_slug) else {
+            return Err(not_found());
+        };
+        let deleted = self.projects.find_deleted(principal.org_id(), project_id).await?.ok_or_else(not_found)?;
+        let now = self.clock.now();
+        if deleted.deleted_at.is_none_or(|at| at < now - self.retention) {
+            return Err(not_found());
+        }
+        // A deleted project is only the business of its owner and the org's admins.
+        let audience = ProjectAudience::of(&deleted, vec![]);
+        if !can_view_project(&principal.viewer(), &audience) && !matches!(principal.role(), Role::Owner | Role::Admin) {
+            return Err(not_found());
+        }
+        Self::may_remove(principal, &deleted)?;
+        let mut back = deleted.clone();
+        back.deleted_at = None;
+        back.updated_at = now;
+        back.version += 1;
+        let audit = self.audit(principal, "project.restored", deleted.id, vec![]);
+        self.projects.restore(&back, &audit).await?.ok_or_else(not_found)
+    }
+
+    /// Removes for good the projects deleted longer than the retention window ago; returns how many.
+    pub async fn purge_deleted_projects(&self) -> Result<usize, AppError> {
+        let purged = self.projects.purge_deleted(self.clock.now() - self.retention).await?;
+        Ok(purged.len())
     }
 }

@@ -14,10 +14,7 @@ impl App {
         };
         match self.identity.create_team(&team).await {
             Ok(()) => Ok(team),
-            Err(StoreError::Conflict { field }) => Err(AppError::Conflict {
-                resource: Resource::Team,
-                field,
-            }),
+            Err(StoreError::Conflict { field }) => Err(AppError::Conflict { resource: Resource::Team, field }),
             Err(other) => Err(other.into()),
         }
     }
@@ -29,10 +26,7 @@ impl App {
 
     async fn managed_team(&self, principal: &Principal, team_id: TeamId) -> Result<Team, AppError> {
         principal.require(Permission::TeamsManage)?;
-        self.identity
-            .find_team(principal.org_id(), team_id)
-            .await?
-            .ok_or(AppError::NotFound(Resource::Team))
+        self.identity.find_team(principal.org_id(), team_id).await?.ok_or(AppError::NotFound(Resource::Team))
     }
 
     pub async fn add_team_member(
@@ -42,18 +36,10 @@ impl App {
         user_id: UserId,
     ) -> Result<(), AppError> {
         let team = self.managed_team(principal, team_id).await?;
-        if self
-            .identity
-            .find_user(principal.org_id(), user_id)
-            .await?
-            .is_none()
-        {
+        if self.identity.find_user(principal.org_id(), user_id).await?.is_none() {
             return Err(ValidationErrors::single("user_id", "is not a member of this org").into());
         }
-        Ok(self
-            .identity
-            .add_team_member(principal.org_id(), team.id, user_id)
-            .await?)
+        Ok(self.identity.add_team_member(principal.org_id(), team.id, user_id).await?)
     }
 
     pub async fn remove_team_member(
@@ -63,11 +49,7 @@ impl App {
         user_id: UserId,
     ) -> Result<(), AppError> {
         let team = self.managed_team(principal, team_id).await?;
-        if !self
-            .identity
-            .remove_team_member(principal.org_id(), team.id, user_id)
-            .await?
-        {
+        if !self.identity.remove_team_member(principal.org_id(), team.id, user_id).await? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(())
@@ -84,9 +66,7 @@ impl App {
         let project = self.get_project(principal, id_or_slug).await?.project;
         let runs_the_org = matches!(principal.role(), Role::Owner | Role::Admin);
         if project.owner_user_id != principal.user_id() && !runs_the_org {
-            return Err(AppError::Forbidden {
-                missing: Permission::ProjectsManage,
-            });
+            return Err(AppError::Forbidden { missing: Permission::ProjectsManage });
         }
         Ok(project)
     }
@@ -99,17 +79,17 @@ impl App {
         team_id: TeamId,
     ) -> Result<(), AppError> {
         let project = self.shareable_project(principal, id_or_slug).await?;
-        if self
-            .identity
-            .find_team(principal.org_id(), team_id)
-            .await?
-            .is_none()
-        {
+        if self.identity.find_team(principal.org_id(), team_id).await?.is_none() {
             return Err(ValidationErrors::single("team_id", "does not exist in this org").into());
         }
         Ok(self
             .projects
-            .add_share(principal.org_id(), project.id, team_id)
+            .add_share(
+                principal.org_id(),
+                project.id,
+                team_id,
+                &self.audit(principal, "project.shared", project.id, vec![team_id.to_string()]),
+            )
             .await?)
     }
 
@@ -123,7 +103,12 @@ impl App {
         let project = self.shareable_project(principal, id_or_slug).await?;
         if !self
             .projects
-            .remove_share(principal.org_id(), project.id, team_id)
+            .remove_share(
+                principal.org_id(),
+                project.id,
+                team_id,
+                &self.audit(principal, "project.unshared", project.id, vec![team_id.to_string()]),
+            )
             .await?
         {
             return Err(AppError::NotFound(Resource::Team));

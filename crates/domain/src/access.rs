@@ -55,10 +55,9 @@ pub fn can_view_project(viewer: &Viewer, project: &ProjectAudience) -> bool {
     match (project.visibility, project.team_id) {
         (Visibility::Private, _) => false,
         (Visibility::Shared, None) => true,
-        (Visibility::Shared, Some(team_id)) => viewer
-            .team_ids
-            .iter()
-            .any(|t| *t == team_id || project.shared_team_ids.contains(t)),
+        (Visibility::Shared, Some(team_id)) => {
+            viewer.team_ids.iter().any(|t| *t == team_id || project.shared_team_ids.contains(t))
+        }
     }
 }
 
@@ -99,12 +98,7 @@ mod tests {
             // Same team ids on purpose: ids from another org must never grant anything.
             Relation::OtherOrg => (OTHER_ORG, CALLER, vec![PROJECT_TEAM, SHARE_TEAM]),
         };
-        Viewer {
-            org_id,
-            user_id,
-            role,
-            team_ids,
-        }
+        Viewer { org_id, user_id, role, team_ids }
     }
 
     fn project(visibility: Visibility, has_team: bool) -> ProjectAudience {

@@ -16,18 +16,12 @@ impl ApiKeyToken {
     /// Accepts exactly `ak-` + 64 lowercase hex digits.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let well_formed = raw.strip_prefix(API_KEY_PREFIX).is_some_and(|hex| {
-            hex.len() == SECRET_HEX_LEN
-                && hex
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            hex.len() == SECRET_HEX_LEN && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         });
         if well_formed {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(FieldError::new(
-                "api_key",
-                "must be `ak-` followed by 64 lowercase hex digits",
-            ))
+            Err(FieldError::new("api_key", "must be `ak-` followed by 64 lowercase hex digits"))
         }
     }
 
@@ -89,10 +83,7 @@ mod tests {
             format!("sk-{}", "ab".repeat(32)),
             format!("ak-{}", "zz".repeat(32)),
         ] {
-            assert!(
-                ApiKeyToken::parse(&bad).is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(ApiKeyToken::parse(&bad).is_err(), "{bad:?} should be rejected");
         }
     }
 

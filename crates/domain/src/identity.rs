@@ -110,9 +110,7 @@ impl PermissionSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL
-            .into_iter()
-            .filter(move |p| self.contains(*p))
+        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
     }
 
     /// Parses scope names; an unknown name is a validation error naming it.
@@ -131,9 +129,7 @@ impl PermissionSet {
 
 impl fmt::Debug for PermissionSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set()
-            .entries(self.iter().map(Permission::as_str))
-            .finish()
+        f.debug_set().entries(self.iter().map(Permission::as_str)).finish()
     }
 }
 
@@ -165,9 +161,7 @@ impl Role {
                 ApiKeysManage,
                 TeamsRead,
             ]),
-            Role::Viewer => {
-                PermissionSet::of(&[ProjectsRead, RunsRead, UsageRead, ApiKeysManage, TeamsRead])
-            }
+            Role::Viewer => PermissionSet::of(&[ProjectsRead, RunsRead, UsageRead, ApiKeysManage, TeamsRead]),
         }
     }
 
@@ -212,10 +206,7 @@ impl OrgName {
             return Err(FieldError::new("org", "must not be empty"));
         }
         if chars > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                "org",
-                format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
+            return Err(FieldError::new("org", format!("must be at most {} characters", Self::MAX_CHARS)));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -247,10 +238,7 @@ impl Email {
             return Err(FieldError::new("email", "must be an email address"));
         }
         if email.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                "email",
-                format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
+            return Err(FieldError::new("email", format!("must be at most {} characters", Self::MAX_CHARS)));
         }
         Ok(Self(email))
     }
@@ -335,11 +323,7 @@ mod tests {
         ];
         for (permission, expected) in table {
             for (role, allowed) in Role::ALL.into_iter().zip(expected) {
-                assert_eq!(
-                    role.permissions().contains(permission),
-                    allowed,
-                    "{role} / {permission}"
-                );
+                assert_eq!(role.permissions().contains(permission), allowed, "{role} / {permission}");
             }
         }
     }
@@ -349,9 +333,7 @@ mod tests {
         let scopes = PermissionSet::parse(["data.projects.read", "org.teams.manage"]).unwrap();
         let effective = scopes.intersection(Role::Member.permissions());
         assert_eq!(effective.names(), vec!["data.projects.read"]);
-        assert!(scopes
-            .intersection(Role::Member.permissions())
-            .is_subset_of(scopes));
+        assert!(scopes.intersection(Role::Member.permissions()).is_subset_of(scopes));
         assert!(!scopes.is_subset_of(Role::Member.permissions()));
         let err = PermissionSet::parse(["data.projects.read", "nope"]).unwrap_err();
         assert_eq!(err.message, "unknown scope `nope`");
@@ -359,18 +341,8 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::new(" Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "a b@example.com",
-            "a@b@c",
-        ] {
+        assert_eq!(Email::new(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        for bad in ["", "ada", "@example.com", "ada@", "a b@example.com", "a@b@c"] {
             assert!(Email::new(bad).is_err(), "{bad:?} should be rejected");
         }
     }

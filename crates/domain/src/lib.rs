@@ -8,19 +8,23 @@ pub mod access;
 pub mod api_key;
 pub mod identity;
 pub mod ids;
+pub mod lifecycle;
 pub mod page;
 pub mod project;
+pub mod records;
 pub mod validation;
 
 pub use access::{can_view_project, ProjectAudience, Viewer};
 pub use api_key::{ApiKeyPrefix, ApiKeyToken, API_KEY_PREFIX};
 pub use identity::{ApiKey, Email, Org, OrgName, Permission, PermissionSet, Role, Team, User};
 pub use ids::{ApiKeyId, OrgId, ProjectId, TeamId, UserId};
+pub use lifecycle::{Patch, ProjectPatch, ProjectPatchInput, Usd};
 pub use page::{Cursor, PageRequest};
 pub use project::{
-    Description, Emoji, Metadata, NewProject, NewProjectInput, Project, ProjectName, ProjectStatus,
-    Prompt, Slug, Tags, Visibility,
+    Description, Emoji, Metadata, NewProject, NewProjectInput, Project, ProjectName, ProjectStatus, Prompt, Slug, Tags,
+    Visibility,
 };
+pub use records::{AuditEvent, UsageRecord};
 pub use validation::{FieldError, ValidationErrors};
 
 /// Every instant the service stores. Truncated to microseconds by the clock so that it survives a

@@ -23,8 +23,7 @@ impl Cursor {
         let invalid = || FieldError::new("cursor", "is not a cursor this service issued");
         let (micros, id) = token.split_once('.').ok_or_else(invalid)?;
         let micros: i128 = micros.parse().map_err(|_| invalid())?;
-        let created_at =
-            Timestamp::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| invalid())?;
+        let created_at = Timestamp::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| invalid())?;
         let id = Uuid::try_parse(id).map_err(|_| invalid())?;
         Ok(Self { created_at, id })
     }
@@ -44,15 +43,9 @@ impl PageRequest {
     pub fn new(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, FieldError> {
         let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
         if !(1..=Self::MAX_LIMIT).contains(&limit) {
-            return Err(FieldError::new(
-                "limit",
-                format!("must be between 1 and {}", Self::MAX_LIMIT),
-            ));
+            return Err(FieldError::new("limit", format!("must be between 1 and {}", Self::MAX_LIMIT)));
         }
-        let after = cursor
-            .filter(|c| !c.is_empty())
-            .map(Cursor::decode)
-            .transpose()?;
+        let after = cursor.filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
         Ok(Self { limit, after })
     }
 
@@ -68,19 +61,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_to_the_microsecond() {
-        let cursor = Cursor {
-            created_at: datetime!(2024-01-01 00:00:00.123456 UTC),
-            id: Uuid::from_u128(42),
-        };
+        let cursor = Cursor { created_at: datetime!(2024-01-01 00:00:00.123456 UTC), id: Uuid::from_u128(42) };
         assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
-        for bad in [
-            "",
-            "x",
-            "1.",
-            ".abc",
-            "12.not-a-uuid",
-            "99999999999999999999999.00000000000000000000000000000000",
-        ] {
+        for bad in ["", "x", "1.", ".abc", "12.not-a-uuid", "99999999999999999999999.00000000000000000000000000000000"]
+        {
             assert!(Cursor::decode(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -90,14 +74,8 @@ mod tests {
         assert_eq!(PageRequest::new(None, None).unwrap().limit, 50);
         assert_eq!(PageRequest::new(Some(200), None).unwrap().limit, 200);
         assert_eq!(PageRequest::new(Some(0), None).unwrap_err().field, "limit");
-        assert_eq!(
-            PageRequest::new(Some(201), None).unwrap_err().field,
-            "limit"
-        );
-        assert_eq!(
-            PageRequest::new(None, Some("junk")).unwrap_err().field,
-            "cursor"
-        );
+        assert_eq!(PageRequest::new(Some(201), None).unwrap_err().field, "limit");
+        assert_eq!(PageRequest::new(None, Some("junk")).unwrap_err().field, "cursor");
         assert_eq!(PageRequest::new(None, Some("")).unwrap().after, None);
     }
 }

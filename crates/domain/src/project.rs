@@ -77,10 +77,7 @@ impl ProjectName {
             return Err(too_long("name", Self::MAX_CHARS));
         }
         if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "name",
-                "must not contain control characters",
-            ));
+            return Err(FieldError::new("name", "must not contain control characters"));
         }
         Ok(Self(name.to_owned()))
     }
@@ -105,12 +102,9 @@ impl Slug {
     pub fn new(raw: &str) -> Result<Self, FieldError> {
         let well_formed = !raw.is_empty()
             && raw.len() <= Self::MAX_CHARS
-            && raw.split('-').all(|run| {
-                !run.is_empty()
-                    && run
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            });
+            && raw
+                .split('-')
+                .all(|run| !run.is_empty() && run.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         if !well_formed {
             return Err(FieldError::new(
                 "slug",
@@ -189,10 +183,7 @@ impl Tags {
 
     pub fn new<S: AsRef<str>>(raw: &[S]) -> Result<Self, FieldError> {
         if raw.len() > Self::MAX_TAGS {
-            return Err(FieldError::new(
-                "tags",
-                format!("must have at most {} tags", Self::MAX_TAGS),
-            ));
+            return Err(FieldError::new("tags", format!("must have at most {} tags", Self::MAX_TAGS)));
         }
         let mut tags: Vec<String> = Vec::with_capacity(raw.len());
         for tag in raw {
@@ -203,10 +194,7 @@ impl Tags {
             if char_len(tag) > Self::MAX_TAG_CHARS {
                 return Err(FieldError::new(
                     "tags",
-                    format!(
-                        "each tag must be at most {} characters",
-                        Self::MAX_TAG_CHARS
-                    ),
+                    format!("each tag must be at most {} characters", Self::MAX_TAG_CHARS),
                 ));
             }
             if !tags.iter().any(|t| t == tag) {
@@ -236,19 +224,11 @@ impl Metadata {
         };
         let object = Value::Object(map);
         if depth(&object) > Self::MAX_DEPTH {
-            return Err(FieldError::new(
-                "metadata",
-                format!("must be nested at most {} levels deep", Self::MAX_DEPTH),
-            ));
+            return Err(FieldError::new("metadata", format!("must be nested at most {} levels deep", Self::MAX_DEPTH)));
         }
-        let size = serde_json::to_vec(&object)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX);
+        let size = serde_json::to_vec(&object).map(|v| v.len()).unwrap_or(usize::MAX);
         if size > Self::MAX_BYTES {
-            return Err(FieldError::new(
-                "metadata",
-                format!("must be at most {} bytes of JSON", Self::MAX_BYTES),
-            ));
+            return Err(FieldError::new("metadata", format!("must be at most {} bytes of JSON", Self::MAX_BYTES)));
         }
         match object {
             Value::Object(map) => Ok(Self(map)),
@@ -343,10 +323,7 @@ impl FromStr for ProjectStatus {
             "active" => Ok(ProjectStatus::Active),
             "archived" => Ok(ProjectStatus::Archived),
             "completed" => Ok(ProjectStatus::Completed),
-            _ => Err(FieldError::new(
-                "status",
-                "must be one of active, archived, completed",
-            )),
+            _ => Err(FieldError::new("status", "must be one of active, archived, completed")),
         }
     }
 }
@@ -419,37 +396,27 @@ impl NewProject {
         };
         let slug = input.slug.as_deref().map(Slug::new).transpose();
         let slug = errors.check(slug);
-        let description = errors.check(
-            input
-                .description
-                .as_deref()
-                .map(Description::new)
-                .transpose(),
-        );
+        let description = errors.check(input.description.as_deref().map(Description::new).transpose());
         let prompt = errors.check(input.prompt.as_deref().map(Prompt::new).transpose());
         let emoji = errors.check(input.emoji.as_deref().map(Emoji::new).transpose());
         let tags = errors.check(Tags::new(input.tags.as_deref().unwrap_or_default()));
         let metadata = errors.check(input.metadata.map(Metadata::new).transpose());
         match (name, slug, description, prompt, emoji, tags, metadata) {
-            (
-                Some(name),
-                Some(slug),
-                Some(description),
-                Some(prompt),
-                Some(emoji),
-                Some(tags),
-                Some(metadata),
-            ) if errors.is_empty() => Ok(NewProject {
-                name,
-                slug,
-                description,
-                prompt,
-                emoji,
-                visibility: input.visibility,
-                team_id: input.team_id,
-                tags,
-                metadata: metadata.unwrap_or_default(),
-            }),
+            (Some(name), Some(slug), Some(description), Some(prompt), Some(emoji), Some(tags), Some(metadata))
+                if errors.is_empty() =>
+            {
+                Ok(NewProject {
+                    name,
+                    slug,
+                    description,
+                    prompt,
+                    emoji,
+                    visibility: input.visibility,
+                    team_id: input.team_id,
+                    tags,
+                    metadata: metadata.unwrap_or_default(),
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -462,10 +429,7 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded_in_characters() {
-        assert_eq!(
-            ProjectName::new("  Q3 launch ").unwrap().as_str(),
-            "Q3 launch"
-        );
+        assert_eq!(ProjectName::new("  Q3 launch ").unwrap().as_str(), "Q3 launch");
         assert!(ProjectName::new("").is_err());
         assert!(ProjectName::new(" \t ").is_err());
         assert!(ProjectName::new(&"a".repeat(255)).is_ok());
@@ -478,25 +442,16 @@ mod tests {
     #[test]
     fn text_fields_have_the_seed_limits() {
         assert!(Description::new(&"d".repeat(5_000)).is_ok());
-        assert_eq!(
-            Description::new(&"d".repeat(5_001)).unwrap_err().field,
-            "description"
-        );
+        assert_eq!(Description::new(&"d".repeat(5_001)).unwrap_err().field, "description");
         assert!(Prompt::new(&"p".repeat(12_000)).is_ok());
-        assert_eq!(
-            Prompt::new(&"p".repeat(12_001)).unwrap_err().field,
-            "prompt"
-        );
+        assert_eq!(Prompt::new(&"p".repeat(12_001)).unwrap_err().field, "prompt");
         assert!(Emoji::new("👩‍👩‍👧‍👦").is_ok());
         assert_eq!(Emoji::new(&"🙂".repeat(17)).unwrap_err().field, "emoji");
     }
 
     #[test]
     fn tags_are_limited_trimmed_and_deduplicated() {
-        assert_eq!(
-            Tags::new(&[" a ", "b", "a"]).unwrap().as_slice(),
-            ["a", "b"]
-        );
+        assert_eq!(Tags::new(&[" a ", "b", "a"]).unwrap().as_slice(), ["a", "b"]);
         assert!(Tags::new(&vec!["t"; 30]).is_ok());
         let thirty_one: Vec<String> = (0..31).map(|i| i.to_string()).collect();
         assert!(Tags::new(&thirty_one).is_err());
@@ -532,15 +487,9 @@ mod tests {
         assert!(Slug::new("550e8400-e29b-41d4-a716-446655440000").is_err());
         let derive = |name: &str| Slug::derive_from(&ProjectName::new(name).unwrap()).0;
         assert_eq!(derive("Q3 launch!"), "q3-launch");
-        assert_eq!(
-            derive("  Legal -- Counsel  Project "),
-            "legal-counsel-project"
-        );
+        assert_eq!(derive("  Legal -- Counsel  Project "), "legal-counsel-project");
         assert_eq!(derive("法律"), "project");
-        assert_eq!(
-            derive("550e8400-e29b-41d4-a716-446655440000"),
-            "project-550e8400-e29b-41d4-a716-446655440000"
-        );
+        assert_eq!(derive("550e8400-e29b-41d4-a716-446655440000"), "project-550e8400-e29b-41d4-a716-446655440000");
         assert!(derive(&"a".repeat(255)).len() <= 80);
         let base = Slug::new("q3-launch").unwrap();
         assert_eq!(base.with_suffix(2).as_str(), "q3-launch-2");
@@ -548,10 +497,7 @@ mod tests {
         assert_eq!(long.with_suffix(12).as_str().len(), 100);
         assert!(Slug::new(long.with_suffix(12).as_str()).is_ok());
         let taken = ["q3-launch", "q3-launch-2", "q3-launch-4"];
-        assert_eq!(
-            base.first_free(|s| taken.contains(&s)).as_str(),
-            "q3-launch-3"
-        );
+        assert_eq!(base.first_free(|s| taken.contains(&s)).as_str(), "q3-launch-3");
         assert_eq!(base.first_free(|_| false), base);
     }
 

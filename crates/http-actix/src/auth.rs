@@ -40,6 +40,7 @@ requirement! {
     ManageMembers => MembersManage,
     ReadTeams => TeamsRead,
     ManageTeams => TeamsManage,
+    WriteUsage => UsageWrite,
 }
 
 /// Any authenticated caller.
@@ -61,10 +62,7 @@ fn bearer_token(header: Option<&HeaderValue>) -> Result<String, AppError> {
     let value = header.to_str().map_err(|_| malformed())?;
     let (scheme, token) = value.trim().split_once(' ').ok_or_else(malformed)?;
     let token = token.trim();
-    if !scheme.eq_ignore_ascii_case("bearer")
-        || token.is_empty()
-        || token.contains(char::is_whitespace)
-    {
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(char::is_whitespace) {
         return Err(malformed());
     }
     Ok(token.to_owned())
@@ -78,20 +76,13 @@ impl<P: Requirement, S: Surface> FromRequest for Authorized<P, S> {
         let state = req.app_data::<web::Data<HttpState>>().cloned();
         let token = bearer_token(req.headers().get(AUTHORIZATION));
         Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                AppError::Unexpected(anyhow::anyhow!("HttpState is not registered"))
-            })?;
+            let state = state.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("HttpState is not registered")))?;
             let token = token?;
-            let principal = state
-                .run(move |app| async move { app.authenticate(&token).await })
-                .await?;
+            let principal = state.run(move |app| async move { app.authenticate(&token).await }).await?;
             if let Some(permission) = P::PERMISSION {
                 principal.require(permission)?;
             }
-            Ok(Authorized {
-                principal,
-                marker: PhantomData,
-            })
+            Ok(Authorized { principal, marker: PhantomData })
         })
     }
 }
@@ -113,20 +104,8 @@ mod tests {
         assert_eq!(parse(None), Err(AuthFailure::MissingToken));
         assert_eq!(parse(Some("Bearer ak-1")), Ok("ak-1".into()));
         assert_eq!(parse(Some("bearer   ak-1 ")), Ok("ak-1".into()));
-        for bad in [
-            "",
-            "Bearer",
-            "Bearer ",
-            "Basic abc",
-            "ak-1",
-            "Bearer a b",
-            "Token ak-1",
-        ] {
-            assert_eq!(
-                parse(Some(bad)),
-                Err(AuthFailure::InvalidAuthorization),
-                "{bad:?}"
-            );
+        for bad in ["", "Bearer", "Bearer ", "Basic abc", "ak-1", "Bearer a b", "Token ak-1"] {
+            assert_eq!(parse(Some(bad)), Err(AuthFailure::InvalidAuthorization), "{bad:?}");
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use actix_web::web;
 use futures::StreamExt;
-use projects_domain::ValidationErrors;
+use projects_domain::{FieldError, PageRequest, ValidationErrors};
 use serde::de::DeserializeOwned;
 
 use crate::HttpError;
@@ -12,12 +12,7 @@ use crate::HttpError;
 /// enclosing object, so those name the field themselves.
 fn field_error(path: &str, message: &str) -> (String, String) {
     let message = message.split(" at line ").next().unwrap_or(message);
-    let quoted = |prefix: &str| {
-        message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_owned)
-    };
+    let quoted = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned);
     // serde_path_to_error says `.` for the root and `?` when it could not tell where it was.
     let at_root = matches!(path, "" | "." | "?");
     let within = |field: String| {
@@ -35,11 +30,7 @@ fn field_error(path: &str, message: &str) -> (String, String) {
     if let Some(field) = quoted("unknown field `") {
         return (within(field), "is not a known field".to_owned());
     }
-    let field = if at_root {
-        "body".to_owned()
-    } else {
-        path.to_owned()
-    };
+    let field = if at_root { "body".to_owned() } else { path.to_owned() };
     (field, message.to_owned())
 }
 
@@ -48,11 +39,8 @@ fn invalid(path: &str, message: &str) -> HttpError {
     ValidationErrors::single(field, message).into()
 }
 
-/// Reads a JSON body of at most `limit` bytes and deserializes it.
-pub async fn read_json<T: DeserializeOwned>(
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<T, HttpError> {
+/// Reads a whole body of at most `limit` bytes (413 beyond).
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, HttpError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| invalid(".", &format!("could not read the body: {e}")))?;
@@ -61,13 +49,23 @@ pub async fn read_json<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
+    Ok(body.freeze())
+}
+
+/// Deserializes a JSON object, naming the field that failed.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
     // Serde would also read a struct from a JSON array; only objects are meant.
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(invalid(".", "must be a JSON object"));
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer)
         .map_err(|err| invalid(&err.path().to_string(), &err.inner().to_string()))
+}
+
+/// Reads a JSON body of at most `limit` bytes and deserializes it.
+pub async fn read_json<T: DeserializeOwned>(payload: web::Payload, limit: usize) -> Result<T, HttpError> {
+    parse_json(&read_body(payload, limit).await?)
 }
 
 /// For PATCH fields: absent stays `None` (thanks to `#[serde(default)]`), `null` becomes
@@ -86,42 +84,36 @@ pub fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, HttpError> {
     serde_urlencoded::from_str(query).map_err(|err| invalid("query", &err.to_string()))
 }
 
+/// `limit` and `cursor` as query parameters, each error naming its parameter.
+pub fn page_request(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, FieldError> {
+    let limit = limit
+        .map(|raw| {
+            raw.parse::<u32>().map_err(|_| {
+                FieldError::new("limit", format!("must be an integer between 1 and {}", PageRequest::MAX_LIMIT))
+            })
+        })
+        .transpose()?;
+    PageRequest::new(limit, cursor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::field_error;
 
     #[test]
     fn serde_messages_name_the_field() {
-        assert_eq!(
-            field_error(".", "missing field `name` at line 1 column 2"),
-            ("name".into(), "is required".into())
-        );
+        assert_eq!(field_error(".", "missing field `name` at line 1 column 2"), ("name".into(), "is required".into()));
         assert_eq!(
             field_error(".", "unknown field `nmae`, expected one of `name`, `slug`"),
             ("nmae".into(), "is not a known field".into())
         );
         assert_eq!(
-            field_error(
-                "visibility",
-                "unknown variant `public`, expected `private` or `shared` at line 1 column 30"
-            ),
-            (
-                "visibility".into(),
-                "unknown variant `public`, expected `private` or `shared`".into()
-            )
+            field_error("visibility", "unknown variant `public`, expected `private` or `shared` at line 1 column 30"),
+            ("visibility".into(), "unknown variant `public`, expected `private` or `shared`".into())
         );
-        assert_eq!(
-            field_error(".", "expected value at line 1 column 1"),
-            ("body".into(), "expected value".into())
-        );
-        assert_eq!(
-            field_error("?", "EOF while parsing an object at line 1 column 1").0,
-            "body"
-        );
+        assert_eq!(field_error(".", "expected value at line 1 column 1"), ("body".into(), "expected value".into()));
+        assert_eq!(field_error("?", "EOF while parsing an object at line 1 column 1").0, "body");
         // serde_path_to_error already puts an unknown field in the path.
-        assert_eq!(
-            field_error("bogus", "unknown field `bogus`, expected `name`").0,
-            "bogus"
-        );
+        assert_eq!(field_error("bogus", "unknown field `bogus`, expected `name`").0, "bogus");
     }
 }

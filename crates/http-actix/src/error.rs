@@ -58,10 +58,7 @@ pub struct Rejection<S> {
 
 impl<S, E: Into<HttpError>> From<E> for Rejection<S> {
     fn from(err: E) -> Self {
-        Rejection {
-            error: err.into(),
-            surface: PhantomData,
-        }
+        Rejection { error: err.into(), surface: PhantomData }
     }
 }
 
@@ -89,11 +86,7 @@ impl<S: Surface> ResponseError for Rejection<S> {
                 tracing::error!(trace_id, error = format!("{cause:#}"), "unexpected error")
             }
             HttpError::App(AppError::Unavailable(cause)) => {
-                tracing::warn!(
-                    trace_id,
-                    error = format!("{cause:#}"),
-                    "backing service unavailable"
-                )
+                tracing::warn!(trace_id, error = format!("{cause:#}"), "backing service unavailable")
             }
             _ => {}
         }

@@ -31,10 +31,7 @@ pub struct Health {
 #[utoipa::path(tag = "health", operation_id = "healthz", responses((status = 200, body = Health)))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok",
-        checks: Default::default(),
-    })
+    HttpResponse::Ok().json(Health { status: "ok", checks: Default::default() })
 }
 
 /// Readiness
@@ -50,24 +47,14 @@ async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
     let mut checks = std::collections::BTreeMap::new();
     for (name, probe) in &state.probes {
         let probe = probe.clone();
-        let answered = state
-            .core
-            .spawn(
-                async move { tokio::time::timeout(PROBE_TIMEOUT, probe.check_reachable()).await },
-            )
-            .await;
+        let answered =
+            state.core.spawn(async move { tokio::time::timeout(PROBE_TIMEOUT, probe.check_reachable()).await }).await;
         let ok = matches!(answered, Ok(Ok(Ok(()))));
         checks.insert(*name, if ok { "ok" } else { "unavailable" });
     }
     if checks.values().all(|c| *c == "ok") {
-        HttpResponse::Ok().json(Health {
-            status: "ready",
-            checks,
-        })
+        HttpResponse::Ok().json(Health { status: "ready", checks })
     } else {
-        HttpResponse::ServiceUnavailable().json(Health {
-            status: "unavailable",
-            checks,
-        })
+        HttpResponse::ServiceUnavailable().json(Health { status: "unavailable", checks })
     }
 }

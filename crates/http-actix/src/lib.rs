@@ -5,9 +5,11 @@
 //! cases run on the service's multi-threaded runtime (see [`HttpState::run`]), so a client that
 //! disconnects cannot cancel a database write halfway and no actix worker thread ever blocks.
 
+mod alumia;
 mod auth;
 mod body;
 mod error;
+mod headers;
 mod health;
 mod openapi;
 mod trace;
@@ -39,11 +41,7 @@ pub struct HttpState {
 
 impl HttpState {
     /// `core` must be a multi-threaded runtime that outlives the server (the one `main` runs on).
-    pub fn new(
-        app: App,
-        core: tokio::runtime::Handle,
-        probes: Vec<(&'static str, Arc<dyn Reachable>)>,
-    ) -> Self {
+    pub fn new(app: App, core: tokio::runtime::Handle, probes: Vec<(&'static str, Arc<dyn Reachable>)>) -> Self {
         Self { app, core, probes }
     }
 
@@ -63,7 +61,7 @@ impl HttpState {
 
 /// Registers every documented route; shared by the server and the OpenAPI document.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(health::routes).configure(v1::routes);
+    cfg.configure(health::routes).configure(v1::routes).configure(alumia::routes);
 }
 
 /// The whole application, ready for `HttpServer::new(move || projects_http_actix::app(state.clone()))`.
@@ -78,15 +76,22 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, document) = actix_web::App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base_document())
-        .configure(routes)
-        .split_for_parts();
+    let (app, document) =
+        actix_web::App::new().into_utoipa_app().openapi(openapi::base_document()).configure(routes).split_for_parts();
     let document = web::Data::new(openapi::finish(document));
     app.app_data(state)
         .app_data(document)
         .route("/openapi.json", web::get().to(openapi::serve))
-        .default_service(web::to(v1::route_not_found))
+        .default_service(web::to(route_not_found))
         .wrap_fn(trace::traced)
+}
+
+/// Unknown routes answer in the shape of the surface their path belongs to.
+async fn route_not_found(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::Responder;
+    if request.path().starts_with("/api/") {
+        alumia::route_not_found().await.respond_to(&request).map_into_boxed_body()
+    } else {
+        v1::route_not_found().await.respond_to(&request).map_into_boxed_body()
+    }
 }

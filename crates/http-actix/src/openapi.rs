@@ -11,12 +11,14 @@ use utoipa_actix_web::AppExt;
     info(
         title = "Projects API",
         description = "Projects and their workspaces for AI-agent platforms. `/v1` is the Arkloop shape \
-                       (snake_case, dotted error codes).",
+                       (snake_case, dotted error codes); `/api/v1` the Alumia shape (camelCase in a \
+                       `{success, data}` envelope, upper-case error codes). Both serve the same projects.",
     ),
     tags(
         (name = "v1 projects", description = "Arkloop-shaped projects"),
         (name = "v1 identity", description = "Who is calling, members, API keys"),
         (name = "v1 teams", description = "Teams and project sharing"),
+        (name = "api/v1 projects", description = "Alumia-shaped projects: camelCase in a `{success, data}` envelope"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -27,31 +29,23 @@ pub(crate) fn base_document() -> OpenApi {
 }
 
 pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
-    document
-        .components
-        .get_or_insert_with(Default::default)
-        .add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("API key")
-                    .description(Some(
-                        "`Authorization: Bearer ak-<64 hex>`: an API key of the org",
-                    ))
-                    .build(),
-            ),
-        );
+    document.components.get_or_insert_with(Default::default).add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("API key")
+                .description(Some("`Authorization: Bearer ak-<64 hex>`: an API key of the org"))
+                .build(),
+        ),
+    );
     document
 }
 
 /// The document as `GET /openapi.json` serves it and `server openapi` prints it.
 pub fn openapi_document() -> OpenApi {
-    let (_, document) = actix_web::App::new()
-        .into_utoipa_app()
-        .openapi(base_document())
-        .configure(crate::routes)
-        .split_for_parts();
+    let (_, document) =
+        actix_web::App::new().into_utoipa_app().openapi(base_document()).configure(crate::routes).split_for_parts();
     finish(document)
 }
 

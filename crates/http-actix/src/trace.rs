@@ -16,9 +16,7 @@ tokio::task_local! {
 
 /// The current request's trace id (a fresh one outside a request).
 pub fn current_trace_id() -> String {
-    TRACE_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| new_trace_id())
+    TRACE_ID.try_with(Clone::clone).unwrap_or_else(|_| new_trace_id())
 }
 
 fn new_trace_id() -> String {
@@ -27,10 +25,7 @@ fn new_trace_id() -> String {
 
 fn incoming_trace_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(&TRACE_HEADER)?.to_str().ok()?;
-    let valid = value.len() == 32
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let valid = value.len() == 32 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     valid.then(|| value.to_owned())
 }
 
@@ -51,10 +46,7 @@ where
         let mut response = response.await?;
         let header = HeaderValue::from_str(&trace_id).expect("hex is a valid header value");
         response.headers_mut().insert(TRACE_HEADER, header);
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| path.clone());
+        let route = response.request().match_pattern().unwrap_or_else(|| path.clone());
         tracing::info!(
             %method,
             route,

@@ -14,8 +14,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         let now = Timestamp::now_utc();
-        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-            .expect("a truncated nanosecond is in range")
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).expect("a truncated nanosecond is in range")
     }
 }
 

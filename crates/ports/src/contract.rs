@@ -6,20 +6,20 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use projects_domain::{
-    can_view_project, ApiKey, ApiKeyId, ApiKeyToken, Description, Email, Emoji, Metadata, Org,
-    OrgId, OrgName, PageRequest, Permission, PermissionSet, Project, ProjectAudience, ProjectId,
-    ProjectName, ProjectStatus, Prompt, Role, Slug, Tags, Team, TeamId, Timestamp, User, UserId,
-    Viewer, Visibility,
+    can_view_project, ApiKey, ApiKeyId, ApiKeyToken, AuditEvent, Description, Email, Emoji, Metadata, Org, OrgId,
+    OrgName, PageRequest, Permission, PermissionSet, Project, ProjectAudience, ProjectId, ProjectName, ProjectStatus,
+    Prompt, Role, Slug, Tags, Team, TeamId, Timestamp, Usd, User, UserId, Viewer, Visibility,
 };
 use time::Duration;
 use uuid::Uuid;
 
-use crate::{IdentityStore, ProjectKey, ProjectStore, StoreError};
+use crate::{IdentityStore, ProjectFilter, ProjectKey, ProjectStore, StoreError, UsageStore};
 
 /// A fresh, empty, migrated pair of stores over one database, and whatever keeps it alive.
 pub struct Stores {
     pub projects: Arc<dyn ProjectStore>,
     pub identity: Arc<dyn IdentityStore>,
+    pub usage: Arc<dyn UsageStore>,
     pub guard: Box<dyn Any + Send + Sync>,
 }
 
@@ -37,6 +37,13 @@ macro_rules! store_contract_tests {
             identity_members_are_listed_updated_and_removed,
             identity_teams_are_listed_and_members_removed,
             projects_shares_are_added_and_removed,
+            projects_update_is_a_compare_and_swap,
+            projects_soft_delete_hides_and_restore_brings_back,
+            projects_purge_removes_what_expired,
+            projects_list_filters_combine,
+            projects_idempotency_claims_are_unique,
+            usage_is_exact_and_idempotent,
+            audit_events_are_paged_and_filtered,
             projects_round_trip_every_field,
             projects_derived_slugs_get_suffixes_and_explicit_ones_conflict,
             projects_are_scoped_by_org,
@@ -59,12 +66,44 @@ fn at(seconds: i64) -> Timestamp {
     Timestamp::from_unix_timestamp(1_700_000_000).unwrap() + Duration::seconds(seconds)
 }
 
-fn org(name: &str) -> Org {
-    Org {
-        id: OrgId::from_uuid(Uuid::now_v7()),
-        name: OrgName::new(name).unwrap(),
-        created_at: at(0),
+fn audit(org_id: OrgId, actor: UserId, action: &str, project_id: Option<ProjectId>) -> AuditEvent {
+    AuditEvent {
+        id: Uuid::now_v7(),
+        org_id,
+        actor_user_id: actor,
+        action: action.to_owned(),
+        project_id,
+        fields: vec![],
+        at: at(100),
     }
+}
+
+async fn create(stores: &Stores, project: &Project, slug_is_explicit: bool) -> Result<Project, StoreError> {
+    let event = audit(project.org_id, project.owner_user_id, "project.created", Some(project.id));
+    stores.projects.create(project, slug_is_explicit, &event, None).await
+}
+
+async fn add_share(stores: &Stores, org_id: OrgId, project_id: ProjectId, team_id: TeamId) -> Result<(), StoreError> {
+    let event = audit(org_id, UserId::from_uuid(Uuid::nil()), "project.shared", Some(project_id));
+    stores.projects.add_share(org_id, project_id, team_id, &event).await
+}
+
+async fn remove_share(
+    stores: &Stores,
+    org_id: OrgId,
+    project_id: ProjectId,
+    team_id: TeamId,
+) -> Result<bool, StoreError> {
+    let event = audit(org_id, UserId::from_uuid(Uuid::nil()), "project.unshared", Some(project_id));
+    stores.projects.remove_share(org_id, project_id, team_id, &event).await
+}
+
+async fn list(stores: &Stores, viewer: &Viewer, page: PageRequest) -> Result<crate::ProjectPage, StoreError> {
+    stores.projects.list_visible(viewer, &ProjectFilter::default(), page).await
+}
+
+fn org(name: &str) -> Org {
+    Org { id: OrgId::from_uuid(Uuid::now_v7()), name: OrgName::new(name).unwrap(), created_at: at(0) }
 }
 
 fn user(org: &Org, email: &str, role: Role) -> User {
@@ -104,11 +143,7 @@ async fn bootstrap(stores: &Stores, name: &str, secret_byte: u8) -> (Org, User, 
     let org = org(name);
     let owner = user(&org, &format!("owner@{name}.test"), Role::Owner);
     let (key, _) = key_for(&owner, secret_byte, Role::Owner.permissions());
-    stores
-        .identity
-        .create_org_with_owner(&org, &owner, &key)
-        .await
-        .unwrap();
+    stores.identity.create_org_with_owner(&org, &owner, &key).await.unwrap();
     (org, owner, key)
 }
 
@@ -119,12 +154,7 @@ async fn member(stores: &Stores, org: &Org, email: &str, role: Role) -> User {
 }
 
 async fn team(stores: &Stores, org: &Org, name: &str) -> Team {
-    let team = Team {
-        id: TeamId::from_uuid(Uuid::now_v7()),
-        org_id: org.id,
-        name: name.to_owned(),
-        created_at: at(0),
-    };
+    let team = Team { id: TeamId::from_uuid(Uuid::now_v7()), org_id: org.id, name: name.to_owned(), created_at: at(0) };
     stores.identity.create_team(&team).await.unwrap();
     team
 }
@@ -157,37 +187,21 @@ pub async fn identity_bootstrap_and_authentication(stores: Stores) {
     let (org, owner, key) = bootstrap(&stores, "acme", 1).await;
     assert!(stores.identity.any_org_exists().await.unwrap());
 
-    let found = stores
-        .identity
-        .find_api_key_owner(&key.key_sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let found = stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().unwrap();
     assert_eq!(found.key, key);
     assert_eq!(found.user, owner);
     assert!(found.team_ids.is_empty());
-    assert_eq!(
-        stores.identity.find_org_by_name(&org.name).await.unwrap(),
-        Some(org.clone())
-    );
+    assert_eq!(stores.identity.find_org_by_name(&org.name).await.unwrap(), Some(org.clone()));
 
     let mut unknown = key.key_sha256;
     unknown[5] ^= 0xff;
-    assert_eq!(
-        stores.identity.find_api_key_owner(&unknown).await.unwrap(),
-        None
-    );
+    assert_eq!(stores.identity.find_api_key_owner(&unknown).await.unwrap(), None);
 
     let viewer = member(&stores, &org, "viewer@acme.test", Role::Viewer).await;
     let scopes = PermissionSet::of(&[Permission::ProjectsRead]);
     let (viewer_key, _) = key_for(&viewer, 2, scopes);
     stores.identity.create_api_key(&viewer_key).await.unwrap();
-    let found = stores
-        .identity
-        .find_api_key_owner(&viewer_key.key_sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let found = stores.identity.find_api_key_owner(&viewer_key.key_sha256).await.unwrap().unwrap();
     assert_eq!(found.user.role, Role::Viewer);
     assert_eq!(found.key.scopes, scopes);
 }
@@ -197,30 +211,14 @@ pub async fn identity_org_names_and_emails_are_unique(stores: Stores) {
     let again = self::org("acme");
     let owner = user(&again, "someone@else.test", Role::Owner);
     let (key, _) = key_for(&owner, 2, Role::Owner.permissions());
-    let clash = stores
-        .identity
-        .create_org_with_owner(&again, &owner, &key)
-        .await;
-    assert!(
-        matches!(clash, Err(StoreError::Conflict { field: "org" })),
-        "{clash:?}"
-    );
+    let clash = stores.identity.create_org_with_owner(&again, &owner, &key).await;
+    assert!(matches!(clash, Err(StoreError::Conflict { field: "org" })), "{clash:?}");
     // All or nothing: neither the owner nor the key of the refused org exist.
-    assert_eq!(
-        stores
-            .identity
-            .find_api_key_owner(&key.key_sha256)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap(), None);
 
     let twin = user(&org, "OWNER@acme.test", Role::Member);
     let clash = stores.identity.create_user(&twin).await;
-    assert!(
-        matches!(clash, Err(StoreError::Conflict { field: "email" })),
-        "{clash:?}"
-    );
+    assert!(matches!(clash, Err(StoreError::Conflict { field: "email" })), "{clash:?}");
 
     // The same email in another org is another person.
     let (other, _, _) = bootstrap(&stores, "globex", 3).await;
@@ -231,90 +229,28 @@ pub async fn identity_revoked_keys_stop_authenticating(stores: Stores) {
     let (org, _, key) = bootstrap(&stores, "acme", 1).await;
     let (other_org, _, _) = bootstrap(&stores, "globex", 2).await;
     // Another org cannot revoke it.
-    assert!(!stores
-        .identity
-        .revoke_api_key(other_org.id, key.id, at(5))
-        .await
-        .unwrap());
-    assert!(stores
-        .identity
-        .find_api_key_owner(&key.key_sha256)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(!stores.identity.revoke_api_key(other_org.id, key.id, at(5)).await.unwrap());
+    assert!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().is_some());
 
-    assert!(stores
-        .identity
-        .revoke_api_key(org.id, key.id, at(5))
-        .await
-        .unwrap());
-    assert_eq!(
-        stores
-            .identity
-            .find_api_key_owner(&key.key_sha256)
-            .await
-            .unwrap(),
-        None
-    );
-    assert!(!stores
-        .identity
-        .revoke_api_key(org.id, key.id, at(6))
-        .await
-        .unwrap());
+    assert!(stores.identity.revoke_api_key(org.id, key.id, at(5)).await.unwrap());
+    assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap(), None);
+    assert!(!stores.identity.revoke_api_key(org.id, key.id, at(6)).await.unwrap());
 }
 
 pub async fn identity_reads_are_scoped_by_org(stores: Stores) {
     let (acme, acme_owner, _) = bootstrap(&stores, "acme", 1).await;
     let (globex, globex_owner, _) = bootstrap(&stores, "globex", 2).await;
+    assert_eq!(stores.identity.find_user(acme.id, acme_owner.id).await.unwrap(), Some(acme_owner.clone()));
+    assert_eq!(stores.identity.find_user(globex.id, acme_owner.id).await.unwrap(), None);
+    assert_eq!(stores.identity.find_user_by_email(globex.id, &acme_owner.email).await.unwrap(), None);
     assert_eq!(
-        stores
-            .identity
-            .find_user(acme.id, acme_owner.id)
-            .await
-            .unwrap(),
-        Some(acme_owner.clone())
-    );
-    assert_eq!(
-        stores
-            .identity
-            .find_user(globex.id, acme_owner.id)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        stores
-            .identity
-            .find_user_by_email(globex.id, &acme_owner.email)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        stores
-            .identity
-            .find_user_by_email(globex.id, &globex_owner.email)
-            .await
-            .unwrap(),
+        stores.identity.find_user_by_email(globex.id, &globex_owner.email).await.unwrap(),
         Some(globex_owner.clone())
     );
     // A key cannot be made for a user of another org.
-    let (stray, _) = key_for(
-        &User {
-            org_id: globex.id,
-            ..acme_owner.clone()
-        },
-        9,
-        PermissionSet::EMPTY,
-    );
+    let (stray, _) = key_for(&User { org_id: globex.id, ..acme_owner.clone() }, 9, PermissionSet::EMPTY);
     let refused = stores.identity.create_api_key(&stray).await;
-    assert!(
-        matches!(
-            refused,
-            Err(StoreError::MissingReference { field: "user_id" })
-        ),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(StoreError::MissingReference { field: "user_id" })), "{refused:?}");
 }
 
 pub async fn identity_teams_and_membership(stores: Stores) {
@@ -322,47 +258,18 @@ pub async fn identity_teams_and_membership(stores: Stores) {
     let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
     let red = team(&stores, &acme, "red").await;
     let blue = team(&stores, &acme, "blue").await;
-    assert_eq!(
-        stores.identity.find_team(acme.id, red.id).await.unwrap(),
-        Some(red.clone())
-    );
-    assert_eq!(
-        stores.identity.find_team(globex.id, red.id).await.unwrap(),
-        None
-    );
+    assert_eq!(stores.identity.find_team(acme.id, red.id).await.unwrap(), Some(red.clone()));
+    assert_eq!(stores.identity.find_team(globex.id, red.id).await.unwrap(), None);
 
-    stores
-        .identity
-        .add_team_member(acme.id, red.id, owner.id)
-        .await
-        .unwrap();
-    stores
-        .identity
-        .add_team_member(acme.id, red.id, owner.id)
-        .await
-        .unwrap();
-    stores
-        .identity
-        .add_team_member(acme.id, blue.id, owner.id)
-        .await
-        .unwrap();
-    let found = stores
-        .identity
-        .find_api_key_owner(&key.key_sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    stores.identity.add_team_member(acme.id, red.id, owner.id).await.unwrap();
+    stores.identity.add_team_member(acme.id, red.id, owner.id).await.unwrap();
+    stores.identity.add_team_member(acme.id, blue.id, owner.id).await.unwrap();
+    let found = stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().unwrap();
     let teams: BTreeSet<TeamId> = found.team_ids.into_iter().collect();
     assert_eq!(teams, BTreeSet::from([red.id, blue.id]));
 
-    let refused = stores
-        .identity
-        .add_team_member(globex.id, red.id, owner.id)
-        .await;
-    assert!(
-        matches!(refused, Err(StoreError::MissingReference { .. })),
-        "{refused:?}"
-    );
+    let refused = stores.identity.add_team_member(globex.id, red.id, owner.id).await;
+    assert!(matches!(refused, Err(StoreError::MissingReference { .. })), "{refused:?}");
 }
 
 pub async fn projects_round_trip_every_field(stores: Stores) {
@@ -376,115 +283,49 @@ pub async fn projects_round_trip_every_field(stores: Stores) {
     full.visibility = Visibility::Shared;
     full.status = ProjectStatus::Completed;
     full.tags = Tags::new(&["legal", "q3"]).unwrap();
-    full.metadata =
-        Metadata::new(serde_json::json!({"budget": 12.5, "nested": {"ok": [1, null]}})).unwrap();
+    full.metadata = Metadata::new(serde_json::json!({"budget": 12.5, "nested": {"ok": [1, null]}})).unwrap();
     full.updated_at = at(11);
     full.version = 3;
 
-    let stored = stores.projects.create(&full, false).await.unwrap();
+    let stored = create(&stores, &full, false).await.unwrap();
     assert_eq!(stored, full);
-    let by_id = stores
-        .projects
-        .find(acme.id, &ProjectKey::Id(full.id))
-        .await
-        .unwrap()
-        .unwrap();
+    let by_id = stores.projects.find(acme.id, &ProjectKey::Id(full.id)).await.unwrap().unwrap();
     assert_eq!(by_id.project, full);
     assert!(by_id.shared_team_ids.is_empty());
-    let by_slug = stores
-        .projects
-        .find(acme.id, &ProjectKey::Slug(full.slug.clone()))
-        .await
-        .unwrap()
-        .unwrap();
+    let by_slug = stores.projects.find(acme.id, &ProjectKey::Slug(full.slug.clone())).await.unwrap().unwrap();
     assert_eq!(by_slug.project, full);
 
     let blue = team(&stores, &acme, "blue").await;
-    stores
-        .projects
-        .add_share(acme.id, full.id, blue.id)
-        .await
-        .unwrap();
-    stores
-        .projects
-        .add_share(acme.id, full.id, blue.id)
-        .await
-        .unwrap();
-    let shared = stores
-        .projects
-        .find(acme.id, &ProjectKey::Id(full.id))
-        .await
-        .unwrap()
-        .unwrap();
+    add_share(&stores, acme.id, full.id, blue.id).await.unwrap();
+    add_share(&stores, acme.id, full.id, blue.id).await.unwrap();
+    let shared = stores.projects.find(acme.id, &ProjectKey::Id(full.id)).await.unwrap().unwrap();
     assert_eq!(shared.shared_team_ids, vec![blue.id]);
 
     let minimal = project(&owner, "Bare", at(12));
-    assert_eq!(
-        stores.projects.create(&minimal, false).await.unwrap(),
-        minimal
-    );
+    assert_eq!(create(&stores, &minimal, false).await.unwrap(), minimal);
 }
 
 pub async fn projects_derived_slugs_get_suffixes_and_explicit_ones_conflict(stores: Stores) {
     let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
-    let first = stores
-        .projects
-        .create(&project(&owner, "Q3 launch", at(1)), false)
-        .await
-        .unwrap();
-    let second = stores
-        .projects
-        .create(&project(&owner, "Q3 Launch!", at(2)), false)
-        .await
-        .unwrap();
-    let third = stores
-        .projects
-        .create(&project(&owner, "q3 launch", at(3)), false)
-        .await
-        .unwrap();
+    let first = create(&stores, &project(&owner, "Q3 launch", at(1)), false).await.unwrap();
+    let second = create(&stores, &project(&owner, "Q3 Launch!", at(2)), false).await.unwrap();
+    let third = create(&stores, &project(&owner, "q3 launch", at(3)), false).await.unwrap();
     assert_eq!(
-        [
-            first.slug.as_str(),
-            second.slug.as_str(),
-            third.slug.as_str()
-        ],
+        [first.slug.as_str(), second.slug.as_str(), third.slug.as_str()],
         ["q3-launch", "q3-launch-2", "q3-launch-3"]
     );
     // A derived slug that merely starts like another is not a clash.
-    let longer = stores
-        .projects
-        .create(&project(&owner, "Q3 launch party", at(4)), false)
-        .await
-        .unwrap();
+    let longer = create(&stores, &project(&owner, "Q3 launch party", at(4)), false).await.unwrap();
     assert_eq!(longer.slug.as_str(), "q3-launch-party");
 
     let mut explicit = project(&owner, "Anything", at(5));
     explicit.slug = Slug::new("q3-launch-2").unwrap();
-    let clash = stores.projects.create(&explicit, true).await;
-    assert!(
-        matches!(clash, Err(StoreError::Conflict { field: "slug" })),
-        "{clash:?}"
-    );
-    assert_eq!(
-        stores
-            .projects
-            .find(acme.id, &ProjectKey::Id(explicit.id))
-            .await
-            .unwrap(),
-        None
-    );
+    let clash = create(&stores, &explicit, true).await;
+    assert!(matches!(clash, Err(StoreError::Conflict { field: "slug" })), "{clash:?}");
+    assert_eq!(stores.projects.find(acme.id, &ProjectKey::Id(explicit.id)).await.unwrap(), None);
 
     explicit.slug = Slug::new("custom").unwrap();
-    assert_eq!(
-        stores
-            .projects
-            .create(&explicit, true)
-            .await
-            .unwrap()
-            .slug
-            .as_str(),
-        "custom"
-    );
+    assert_eq!(create(&stores, &explicit, true).await.unwrap().slug.as_str(), "custom");
 }
 
 pub async fn projects_are_scoped_by_org(stores: Stores) {
@@ -492,55 +333,21 @@ pub async fn projects_are_scoped_by_org(stores: Stores) {
     let (globex, globex_owner, _) = bootstrap(&stores, "globex", 2).await;
     let mut open = project(&acme_owner, "Open to the org", at(1));
     open.visibility = Visibility::Shared;
-    let open = stores.projects.create(&open, false).await.unwrap();
+    let open = create(&stores, &open, false).await.unwrap();
     // Slugs are unique per org only.
-    let twin = stores
-        .projects
-        .create(&project(&globex_owner, "Open to the org", at(2)), false)
-        .await
-        .unwrap();
+    let twin = create(&stores, &project(&globex_owner, "Open to the org", at(2)), false).await.unwrap();
     assert_eq!(twin.slug, open.slug);
 
-    assert_eq!(
-        stores
-            .projects
-            .find(globex.id, &ProjectKey::Id(open.id))
-            .await
-            .unwrap(),
-        None
-    );
-    let by_slug = stores
-        .projects
-        .find(globex.id, &ProjectKey::Slug(open.slug.clone()))
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(stores.projects.find(globex.id, &ProjectKey::Id(open.id)).await.unwrap(), None);
+    let by_slug = stores.projects.find(globex.id, &ProjectKey::Slug(open.slug.clone())).await.unwrap().unwrap();
     assert_eq!(by_slug.project.id, twin.id);
 
-    let globex_viewer = Viewer {
-        org_id: globex.id,
-        user_id: globex_owner.id,
-        role: Role::Owner,
-        team_ids: vec![],
-    };
-    let page = stores
-        .projects
-        .list_visible(&globex_viewer, PageRequest::first(50))
-        .await
-        .unwrap();
-    assert_eq!(
-        page.items.iter().map(|p| p.id).collect::<Vec<_>>(),
-        vec![twin.id]
-    );
+    let globex_viewer = Viewer { org_id: globex.id, user_id: globex_owner.id, role: Role::Owner, team_ids: vec![] };
+    let page = list(&stores, &globex_viewer, PageRequest::first(50)).await.unwrap();
+    assert_eq!(page.items.iter().map(|p| p.id).collect::<Vec<_>>(), vec![twin.id]);
     let acme_team = team(&stores, &acme, "red").await;
-    let refused = stores
-        .projects
-        .add_share(globex.id, open.id, acme_team.id)
-        .await;
-    assert!(
-        matches!(refused, Err(StoreError::MissingReference { .. })),
-        "{refused:?}"
-    );
+    let refused = add_share(&stores, globex.id, open.id, acme_team.id).await;
+    assert!(matches!(refused, Err(StoreError::MissingReference { .. })), "{refused:?}");
 }
 
 pub async fn projects_unknown_team_is_a_missing_reference(stores: Stores) {
@@ -549,14 +356,8 @@ pub async fn projects_unknown_team_is_a_missing_reference(stores: Stores) {
     let foreign_team = team(&stores, &globex, "theirs").await;
     let mut stray = project(&owner, "Stray", at(1));
     stray.team_id = Some(foreign_team.id);
-    let refused = stores.projects.create(&stray, false).await;
-    assert!(
-        matches!(
-            refused,
-            Err(StoreError::MissingReference { field: "team_id" })
-        ),
-        "{refused:?}"
-    );
+    let refused = create(&stores, &stray, false).await;
+    assert!(matches!(refused, Err(StoreError::MissingReference { field: "team_id" })), "{refused:?}");
 }
 
 pub async fn projects_list_pages_newest_first_without_gaps(stores: Stores) {
@@ -564,50 +365,29 @@ pub async fn projects_list_pages_newest_first_without_gaps(stores: Stores) {
     let mut expected = Vec::new();
     for i in 0..23 {
         // Pairs share a timestamp, so the id must break ties.
-        let created = stores
-            .projects
-            .create(&project(&owner, &format!("p{i}"), at(i / 2)), false)
-            .await
-            .unwrap();
+        let created = create(&stores, &project(&owner, &format!("p{i}"), at(i / 2)), false).await.unwrap();
         expected.push(created.id);
     }
     expected.sort_by_key(|id| std::cmp::Reverse(*id));
-    let viewer = Viewer {
-        org_id: acme.id,
-        user_id: owner.id,
-        role: Role::Owner,
-        team_ids: vec![],
-    };
+    let viewer = Viewer { org_id: acme.id, user_id: owner.id, role: Role::Owner, team_ids: vec![] };
 
     let mut seen = Vec::new();
     let mut page = PageRequest::first(5);
     loop {
-        let result = stores.projects.list_visible(&viewer, page).await.unwrap();
+        let result = list(&stores, &viewer, page).await.unwrap();
         assert!(result.items.len() <= 5);
         seen.extend(result.items.iter().map(|p| p.id));
         match result.next {
-            Some(next) => {
-                page = PageRequest {
-                    limit: 5,
-                    after: Some(next),
-                }
-            }
+            Some(next) => page = PageRequest { limit: 5, after: Some(next) },
             None => break,
         }
     }
     // Ids are time-ordered and timestamps ascend with them, so newest first is descending ids.
     assert_eq!(seen, expected);
 
-    let exact = stores
-        .projects
-        .list_visible(&viewer, PageRequest::first(23))
-        .await
-        .unwrap();
+    let exact = list(&stores, &viewer, PageRequest::first(23)).await.unwrap();
     assert_eq!(exact.items.len(), 23);
-    assert_eq!(
-        exact.next, None,
-        "no next page when the last one is exactly full"
-    );
+    assert_eq!(exact.next, None, "no next page when the last one is exactly full");
 }
 
 pub async fn projects_list_applies_the_visibility_rule(stores: Stores) {
@@ -617,21 +397,13 @@ pub async fn projects_list_applies_the_visibility_rule(stores: Stores) {
     let admin = member(&stores, &acme, "admin@acme.test", Role::Admin).await;
     let red = team(&stores, &acme, "red").await;
     let blue = team(&stores, &acme, "blue").await;
-    stores
-        .identity
-        .add_team_member(acme.id, red.id, alice.id)
-        .await
-        .unwrap();
-    stores
-        .identity
-        .add_team_member(acme.id, blue.id, bob.id)
-        .await
-        .unwrap();
+    stores.identity.add_team_member(acme.id, red.id, alice.id).await.unwrap();
+    stores.identity.add_team_member(acme.id, blue.id, bob.id).await.unwrap();
     // Another org's project must never show up, whatever its visibility.
     let (_, stranger, _) = bootstrap(&stores, "globex", 2).await;
     let mut foreign = project(&stranger, "foreign", at(0));
     foreign.visibility = Visibility::Shared;
-    stores.projects.create(&foreign, false).await.unwrap();
+    create(&stores, &foreign, false).await.unwrap();
 
     // Every combination of creator, visibility, team and share.
     let mut audiences: Vec<(ProjectId, ProjectAudience)> = Vec::new();
@@ -644,13 +416,9 @@ pub async fn projects_list_applies_the_visibility_rule(stores: Stores) {
                     let mut p = project(creator, &format!("p{n}"), at(n));
                     p.visibility = visibility;
                     p.team_id = team_id;
-                    let p = stores.projects.create(&p, false).await.unwrap();
+                    let p = create(&stores, &p, false).await.unwrap();
                     if let Some(share) = share {
-                        stores
-                            .projects
-                            .add_share(acme.id, p.id, share)
-                            .await
-                            .unwrap();
+                        add_share(&stores, acme.id, p.id, share).await.unwrap();
                     }
                     audiences.push((p.id, ProjectAudience::of(&p, share.into_iter().collect())));
                 }
@@ -666,29 +434,14 @@ pub async fn projects_list_applies_the_visibility_rule(stores: Stores) {
         (admin.id, Role::Admin, vec![red.id, blue.id]),
     ];
     for (user_id, role, team_ids) in viewers {
-        let viewer = Viewer {
-            org_id: acme.id,
-            user_id,
-            role,
-            team_ids,
-        };
-        let page = stores
-            .projects
-            .list_visible(&viewer, PageRequest::first(200))
-            .await
-            .unwrap();
+        let viewer = Viewer { org_id: acme.id, user_id, role, team_ids };
+        let page = list(&stores, &viewer, PageRequest::first(200)).await.unwrap();
         assert_eq!(page.next, None);
         let listed: BTreeSet<ProjectId> = page.items.iter().map(|p| p.id).collect();
-        let expected: BTreeSet<ProjectId> = audiences
-            .iter()
-            .filter(|(_, audience)| can_view_project(&viewer, audience))
-            .map(|(id, _)| *id)
-            .collect();
+        let expected: BTreeSet<ProjectId> =
+            audiences.iter().filter(|(_, audience)| can_view_project(&viewer, audience)).map(|(id, _)| *id).collect();
         assert!(!expected.is_empty());
-        assert_eq!(
-            listed, expected,
-            "{viewer:?} sees exactly what the rule allows"
-        );
+        assert_eq!(listed, expected, "{viewer:?} sees exactly what the rule allows");
     }
 }
 
@@ -702,50 +455,19 @@ pub async fn identity_api_keys_are_listed_and_touched(stores: Stores) {
     let (mut revoked, _) = key_for(&alice, 4, PermissionSet::EMPTY);
     revoked.created_at = at(3);
     stores.identity.create_api_key(&revoked).await.unwrap();
-    stores
-        .identity
-        .revoke_api_key(acme.id, revoked.id, at(4))
-        .await
-        .unwrap();
+    stores.identity.revoke_api_key(acme.id, revoked.id, at(4)).await.unwrap();
 
     let all = stores.identity.list_api_keys(acme.id, None).await.unwrap();
-    assert_eq!(
-        all,
-        vec![alice_key.clone(), owner_key.clone()],
-        "newest first, revoked left out"
-    );
-    let alices = stores
-        .identity
-        .list_api_keys(acme.id, Some(alice.id))
-        .await
-        .unwrap();
+    assert_eq!(all, vec![alice_key.clone(), owner_key.clone()], "newest first, revoked left out");
+    let alices = stores.identity.list_api_keys(acme.id, Some(alice.id)).await.unwrap();
     assert_eq!(alices, vec![alice_key.clone()]);
-    assert!(stores
-        .identity
-        .list_api_keys(globex.id, Some(owner.id))
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(stores.identity.list_api_keys(globex.id, Some(owner.id)).await.unwrap().is_empty());
 
-    stores
-        .identity
-        .touch_api_keys(&[(alice_key.id, at(7)), (owner_key.id, at(8))])
-        .await
-        .unwrap();
+    stores.identity.touch_api_keys(&[(alice_key.id, at(7)), (owner_key.id, at(8))]).await.unwrap();
     stores.identity.touch_api_keys(&[]).await.unwrap();
-    let found = stores
-        .identity
-        .find_api_key_owner(&alice_key.key_sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let found = stores.identity.find_api_key_owner(&alice_key.key_sha256).await.unwrap().unwrap();
     assert_eq!(found.key.last_used_at, Some(at(7)));
-    let found = stores
-        .identity
-        .find_api_key_owner(&owner_key.key_sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    let found = stores.identity.find_api_key_owner(&owner_key.key_sha256).await.unwrap().unwrap();
     assert_eq!(found.key.last_used_at, Some(at(8)));
 }
 
@@ -756,66 +478,25 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     let mut alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
     let (alice_key, _) = key_for(&alice, 3, Role::Member.permissions());
     stores.identity.create_api_key(&alice_key).await.unwrap();
-    assert_eq!(
-        stores.identity.list_members(acme.id).await.unwrap(),
-        vec![owner.clone(), alice.clone()]
-    );
+    assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone(), alice.clone()]);
 
     alice.role = Role::Admin;
     alice.default_project_visibility = Some(Visibility::Shared);
     alice.active_team_id = Some(red.id);
     assert!(stores.identity.update_member(&alice).await.unwrap());
-    assert_eq!(
-        stores.identity.find_user(acme.id, alice.id).await.unwrap(),
-        Some(alice.clone())
-    );
+    assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
     // Another org cannot touch her.
-    let stray = User {
-        org_id: globex.id,
-        role: Role::Viewer,
-        ..alice.clone()
-    };
+    let stray = User { org_id: globex.id, role: Role::Viewer, ..alice.clone() };
     assert!(!stores.identity.update_member(&stray).await.unwrap());
-    assert!(!stores
-        .identity
-        .remove_member(globex.id, alice.id, at(5))
-        .await
-        .unwrap());
-    assert_eq!(
-        stores.identity.find_user(acme.id, alice.id).await.unwrap(),
-        Some(alice.clone())
-    );
+    assert!(!stores.identity.remove_member(globex.id, alice.id, at(5)).await.unwrap());
+    assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
 
-    assert!(stores
-        .identity
-        .remove_member(acme.id, alice.id, at(5))
-        .await
-        .unwrap());
-    assert!(!stores
-        .identity
-        .remove_member(acme.id, alice.id, at(6))
-        .await
-        .unwrap());
-    assert_eq!(
-        stores.identity.find_user(acme.id, alice.id).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        stores
-            .identity
-            .find_api_key_owner(&alice_key.key_sha256)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        stores.identity.list_members(acme.id).await.unwrap(),
-        vec![owner.clone()]
-    );
-    assert!(
-        !stores.identity.update_member(&alice).await.unwrap(),
-        "a removed member stays removed"
-    );
+    assert!(stores.identity.remove_member(acme.id, alice.id, at(5)).await.unwrap());
+    assert!(!stores.identity.remove_member(acme.id, alice.id, at(6)).await.unwrap());
+    assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), None);
+    assert_eq!(stores.identity.find_api_key_owner(&alice_key.key_sha256).await.unwrap(), None);
+    assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone()]);
+    assert!(!stores.identity.update_member(&alice).await.unwrap(), "a removed member stays removed");
     // Her email can join again, as a new user.
     member(&stores, &acme, "alice@acme.test", Role::Viewer).await;
 }
@@ -826,60 +507,18 @@ pub async fn identity_teams_are_listed_and_members_removed(stores: Stores) {
     let red = team(&stores, &acme, "red").await;
     let blue = team(&stores, &acme, "blue").await;
     team(&stores, &globex, "red").await;
-    let twin = Team {
-        id: TeamId::from_uuid(Uuid::now_v7()),
-        ..red.clone()
-    };
+    let twin = Team { id: TeamId::from_uuid(Uuid::now_v7()), ..red.clone() };
     let clash = stores.identity.create_team(&twin).await;
-    assert!(
-        matches!(clash, Err(StoreError::Conflict { field: "name" })),
-        "{clash:?}"
-    );
-    assert_eq!(
-        stores.identity.list_teams(acme.id).await.unwrap(),
-        vec![blue.clone(), red.clone()]
-    );
+    assert!(matches!(clash, Err(StoreError::Conflict { field: "name" })), "{clash:?}");
+    assert_eq!(stores.identity.list_teams(acme.id).await.unwrap(), vec![blue.clone(), red.clone()]);
 
-    stores
-        .identity
-        .add_team_member(acme.id, red.id, owner.id)
-        .await
-        .unwrap();
-    assert!(!stores
-        .identity
-        .remove_team_member(globex.id, red.id, owner.id)
-        .await
-        .unwrap());
-    assert_eq!(
-        stores
-            .identity
-            .team_ids_of(acme.id, owner.id)
-            .await
-            .unwrap(),
-        vec![red.id]
-    );
-    assert!(stores
-        .identity
-        .team_ids_of(globex.id, owner.id)
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(stores
-        .identity
-        .remove_team_member(acme.id, red.id, owner.id)
-        .await
-        .unwrap());
-    assert!(!stores
-        .identity
-        .remove_team_member(acme.id, red.id, owner.id)
-        .await
-        .unwrap());
-    let found = stores
-        .identity
-        .find_api_key_owner(&key.key_sha256)
-        .await
-        .unwrap()
-        .unwrap();
+    stores.identity.add_team_member(acme.id, red.id, owner.id).await.unwrap();
+    assert!(!stores.identity.remove_team_member(globex.id, red.id, owner.id).await.unwrap());
+    assert_eq!(stores.identity.team_ids_of(acme.id, owner.id).await.unwrap(), vec![red.id]);
+    assert!(stores.identity.team_ids_of(globex.id, owner.id).await.unwrap().is_empty());
+    assert!(stores.identity.remove_team_member(acme.id, red.id, owner.id).await.unwrap());
+    assert!(!stores.identity.remove_team_member(acme.id, red.id, owner.id).await.unwrap());
+    let found = stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().unwrap();
     assert!(found.team_ids.is_empty());
 }
 
@@ -887,36 +526,253 @@ pub async fn projects_shares_are_added_and_removed(stores: Stores) {
     let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
     let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
     let red = team(&stores, &acme, "red").await;
-    let p = stores
-        .projects
-        .create(&project(&owner, "Shared", at(1)), false)
-        .await
-        .unwrap();
-    stores
-        .projects
-        .add_share(acme.id, p.id, red.id)
-        .await
-        .unwrap();
-    assert!(!stores
-        .projects
-        .remove_share(globex.id, p.id, red.id)
-        .await
-        .unwrap());
-    assert!(stores
-        .projects
-        .remove_share(acme.id, p.id, red.id)
-        .await
-        .unwrap());
-    assert!(!stores
-        .projects
-        .remove_share(acme.id, p.id, red.id)
-        .await
-        .unwrap());
+    let p = create(&stores, &project(&owner, "Shared", at(1)), false).await.unwrap();
+    add_share(&stores, acme.id, p.id, red.id).await.unwrap();
+    assert!(!remove_share(&stores, globex.id, p.id, red.id).await.unwrap());
+    assert!(remove_share(&stores, acme.id, p.id, red.id).await.unwrap());
+    assert!(!remove_share(&stores, acme.id, p.id, red.id).await.unwrap());
+    let found = stores.projects.find(acme.id, &ProjectKey::Id(p.id)).await.unwrap().unwrap();
+    assert!(found.shared_team_ids.is_empty());
+}
+
+pub async fn projects_update_is_a_compare_and_swap(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let original = create(&stores, &project(&owner, "Draft", at(1)), false).await.unwrap();
+    let other = create(&stores, &project(&owner, "Taken", at(2)), false).await.unwrap();
+    let mut next = original.clone();
+    next.name = ProjectName::new("Final").unwrap();
+    next.tags = Tags::new(&["done"]).unwrap();
+    next.status = ProjectStatus::Archived;
+    next.updated_at = at(5);
+    next.version = original.version + 1;
+    let event = audit(acme.id, owner.id, "project.updated", Some(original.id));
+    assert!(stores.projects.update(&next, &event).await.unwrap());
+    let found = stores.projects.find(acme.id, &ProjectKey::Id(original.id)).await.unwrap().unwrap();
+    assert_eq!(found.project, next);
+    // The same version again is stale.
+    assert!(!stores.projects.update(&next, &event).await.unwrap());
+    let mut clash = next.clone();
+    clash.slug = other.slug.clone();
+    clash.version += 1;
+    let refused = stores.projects.update(&clash, &event).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { field: "slug" })), "{refused:?}");
+    // Another org's view of it does not exist.
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let mut foreign = next.clone();
+    foreign.org_id = globex.id;
+    foreign.version += 1;
+    assert!(!stores.projects.update(&foreign, &event).await.unwrap());
+}
+
+pub async fn projects_soft_delete_hides_and_restore_brings_back(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let gone = create(&stores, &project(&owner, "Gone", at(1)), false).await.unwrap();
+    let event = audit(acme.id, owner.id, "project.deleted", Some(gone.id));
+    assert!(!stores.projects.soft_delete(globex.id, gone.id, at(5), &event).await.unwrap());
+    assert!(stores.projects.soft_delete(acme.id, gone.id, at(5), &event).await.unwrap());
+    assert!(!stores.projects.soft_delete(acme.id, gone.id, at(6), &event).await.unwrap());
+    assert_eq!(stores.projects.find(acme.id, &ProjectKey::Id(gone.id)).await.unwrap(), None);
+    assert_eq!(stores.projects.find(acme.id, &ProjectKey::Slug(gone.slug.clone())).await.unwrap(), None);
+    let viewer = Viewer { org_id: acme.id, user_id: owner.id, role: Role::Owner, team_ids: vec![] };
+    assert!(list(&stores, &viewer, PageRequest::first(10)).await.unwrap().items.is_empty());
+    let deleted = stores.projects.find_deleted(acme.id, gone.id).await.unwrap().unwrap();
+    assert_eq!(deleted.deleted_at, Some(at(5)));
+    assert_eq!(stores.projects.find_deleted(globex.id, gone.id).await.unwrap(), None);
+
+    // Its slug is free again meanwhile.
+    let heir = create(&stores, &project(&owner, "Gone", at(6)), false).await.unwrap();
+    assert_eq!(heir.slug, gone.slug);
+
+    let mut back = deleted.clone();
+    back.deleted_at = None;
+    back.updated_at = at(7);
+    back.version = deleted.version + 1;
+    let event = audit(acme.id, owner.id, "project.restored", Some(gone.id));
+    let restored = stores.projects.restore(&back, &event).await.unwrap().unwrap();
+    assert_eq!(restored.slug.as_str(), "gone-2", "a fresh suffix rather than a failure");
+    assert_eq!(restored.deleted_at, None);
+    assert_eq!(restored.version, back.version);
+    assert!(stores.projects.find(acme.id, &ProjectKey::Id(gone.id)).await.unwrap().is_some());
+    assert_eq!(stores.projects.restore(&back, &event).await.unwrap(), None, "only deleted projects restore");
+}
+
+pub async fn projects_purge_removes_what_expired(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let old = create(&stores, &project(&owner, "Old", at(1)), false).await.unwrap();
+    let recent = create(&stores, &project(&owner, "Recent", at(2)), false).await.unwrap();
+    let kept = create(&stores, &project(&owner, "Kept", at(3)), false).await.unwrap();
+    let red = team(&stores, &acme, "red").await;
+    add_share(&stores, acme.id, old.id, red.id).await.unwrap();
+    stores.usage.record_usage(&usage(&old, "0.5", 1), None).await.unwrap();
+    for (project, deleted_at) in [(&old, at(10)), (&recent, at(20))] {
+        let event = audit(acme.id, owner.id, "project.deleted", Some(project.id));
+        stores.projects.soft_delete(acme.id, project.id, deleted_at, &event).await.unwrap();
+    }
+
+    let purged = stores.projects.purge_deleted(at(15)).await.unwrap();
+    assert_eq!(purged, vec![(acme.id, old.id)]);
+    assert_eq!(stores.projects.find_deleted(acme.id, old.id).await.unwrap(), None);
+    assert!(stores.projects.find_deleted(acme.id, recent.id).await.unwrap().is_some());
+    assert!(stores.projects.find(acme.id, &ProjectKey::Id(kept.id)).await.unwrap().is_some());
+    assert_eq!(stores.usage.project_spend(acme.id, old.id).await.unwrap(), Usd::ZERO);
+    assert!(stores.projects.purge_deleted(at(15)).await.unwrap().is_empty());
+}
+
+pub async fn projects_list_filters_combine(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let red = team(&stores, &acme, "red").await;
+    let blue = team(&stores, &acme, "blue").await;
+    let mut a = project(&owner, "Alpha launch", at(1));
+    a.team_id = Some(red.id);
+    a.tags = Tags::new(&["launch", "q3"]).unwrap();
+    let a = create(&stores, &a, false).await.unwrap();
+    let mut b = project(&owner, "Beta", at(2));
+    b.description = Some(Description::new("The 100% LAUNCH_plan").unwrap());
+    b.status = ProjectStatus::Archived;
+    b.team_id = Some(blue.id);
+    let b = create(&stores, &b, false).await.unwrap();
+    add_share(&stores, acme.id, b.id, red.id).await.unwrap();
+    let c = create(&stores, &project(&owner, "Gamma", at(3)), false).await.unwrap();
+
+    let viewer = Viewer { org_id: acme.id, user_id: owner.id, role: Role::Owner, team_ids: vec![] };
+    let ids = |filter: ProjectFilter| {
+        let stores = &stores;
+        let viewer = &viewer;
+        async move {
+            let page = stores.projects.list_visible(viewer, &filter, PageRequest::first(50)).await.unwrap();
+            page.items.iter().map(|p| p.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids(ProjectFilter::default()).await, vec![c.id, b.id, a.id]);
+    assert_eq!(
+        ids(ProjectFilter { team_id: Some(red.id), ..Default::default() }).await,
+        vec![b.id, a.id],
+        "own team or shared into it"
+    );
+    assert_eq!(ids(ProjectFilter { team_id: Some(blue.id), ..Default::default() }).await, vec![b.id]);
+    assert_eq!(ids(ProjectFilter { status: Some(ProjectStatus::Archived), ..Default::default() }).await, vec![b.id]);
+    assert_eq!(ids(ProjectFilter { tag: Some("q3".into()), ..Default::default() }).await, vec![a.id]);
+    assert_eq!(ids(ProjectFilter { tag: Some("q".into()), ..Default::default() }).await, Vec::<ProjectId>::new());
+    assert_eq!(ids(ProjectFilter { text: Some("launch".into()), ..Default::default() }).await, vec![b.id, a.id]);
+    assert_eq!(ids(ProjectFilter { text: Some("100%".into()), ..Default::default() }).await, vec![b.id]);
+    assert_eq!(
+        ids(ProjectFilter { text: Some("_".into()), ..Default::default() }).await,
+        vec![b.id],
+        "wildcards are literal"
+    );
+    assert_eq!(
+        ids(ProjectFilter { text: Some("launch".into()), status: Some(ProjectStatus::Active), ..Default::default() })
+            .await,
+        vec![a.id]
+    );
+}
+
+pub async fn projects_idempotency_claims_are_unique(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let claim = crate::IdempotencyClaim {
+        scope: "v1.projects.create",
+        key: "retry-1".into(),
+        request_sha256: [7; 32],
+        at: at(10),
+        expired_before: at(0),
+    };
+    let first = project(&owner, "Once", at(10));
+    let event = audit(acme.id, owner.id, "project.created", Some(first.id));
+    stores.projects.create(&first, false, &event, Some(&claim)).await.unwrap();
+    let second = project(&owner, "Once", at(11));
+    let refused = stores.projects.create(&second, false, &event, Some(&claim)).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { field: "idempotency_key" })), "{refused:?}");
+    assert_eq!(stores.projects.find(acme.id, &ProjectKey::Id(second.id)).await.unwrap(), None, "nothing written");
+    let found =
+        stores.projects.find_idempotent_create(acme.id, "v1.projects.create", "retry-1", at(0)).await.unwrap().unwrap();
+    assert_eq!((found.request_sha256, found.project_id), ([7; 32], first.id));
+    assert_eq!(
+        stores.projects.find_idempotent_create(acme.id, "v1.projects.create", "retry-1", at(11)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        stores.projects.find_idempotent_create(acme.id, "api.projects.create", "retry-1", at(0)).await.unwrap(),
+        None
+    );
+    // Past its 24 hours the key is free again.
+    let later = crate::IdempotencyClaim { at: at(200), expired_before: at(100), ..claim.clone() };
+    let event = audit(acme.id, owner.id, "project.created", Some(second.id));
+    stores.projects.create(&second, false, &event, Some(&later)).await.unwrap();
     let found = stores
         .projects
-        .find(acme.id, &ProjectKey::Id(p.id))
+        .find_idempotent_create(acme.id, "v1.projects.create", "retry-1", at(100))
         .await
         .unwrap()
         .unwrap();
-    assert!(found.shared_team_ids.is_empty());
+    assert_eq!(found.project_id, second.id);
+}
+
+fn usage(project: &Project, cost: &str, n: i64) -> projects_domain::UsageRecord {
+    projects_domain::UsageRecord {
+        id: Uuid::now_v7(),
+        org_id: project.org_id,
+        project_id: project.id,
+        cost: cost.parse().unwrap(),
+        model: "gpt-test".into(),
+        input_tokens: 10 * n,
+        output_tokens: n,
+        occurred_at: at(n),
+        created_at: at(n),
+    }
+}
+
+pub async fn usage_is_exact_and_idempotent(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let p = create(&stores, &project(&owner, "Spender", at(1)), false).await.unwrap();
+    for n in 0..10 {
+        stores.usage.record_usage(&usage(&p, "0.1", n), None).await.unwrap();
+    }
+    assert_eq!(stores.usage.project_spend(acme.id, p.id).await.unwrap().to_string(), "1");
+    assert_eq!(stores.usage.project_spend(globex.id, p.id).await.unwrap(), Usd::ZERO);
+
+    let first = usage(&p, "0.0125", 11);
+    let recorded = stores.usage.record_usage(&first, Some(("k1", [1; 32]))).await.unwrap();
+    assert_eq!(recorded, crate::UsageRecorded::Created(first.clone()));
+    let again = usage(&p, "0.0125", 12);
+    let replayed = stores.usage.record_usage(&again, Some(("k1", [1; 32]))).await.unwrap();
+    assert_eq!(replayed, crate::UsageRecorded::Replayed(first.clone()));
+    let other_body = stores.usage.record_usage(&again, Some(("k1", [2; 32]))).await;
+    assert!(matches!(other_body, Err(StoreError::Conflict { field: "idempotency_key" })), "{other_body:?}");
+    assert_eq!(stores.usage.project_spend(acme.id, p.id).await.unwrap().to_string(), "1.0125");
+
+    let mut foreign = usage(&p, "1", 13);
+    foreign.org_id = globex.id;
+    let refused = stores.usage.record_usage(&foreign, None).await;
+    assert!(matches!(refused, Err(StoreError::MissingReference { field: "project_id" })), "{refused:?}");
+    let event = audit(acme.id, owner.id, "project.deleted", Some(p.id));
+    stores.projects.soft_delete(acme.id, p.id, at(20), &event).await.unwrap();
+    let refused = stores.usage.record_usage(&usage(&p, "1", 14), None).await;
+    assert!(matches!(refused, Err(StoreError::MissingReference { field: "project_id" })), "{refused:?}");
+}
+
+pub async fn audit_events_are_paged_and_filtered(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        let mut p = project(&owner, &format!("p{i}"), at(i));
+        p.created_at = at(i);
+        let mut event = audit(acme.id, owner.id, "project.created", Some(p.id));
+        event.at = at(i);
+        event.fields = vec!["name".into(), "slug".into()];
+        stores.projects.create(&p, false, &event, None).await.unwrap();
+        created.push((p.id, event));
+    }
+    let first = stores.usage.list_audit_events(acme.id, None, PageRequest::first(3)).await.unwrap();
+    assert_eq!(first.items.len(), 3);
+    assert_eq!(first.items[0], created[4].1, "newest first, every field kept");
+    let rest =
+        stores.usage.list_audit_events(acme.id, None, PageRequest { limit: 3, after: first.next }).await.unwrap();
+    assert_eq!(rest.items.len(), 2);
+    assert_eq!(rest.next, None);
+    let one = stores.usage.list_audit_events(acme.id, Some(created[2].0), PageRequest::first(10)).await.unwrap();
+    assert_eq!(one.items, vec![created[2].1.clone()]);
+    assert!(stores.usage.list_audit_events(globex.id, None, PageRequest::first(10)).await.unwrap().items.is_empty());
 }

@@ -1,7 +1,5 @@
 use async_trait::async_trait;
-use projects_domain::{
-    ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
-};
+use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
 
 use crate::{Reachable, StoreError};
 
@@ -20,12 +18,7 @@ pub struct ApiKeyOwner {
 pub trait IdentityStore: Reachable {
     /// Creates an org, its first owner and that owner's first key, all or nothing.
     /// `Conflict { field: "org" }` when an org of that name exists.
-    async fn create_org_with_owner(
-        &self,
-        org: &Org,
-        owner: &User,
-        key: &ApiKey,
-    ) -> Result<(), StoreError>;
+    async fn create_org_with_owner(&self, org: &Org, owner: &User, key: &ApiKey) -> Result<(), StoreError>;
 
     /// Whether any org exists at all (an empty database is bootstrapped at start).
     async fn any_org_exists(&self) -> Result<bool, StoreError>;
@@ -35,11 +28,7 @@ pub trait IdentityStore: Reachable {
     /// `Conflict { field: "email" }` when the org already has a member with that email.
     async fn create_user(&self, user: &User) -> Result<(), StoreError>;
 
-    async fn find_user_by_email(
-        &self,
-        org_id: OrgId,
-        email: &Email,
-    ) -> Result<Option<User>, StoreError>;
+    async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError>;
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError>;
 
@@ -48,25 +37,13 @@ pub trait IdentityStore: Reachable {
 
     /// The live (not revoked) key with this SHA-256, with its owner. Keys of users who left the
     /// org are not live.
-    async fn find_api_key_owner(
-        &self,
-        key_sha256: &[u8; 32],
-    ) -> Result<Option<ApiKeyOwner>, StoreError>;
+    async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError>;
 
     /// Marks a key revoked; it stops authenticating at once. False when there was no live key.
-    async fn revoke_api_key(
-        &self,
-        org_id: OrgId,
-        key_id: ApiKeyId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError>;
+    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, at: Timestamp) -> Result<bool, StoreError>;
 
     /// The org's keys, newest first; only `user_id`'s when given. Revoked keys are left out.
-    async fn list_api_keys(
-        &self,
-        org_id: OrgId,
-        user_id: Option<UserId>,
-    ) -> Result<Vec<ApiKey>, StoreError>;
+    async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError>;
 
     /// Records when keys were last used (batched by the caller, off the request path).
     async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError>;
@@ -80,12 +57,7 @@ pub trait IdentityStore: Reachable {
 
     /// Removes a member: their keys stop working at once and their email is free again. Their
     /// projects stay. False when they were not a current member.
-    async fn remove_member(
-        &self,
-        org_id: OrgId,
-        user_id: UserId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError>;
+    async fn remove_member(&self, org_id: OrgId, user_id: UserId, at: Timestamp) -> Result<bool, StoreError>;
 
     /// `Conflict { field: "name" }` when the org has a team of that name.
     async fn create_team(&self, team: &Team) -> Result<(), StoreError>;
@@ -97,21 +69,11 @@ pub trait IdentityStore: Reachable {
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError>;
 
     /// False when the user was not in the team.
-    async fn remove_team_member(
-        &self,
-        org_id: OrgId,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> Result<bool, StoreError>;
+    async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError>;
 
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError>;
 
     /// Adds a member to a team (a no-op when already a member). `MissingReference` when either
     /// is not in the org.
-    async fn add_team_member(
-        &self,
-        org_id: OrgId,
-        team_id: TeamId,
-        user_id: UserId,
-    ) -> Result<(), StoreError>;
+    async fn add_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<(), StoreError>;
 }

@@ -7,8 +7,10 @@ mod blob;
 mod clock;
 mod error;
 mod identity;
+mod names;
 mod projects;
 pub mod records;
+mod usage;
 
 #[cfg(feature = "contract-tests")]
 pub mod contract;
@@ -17,7 +19,11 @@ pub use blob::{BlobStore, ByteStream};
 pub use clock::{Clock, Ids, RandomIds, SystemClock};
 pub use error::StoreError;
 pub use identity::{ApiKeyOwner, IdentityStore};
-pub use projects::{ProjectKey, ProjectPage, ProjectStore, StoredProject};
+pub use names::{DerivedNames, NameGenerator};
+pub use projects::{
+    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoredProject,
+};
+pub use usage::{AuditPage, UsageRecorded, UsageStore};
 
 /// Something the service depends on that may be unreachable: readiness asks each one.
 #[async_trait::async_trait]

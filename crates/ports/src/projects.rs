@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use projects_domain::{Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Viewer};
+use projects_domain::{
+    AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, ProjectStatus, Slug, TeamId, Timestamp, Viewer,
+};
 
 use crate::{Reachable, StoreError};
 
@@ -17,6 +19,39 @@ pub struct StoredProject {
     pub shared_team_ids: Vec<TeamId>,
 }
 
+/// Narrows a project list; every part is optional and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    /// The project's team (Alumia's `workspaceId`), or a team it is shared into.
+    pub team_id: Option<TeamId>,
+    pub status: Option<ProjectStatus>,
+    /// Projects carrying this tag exactly.
+    pub tag: Option<String>,
+    /// Case-insensitive substring of the name or the description.
+    pub text: Option<String>,
+}
+
+/// An `Idempotency-Key` claimed by a create, stored with the project in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    /// Which operation the key is for, e.g. `v1.projects.create`.
+    pub scope: &'static str,
+    pub key: String,
+    /// SHA-256 of the request, so that a reuse with another body can be told apart.
+    pub request_sha256: [u8; 32],
+    /// When the claim is made; a claim of the same key made before `expired_before` is
+    /// forgotten (keys are remembered for 24 hours).
+    pub at: projects_domain::Timestamp,
+    pub expired_before: projects_domain::Timestamp,
+}
+
+/// What an earlier create with the same key did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentCreate {
+    pub request_sha256: [u8; 32],
+    pub project_id: ProjectId,
+}
+
 /// One page of projects, newest first, and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectPage {
@@ -27,30 +62,67 @@ pub struct ProjectPage {
 /// Projects, always scoped by org; soft-deleted projects are invisible to every read.
 #[async_trait]
 pub trait ProjectStore: Reachable {
-    /// Inserts a project and returns it as stored. When `slug_is_explicit` is false and the slug
-    /// is taken among the org's live projects, the first free `slug-2`, `slug-3`, … is used
-    /// instead; an explicit slug that is taken is `Conflict { field: "slug" }`. An unknown team
-    /// is `MissingReference { field: "team_id" }`.
+    /// Inserts a project with its audit event (and idempotency claim) in one transaction and
+    /// returns it as stored. When `slug_is_explicit` is false and the slug is taken among the
+    /// org's live projects, the first free `slug-2`, `slug-3`, … is used instead; an explicit slug
+    /// that is taken is `Conflict { field: "slug" }`. An unknown team is
+    /// `MissingReference { field: "team_id" }`. A claim whose key was used before is
+    /// `Conflict { field: "idempotency_key" }` and nothing is written.
     async fn create(
         &self,
         project: &Project,
         slug_is_explicit: bool,
+        audit: &AuditEvent,
+        idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Project, StoreError>;
 
-    /// The live project with this id or slug in this org.
-    async fn find(
+    /// What the create that claimed `key` in `scope` since `since` did, if any.
+    async fn find_idempotent_create(
         &self,
         org_id: OrgId,
-        key: &ProjectKey,
-    ) -> Result<Option<StoredProject>, StoreError>;
+        scope: &str,
+        key: &str,
+        since: Timestamp,
+    ) -> Result<Option<IdempotentCreate>, StoreError>;
 
-    /// Shares a live project into one more team (a no-op when already shared). `MissingReference`
-    /// when the project or the team is not in the org.
+    /// The live project with this id or slug in this org.
+    async fn find(&self, org_id: OrgId, key: &ProjectKey) -> Result<Option<StoredProject>, StoreError>;
+
+    /// A soft-deleted project of this org (for restore).
+    async fn find_deleted(&self, org_id: OrgId, project_id: ProjectId) -> Result<Option<Project>, StoreError>;
+
+    /// Saves `project` (one version after the stored one) with its audit event, if the stored
+    /// project is still live and at `project.version - 1`. False otherwise: someone else changed
+    /// or deleted it first. An explicit slug that is taken is `Conflict { field: "slug" }`.
+    async fn update(&self, project: &Project, audit: &AuditEvent) -> Result<bool, StoreError>;
+
+    /// Marks a live project and everything it owns deleted, with its audit event, in one
+    /// transaction. False when there was no such live project.
+    async fn soft_delete(
+        &self,
+        org_id: OrgId,
+        project_id: ProjectId,
+        at: Timestamp,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Brings a soft-deleted project back as `project` (live, one version on). When its slug was
+    /// taken meanwhile, the first free suffixed slug is used. Returns it as stored, or `None` when
+    /// it is not (or no longer) deleted.
+    async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError>;
+
+    /// Removes projects deleted before `before` for good, with everything they own; returns their
+    /// ids (so that their blobs can go too).
+    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<(OrgId, ProjectId)>, StoreError>;
+
+    /// Shares a live project into one more team (a no-op when already shared), with its audit
+    /// event. `MissingReference` when the project or the team is not in the org.
     async fn add_share(
         &self,
         org_id: OrgId,
         project_id: ProjectId,
         team_id: TeamId,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError>;
 
     /// Stops sharing a project into a team. False when it was not shared there.
@@ -59,13 +131,16 @@ pub trait ProjectStore: Reachable {
         org_id: OrgId,
         project_id: ProjectId,
         team_id: TeamId,
+        audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 
     /// The live projects of the viewer's org that the viewer may see (the rule of
-    /// `projects_domain::can_view_project`, applied inside the query), newest first.
+    /// `projects_domain::can_view_project`, applied inside the query) and that match `filter`,
+    /// newest first.
     async fn list_visible(
         &self,
         viewer: &Viewer,
+        filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<ProjectPage, StoreError>;
 }

@@ -4,8 +4,8 @@
 
 use anyhow::{anyhow, Context};
 use projects_domain::{
-    ApiKey, Description, Email, Emoji, Metadata, Org, OrgName, PermissionSet, Project, ProjectName,
-    Prompt, Role, Slug, Tags, Team, Timestamp, User,
+    ApiKey, AuditEvent, Description, Email, Emoji, Metadata, Org, OrgName, PermissionSet, Project, ProjectName, Prompt,
+    Role, Slug, Tags, Team, Timestamp, UsageRecord, Usd, User,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -22,11 +22,7 @@ pub struct OrgRecord {
 
 impl OrgRecord {
     pub fn from_domain(org: &Org) -> Self {
-        Self {
-            id: org.id.as_uuid(),
-            name: org.name.as_str().to_owned(),
-            created_at: org.created_at,
-        }
+        Self { id: org.id.as_uuid(), name: org.name.as_str().to_owned(), created_at: org.created_at }
     }
 
     pub fn decode(self) -> anyhow::Result<Org> {
@@ -55,9 +51,7 @@ impl UserRecord {
             org_id: user.org_id.as_uuid(),
             email: user.email.as_str().to_owned(),
             role: user.role.as_str().to_owned(),
-            default_project_visibility: user
-                .default_project_visibility
-                .map(|v| v.as_str().to_owned()),
+            default_project_visibility: user.default_project_visibility.map(|v| v.as_str().to_owned()),
             active_team_id: user.active_team_id.map(Into::into),
             created_at: user.created_at,
         }
@@ -98,12 +92,7 @@ impl TeamRecord {
     }
 
     pub fn decode(self) -> Team {
-        Team {
-            id: self.id.into(),
-            org_id: self.org_id.into(),
-            name: self.name,
-            created_at: self.created_at,
-        }
+        Team { id: self.id.into(), org_id: self.org_id.into(), name: self.name, created_at: self.created_at }
     }
 }
 
@@ -149,8 +138,7 @@ impl ApiKeyRecord {
                 .as_slice()
                 .try_into()
                 .map_err(|_| anyhow!("stored key hash is not 32 bytes"))?,
-            scopes: PermissionSet::parse(self.scopes.split_whitespace())
-                .map_err(|e| corrupt("scopes", e))?,
+            scopes: PermissionSet::parse(self.scopes.split_whitespace()).map_err(|e| corrupt("scopes", e))?,
             created_at: self.created_at,
             last_used_at: self.last_used_at,
             revoked_at: self.revoked_at,
@@ -202,8 +190,7 @@ impl ProjectRecord {
     }
 
     pub fn decode(self) -> anyhow::Result<Project> {
-        let tags: Vec<String> =
-            serde_json::from_value(self.tags).context("stored tags are not a list of strings")?;
+        let tags: Vec<String> = serde_json::from_value(self.tags).context("stored tags are not a list of strings")?;
         Ok(Project {
             id: self.id.into(),
             org_id: self.org_id.into(),
@@ -217,22 +204,9 @@ impl ProjectRecord {
                 .map(Description::new)
                 .transpose()
                 .map_err(|e| corrupt("description", e))?,
-            prompt: self
-                .prompt
-                .as_deref()
-                .map(Prompt::new)
-                .transpose()
-                .map_err(|e| corrupt("prompt", e))?,
-            emoji: self
-                .emoji
-                .as_deref()
-                .map(Emoji::new)
-                .transpose()
-                .map_err(|e| corrupt("emoji", e))?,
-            visibility: self
-                .visibility
-                .parse()
-                .map_err(|e| corrupt("visibility", e))?,
+            prompt: self.prompt.as_deref().map(Prompt::new).transpose().map_err(|e| corrupt("prompt", e))?,
+            emoji: self.emoji.as_deref().map(Emoji::new).transpose().map_err(|e| corrupt("emoji", e))?,
+            visibility: self.visibility.parse().map_err(|e| corrupt("visibility", e))?,
             status: self.status.parse().map_err(|e| corrupt("status", e))?,
             tags: Tags::new(&tags).map_err(|e| corrupt("tags", e))?,
             metadata: Metadata::new(self.metadata).map_err(|e| corrupt("metadata", e))?,
@@ -241,5 +215,84 @@ impl ProjectRecord {
             deleted_at: self.deleted_at,
             version: self.version,
         })
+    }
+}
+
+pub struct AuditEventRecord {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub actor_user_id: Uuid,
+    pub action: String,
+    pub project_id: Option<Uuid>,
+    /// Space-separated field names.
+    pub fields: String,
+    pub created_at: Timestamp,
+}
+
+impl AuditEventRecord {
+    pub fn from_domain(event: &AuditEvent) -> Self {
+        Self {
+            id: event.id,
+            org_id: event.org_id.as_uuid(),
+            actor_user_id: event.actor_user_id.as_uuid(),
+            action: event.action.clone(),
+            project_id: event.project_id.map(Into::into),
+            fields: event.fields.join(" "),
+            created_at: event.at,
+        }
+    }
+
+    pub fn decode(self) -> AuditEvent {
+        AuditEvent {
+            id: self.id,
+            org_id: self.org_id.into(),
+            actor_user_id: self.actor_user_id.into(),
+            action: self.action,
+            project_id: self.project_id.map(Into::into),
+            fields: self.fields.split_whitespace().map(str::to_owned).collect(),
+            at: self.created_at,
+        }
+    }
+}
+
+pub struct UsageFields {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub cost_nanos: i64,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub occurred_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+impl UsageFields {
+    pub fn from_domain(usage: &UsageRecord) -> Self {
+        Self {
+            id: usage.id,
+            org_id: usage.org_id.as_uuid(),
+            project_id: usage.project_id.as_uuid(),
+            cost_nanos: usage.cost.nanos(),
+            model: usage.model.clone(),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            occurred_at: usage.occurred_at,
+            created_at: usage.created_at,
+        }
+    }
+
+    pub fn decode(self) -> UsageRecord {
+        UsageRecord {
+            id: self.id,
+            org_id: self.org_id.into(),
+            project_id: self.project_id.into(),
+            cost: Usd::from_nanos(self.cost_nanos),
+            model: self.model,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            occurred_at: self.occurred_at,
+            created_at: self.created_at,
+        }
     }
 }

@@ -29,16 +29,30 @@ impl StorageConfig {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Database::Postgres(url.to_owned()));
         }
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
                 bail!("DATABASE_URL {url:?} names no file");
             }
             return Ok(Database::Sqlite(PathBuf::from(path)));
         }
         bail!("DATABASE_URL must start with postgres://, postgresql:// or sqlite://");
+    }
+}
+
+/// Settings of the use cases themselves.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AppOptions {
+    /// Secret for HS256 JWT bearer tokens (never logged).
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Days a deleted project can be restored before `server purge` removes it.
+    #[arg(long, env = "RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub retention_days: u32,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self { jwt_secret: None, retention_days: 30 }
     }
 }
 
@@ -54,9 +68,8 @@ pub struct ServeConfig {
     /// [default: file://<data-dir>/blobs]
     #[arg(long, env = "BLOB_STORE_URL")]
     pub blob_store_url: Option<String>,
-    /// Secret for HS256 JWT bearer tokens (never logged).
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    #[command(flatten)]
+    pub app: AppOptions,
     /// Name of the org made on a first start against an empty database.
     #[arg(long, env = "BOOTSTRAP_ORG", default_value = "default")]
     pub bootstrap_org: String,
@@ -83,12 +96,9 @@ impl ServeConfig {
     pub fn embedded(listen: &str, data_dir: PathBuf) -> Self {
         Self {
             listen: listen.to_owned(),
-            storage: StorageConfig {
-                data_dir,
-                database_url: None,
-            },
+            storage: StorageConfig { data_dir, database_url: None },
             blob_store_url: None,
-            jwt_secret: None,
+            app: AppOptions::default(),
             bootstrap_org: "default".to_owned(),
             bootstrap_email: "owner@localhost".to_owned(),
         }
@@ -100,26 +110,14 @@ mod tests {
     use super::*;
 
     fn storage(url: Option<&str>) -> StorageConfig {
-        StorageConfig {
-            data_dir: PathBuf::from("/srv/data"),
-            database_url: url.map(str::to_owned),
-        }
+        StorageConfig { data_dir: PathBuf::from("/srv/data"), database_url: url.map(str::to_owned) }
     }
 
     #[test]
     fn database_urls() {
-        assert_eq!(
-            storage(None).database().unwrap(),
-            Database::Sqlite("/srv/data/projects.db".into())
-        );
-        assert_eq!(
-            storage(Some("")).database().unwrap(),
-            Database::Sqlite("/srv/data/projects.db".into())
-        );
-        assert_eq!(
-            storage(Some("sqlite://x/y.db")).database().unwrap(),
-            Database::Sqlite("x/y.db".into())
-        );
+        assert_eq!(storage(None).database().unwrap(), Database::Sqlite("/srv/data/projects.db".into()));
+        assert_eq!(storage(Some("")).database().unwrap(), Database::Sqlite("/srv/data/projects.db".into()));
+        assert_eq!(storage(Some("sqlite://x/y.db")).database().unwrap(), Database::Sqlite("x/y.db".into()));
         assert_eq!(
             storage(Some("postgres://u@h/db")).database().unwrap(),
             Database::Postgres("postgres://u@h/db".into())

@@ -15,14 +15,15 @@ use projects_adapters_s3::ObjectBlobStore;
 use projects_adapters_sqlite::SqliteStore;
 use projects_app::{App, Bootstrapped, JwtKeys};
 use projects_http_actix::HttpState;
-use projects_ports::{IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock};
+use projects_ports::{IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock, UsageStore};
 
-pub use config::{Database, ServeConfig, StorageConfig};
+pub use config::{AppOptions, Database, ServeConfig, StorageConfig};
 
 /// The stores over whichever database the configuration names.
 pub struct Stores {
     pub projects: Arc<dyn ProjectStore>,
     pub identity: Arc<dyn IdentityStore>,
+    pub usage: Arc<dyn UsageStore>,
     pub database: Arc<dyn Reachable>,
 }
 
@@ -35,34 +36,30 @@ impl Stores {
                     .await
                     .context("could not migrate the PostgreSQL database")?;
                 let store = Arc::new(PostgresStore::connect(&url, &PoolSettings::default()).await?);
-                Ok(Self {
-                    projects: store.clone(),
-                    identity: store.clone(),
-                    database: store,
-                })
+                Ok(Self { projects: store.clone(), identity: store.clone(), usage: store.clone(), database: store })
             }
             Database::Sqlite(path) => {
-                let store = Arc::new(SqliteStore::open(&path).await.with_context(|| {
-                    format!("could not open the SQLite database {}", path.display())
-                })?);
-                Ok(Self {
-                    projects: store.clone(),
-                    identity: store.clone(),
-                    database: store,
-                })
+                let store = Arc::new(
+                    SqliteStore::open(&path)
+                        .await
+                        .with_context(|| format!("could not open the SQLite database {}", path.display()))?,
+                );
+                Ok(Self { projects: store.clone(), identity: store.clone(), usage: store.clone(), database: store })
             }
         }
     }
 
     /// The use cases over these stores; JWTs are accepted when a secret is given.
-    pub fn app(&self, jwt_secret: Option<&str>) -> App {
+    pub fn app(&self, options: &AppOptions) -> App {
         let app = App::new(
             self.projects.clone(),
             self.identity.clone(),
+            self.usage.clone(),
             Arc::new(SystemClock),
             Arc::new(RandomIds),
-        );
-        match jwt_secret.filter(|s| !s.is_empty()) {
+        )
+        .with_retention(time::Duration::days(i64::from(options.retention_days)));
+        match options.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
             Some(secret) => app.with_jwt(JwtKeys::hs256(secret.as_bytes())),
             None => app,
         }
@@ -85,31 +82,20 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let stores = Stores::open(&config.storage).await?;
         let blobs = Arc::new(ObjectBlobStore::from_url(&config.blob_store_url())?);
-        let app = stores.app(config.jwt_secret.as_deref());
+        let app = stores.app(&config.app);
         let bootstrapped = app
             .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)
             .await
             .context("could not bootstrap the empty database")?;
         let probes: Vec<(&'static str, Arc<dyn Reachable>)> =
             vec![("database", stores.database.clone()), ("blob_store", blobs)];
-        let state = web::Data::new(HttpState::new(
-            app.clone(),
-            tokio::runtime::Handle::current(),
-            probes,
-        ));
+        let state = web::Data::new(HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes));
         let listener = std::net::TcpListener::bind(&config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let server = HttpServer::new(move || projects_http_actix::app(state.clone()))
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || projects_http_actix::app(state.clone())).listen(listener)?.run();
         tokio::spawn(record_key_usage(app.clone()));
-        Ok(Self {
-            address,
-            server,
-            app,
-            bootstrapped,
-        })
+        Ok(Self { address, server, app, bootstrapped })
     }
 
     pub fn address(&self) -> SocketAddr {

@@ -1,7 +1,7 @@
 //! `server`: the Projects service binary. See `server --help`.
 
 use clap::{Parser, Subcommand};
-use projects_server::{Application, ServeConfig, StorageConfig, Stores};
+use projects_server::{AppOptions, Application, ServeConfig, StorageConfig, Stores};
 
 /// Projects service for AI-agent platforms: the Arkloop /v1 and Alumia /api/v1 project APIs.
 #[derive(Debug, Parser)]
@@ -35,6 +35,13 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Remove for good the projects deleted longer ago than the retention window.
+    Purge {
+        #[command(flatten)]
+        storage: StorageConfig,
+        #[command(flatten)]
+        app: AppOptions,
+    },
     /// Mint a JWT for a member (signed with JWT_SECRET), for local use.
     Token {
         /// The member's email.
@@ -57,9 +64,7 @@ enum Command {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -80,18 +85,9 @@ async fn main() -> anyhow::Result<()> {
             Stores::open(&storage).await?;
             eprintln!("server: migrations are up to date");
         }
-        Some(Command::Bootstrap {
-            org,
-            email,
-            json,
-            storage,
-        }) => {
+        Some(Command::Bootstrap { org, email, json, storage }) => {
             init_logging();
-            let made = Stores::open(&storage)
-                .await?
-                .app(None)
-                .bootstrap(&org, &email)
-                .await?;
+            let made = Stores::open(&storage).await?.app(&AppOptions::default()).bootstrap(&org, &email).await?;
             if json {
                 // Exactly this key order and spacing: scripts match on it.
                 let quoted = |value: String| serde_json::Value::String(value).to_string();
@@ -102,24 +98,19 @@ async fn main() -> anyhow::Result<()> {
                     quoted(made.api_key.expose().to_owned())
                 );
             } else {
-                println!(
-                    "org_id:  {}\nuser_id: {}\napi_key: {}",
-                    made.org_id,
-                    made.user_id,
-                    made.api_key.expose()
-                );
+                println!("org_id:  {}\nuser_id: {}\napi_key: {}", made.org_id, made.user_id, made.api_key.expose());
             }
         }
-        Some(Command::Token {
-            email,
-            org,
-            ttl,
-            jwt_secret,
-            storage,
-        }) => {
+        Some(Command::Token { email, org, ttl, jwt_secret, storage }) => {
             init_logging();
-            let app = Stores::open(&storage).await?.app(Some(&jwt_secret));
+            let options = AppOptions { jwt_secret: Some(jwt_secret), ..AppOptions::default() };
+            let app = Stores::open(&storage).await?.app(&options);
             println!("{}", app.mint_token(&org, &email, ttl).await?);
+        }
+        Some(Command::Purge { storage, app }) => {
+            init_logging();
+            let purged = Stores::open(&storage).await?.app(&app).purge_deleted_projects().await?;
+            eprintln!("server: purged {purged} deleted projects");
         }
         Some(Command::Serve(config)) => serve(config).await?,
         None => serve(cli.serve).await?,
@@ -135,10 +126,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             "First start: created org {:?} (org_id {}) with owner {} (user_id {}).",
             config.bootstrap_org, made.org_id, config.bootstrap_email, made.user_id
         );
-        println!(
-            "Owner API key, shown only this once:\n{}",
-            made.api_key.expose()
-        );
+        println!("Owner API key, shown only this once:\n{}", made.api_key.expose());
     }
     tracing::info!(address = %application.address(), "listening");
     application.run_until_stopped().await?;
@@ -150,9 +138,7 @@ fn parse_ttl(raw: &str) -> Result<time::Duration, String> {
         Some(at) => raw.split_at(at),
         None => (raw, "s"),
     };
-    let number: i64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration like 90s, 15m, 1h or 7d"))?;
+    let number: i64 = number.parse().map_err(|_| format!("{raw:?} is not a duration like 90s, 15m, 1h or 7d"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,

@@ -76,19 +76,13 @@ pub struct MemberBody {
 
 impl From<&User> for MemberBody {
     fn from(user: &User) -> Self {
-        MemberBody {
-            user_id: user.id.as_uuid(),
-            email: user.email.as_str().to_owned(),
-            role: user.role.into(),
-        }
+        MemberBody { user_id: user.id.as_uuid(), email: user.email.as_str().to_owned(), role: user.role.into() }
     }
 }
 
 /// A path segment that should be an id; anything else names nothing (404).
 pub(super) fn path_id<T: From<Uuid>>(raw: &str, resource: Resource) -> Result<T, AppError> {
-    Uuid::try_parse(raw)
-        .map(T::from)
-        .map_err(|_| AppError::NotFound(resource))
+    Uuid::try_parse(raw).map(T::from).map_err(|_| AppError::NotFound(resource))
 }
 
 /// The caller, as `/v1/me` shows them.
@@ -171,11 +165,7 @@ pub struct UpdateMeRequest {
     security(("bearer" = []))
 )]
 #[patch("/me")]
-async fn update_me(
-    auth: V1Auth<Anyone>,
-    state: web::Data<HttpState>,
-    payload: web::Payload,
-) -> V1Result<HttpResponse> {
+async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: web::Payload) -> V1Result<HttpResponse> {
     let request: UpdateMeRequest = read_json(payload, JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let permissions = principal.permissions;
@@ -186,9 +176,7 @@ async fn update_me(
         })
     });
     let team = request.active_team_id.map(|t| t.map(TeamId::from_uuid));
-    let user = state
-        .run(move |app| async move { app.update_me(&principal, visibility, team).await })
-        .await?;
+    let user = state.run(move |app| async move { app.update_me(&principal, visibility, team).await }).await?;
     Ok(HttpResponse::Ok().json(me_body(&user, permissions)))
 }
 
@@ -206,14 +194,9 @@ async fn update_me(
     security(("bearer" = []))
 )]
 #[get("/members")]
-async fn list_members(
-    auth: V1Auth<ReadTeams>,
-    state: web::Data<HttpState>,
-) -> V1Result<HttpResponse> {
+async fn list_members(auth: V1Auth<ReadTeams>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
     let principal = auth.principal;
-    let members = state
-        .run(move |app| async move { app.list_members(&principal).await })
-        .await?;
+    let members = state.run(move |app| async move { app.list_members(&principal).await }).await?;
     Ok(HttpResponse::Ok().json(members.iter().map(MemberBody::from).collect::<Vec<_>>()))
 }
 
@@ -252,12 +235,8 @@ async fn change_role(
     let request: ChangeRoleRequest = read_json(payload, JSON_BODY_LIMIT).await?;
     let user_id: UserId = path_id(&user_id, Resource::Member)?;
     let principal = auth.principal;
-    let user = state
-        .run(move |app| async move {
-            app.change_role(&principal, user_id, request.role.into())
-                .await
-        })
-        .await?;
+    let user =
+        state.run(move |app| async move { app.change_role(&principal, user_id, request.role.into()).await }).await?;
     Ok(HttpResponse::Ok().json(MemberBody::from(&user)))
 }
 
@@ -285,9 +264,7 @@ async fn remove_member(
 ) -> V1Result<HttpResponse> {
     let user_id: UserId = path_id(&user_id, Resource::Member)?;
     let principal = auth.principal;
-    state
-        .run(move |app| async move { app.remove_member(&principal, user_id).await })
-        .await?;
+    state.run(move |app| async move { app.remove_member(&principal, user_id).await }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -316,10 +293,7 @@ async fn add_member(
     let request: AddMemberRequest = read_json(payload, JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let user = state
-        .run(move |app| async move {
-            app.add_member(&principal, &request.email, request.role.into())
-                .await
-        })
+        .run(move |app| async move { app.add_member(&principal, &request.email, request.role.into()).await })
         .await?;
     Ok(HttpResponse::Created().json(MemberBody::from(&user)))
 }
@@ -376,8 +350,7 @@ async fn create_api_key(
     let (key, token) = state
         .run(move |app| async move {
             let for_user = request.user_id.map(UserId::from_uuid);
-            app.create_api_key(&principal, &request.name, &request.scopes, for_user)
-                .await
+            app.create_api_key(&principal, &request.name, &request.scopes, for_user).await
         })
         .await?;
     Ok(HttpResponse::Created().json(CreatedApiKeyBody {
@@ -453,14 +426,10 @@ async fn list_api_keys(
     let all = match query.all.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => {
-            return Err(projects_domain::FieldError::new("all", "must be true or false").into())
-        }
+        Some(_) => return Err(projects_domain::FieldError::new("all", "must be true or false").into()),
     };
     let principal = auth.principal;
-    let keys = state
-        .run(move |app| async move { app.list_api_keys(&principal, all).await })
-        .await?;
+    let keys = state.run(move |app| async move { app.list_api_keys(&principal, all).await }).await?;
     Ok(HttpResponse::Ok().json(keys.iter().map(ApiKeyBody::from).collect::<Vec<_>>()))
 }
 
@@ -488,8 +457,6 @@ async fn revoke_api_key(
 ) -> V1Result<HttpResponse> {
     let key_id: ApiKeyId = path_id(&key_id, Resource::ApiKey)?;
     let principal = auth.principal;
-    state
-        .run(move |app| async move { app.revoke_api_key(&principal, key_id).await })
-        .await?;
+    state.run(move |app| async move { app.revoke_api_key(&principal, key_id).await }).await?;
     Ok(HttpResponse::NoContent().finish())
 }

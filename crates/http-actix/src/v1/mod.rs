@@ -75,29 +75,21 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
             },
         ),
         HttpError::App(AppError::Forbidden { .. }) => (StatusCode::FORBIDDEN, "auth.forbidden"),
-        HttpError::App(AppError::Invalid(_)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "validation.error")
+        HttpError::App(AppError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "validation.error"),
+        HttpError::App(AppError::NotFound(resource)) => (StatusCode::NOT_FOUND, not_found_code(*resource)),
+        HttpError::App(AppError::Conflict { resource, .. }) => (StatusCode::CONFLICT, conflict_code(*resource)),
+        HttpError::App(AppError::PreconditionFailed) => {
+            (StatusCode::PRECONDITION_FAILED, "projects.precondition_failed")
         }
-        HttpError::App(AppError::NotFound(resource)) => {
-            (StatusCode::NOT_FOUND, not_found_code(*resource))
-        }
-        HttpError::App(AppError::Conflict { resource, .. }) => {
-            (StatusCode::CONFLICT, conflict_code(*resource))
-        }
-        HttpError::App(AppError::Unavailable(_)) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable")
-        }
-        HttpError::App(AppError::Unexpected(_)) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal.error")
-        }
-        HttpError::PayloadTooLarge { .. } => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large")
-        }
+        HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
+        HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
+        HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
     }
 }
 
-fn message(err: &HttpError) -> String {
+/// What went wrong, for people; both surfaces say it the same way.
+pub(crate) fn message(err: &HttpError) -> String {
     use AuthFailure::*;
     match err {
         HttpError::App(AppError::Unauthenticated(failure)) => match failure {
@@ -120,12 +112,9 @@ fn message(err: &HttpError) -> String {
         }
         .to_owned(),
         HttpError::App(AppError::Conflict { field, .. }) => format!("{field} is already taken"),
-        HttpError::App(AppError::Unavailable(_)) => {
-            "a backing service is unavailable; retry shortly".to_owned()
-        }
-        HttpError::App(AppError::Unexpected(_)) => {
-            "internal error; quote the trace id when reporting it".to_owned()
-        }
+        HttpError::App(AppError::PreconditionFailed) => "the project changed since that ETag; read it again".to_owned(),
+        HttpError::App(AppError::Unavailable(_)) => "a backing service is unavailable; retry shortly".to_owned(),
+        HttpError::App(AppError::Unexpected(_)) => "internal error; quote the trace id when reporting it".to_owned(),
         other => other.to_string(),
     }
 }
@@ -141,21 +130,13 @@ impl Surface for V1 {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "5"));
         }
-        response.json(ErrorBody {
-            code,
-            message: message(err),
-            trace_id: trace_id.to_owned(),
-            details,
-        })
+        response.json(ErrorBody { code, message: message(err), trace_id: trace_id.to_owned(), details })
     }
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
-        utoipa_actix_web::scope("/v1")
-            .configure(projects::routes)
-            .configure(identity::routes)
-            .configure(teams::routes),
+        utoipa_actix_web::scope("/v1").configure(projects::routes).configure(identity::routes).configure(teams::routes),
     );
 }
 

@@ -1,22 +1,32 @@
 //! `/v1/projects`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use projects_domain::{NewProjectInput, PageRequest, Project, ProjectStatus, TeamId, Visibility};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use projects_app::{IdempotencyKey, UsageInput};
+use projects_domain::{
+    AuditEvent, NewProjectInput, Project, ProjectPatchInput, ProjectStatus, TeamId, UsageRecord, Visibility,
+};
+use projects_ports::ProjectFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
-use crate::auth::{ManageProjects, ReadProjects};
-use crate::body::{read_json, read_query};
+use crate::auth::{ManageMembers, ManageProjects, ReadProjects, WriteUsage};
+use crate::body::{double_option, page_request, parse_json, read_body, read_json, read_query};
+use crate::headers::{expected_version, idempotency_key, project_etag};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(create_project)
         .service(list_projects)
-        .service(get_project);
+        .service(get_project)
+        .service(update_project)
+        .service(delete_project)
+        .service(restore_project)
+        .service(record_usage)
+        .service(list_audit_events);
 }
 
 /// Visibility as `/v1` accepts it: `team` and `org` are aliases of `shared`, as real Arkloop
@@ -35,9 +45,7 @@ impl From<VisibilityInput> for Visibility {
     fn from(input: VisibilityInput) -> Self {
         match input {
             VisibilityInput::Private => Visibility::Private,
-            VisibilityInput::Shared | VisibilityInput::Team | VisibilityInput::Org => {
-                Visibility::Shared
-            }
+            VisibilityInput::Shared | VisibilityInput::Team | VisibilityInput::Org => Visibility::Shared,
         }
     }
 }
@@ -132,14 +140,6 @@ fn status_name(status: ProjectStatus) -> &'static str {
     status.as_str()
 }
 
-fn etag(project: &Project) -> header::EntityTag {
-    header::EntityTag::new_strong(format!(
-        "{}-{}",
-        project.id.as_uuid().simple(),
-        project.version
-    ))
-}
-
 /// Create a project
 ///
 /// Requires `data.projects.manage`. The caller becomes the owner. Honours nothing but the listed
@@ -148,11 +148,12 @@ fn etag(project: &Project) -> header::EntityTag {
     tag = "v1 projects",
     operation_id = "v1CreateProject",
     request_body = CreateProjectRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat the same request with the same key within 24 h to get the first project back")),
     responses(
         (status = 201, description = "Created", body = ProjectBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.projects.manage`", body = ErrorBody),
-        (status = 409, description = "Explicit slug already taken (`projects.conflict`)", body = ErrorBody),
+        (status = 409, description = "Explicit slug already taken, or `Idempotency-Key` reused with another body (`projects.conflict`)", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
         (status = 422, description = "Invalid body (`validation.error`, `details` names each field)", body = ErrorBody),
     ),
@@ -162,19 +163,25 @@ fn etag(project: &Project) -> header::EntityTag {
 async fn create_project(
     auth: V1Auth<ManageProjects>,
     state: web::Data<HttpState>,
+    http: HttpRequest,
     payload: web::Payload,
 ) -> V1Result<HttpResponse> {
-    let request: CreateProjectRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let body = read_body(payload, JSON_BODY_LIMIT).await?;
+    let request: CreateProjectRequest = parse_json(&body)?;
+    let idempotency = idempotency_key(&http)?.map(|key| IdempotencyKey {
+        scope: "v1.projects.create",
+        key,
+        request_body: body.to_vec(),
+    });
     let principal = auth.principal;
     let project = state
         .run(move |app| async move {
-            app.create_project(&principal, request.into(), Visibility::Private)
-                .await
+            app.create_project(&principal, request.into(), Visibility::Private, idempotency).await
         })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/projects/{}", project.id)))
-        .insert_header(header::ETag(etag(&project)))
+        .insert_header(header::ETag(project_etag(&project)))
         .json(ProjectBody::from(&project)))
 }
 
@@ -187,27 +194,6 @@ pub struct ListProjectsQuery {
     pub limit: Option<String>,
     /// Where to continue: the `cursor` of the previous page's `Link: rel="next"`.
     pub cursor: Option<String>,
-}
-
-impl ListProjectsQuery {
-    fn page(&self) -> Result<PageRequest, projects_domain::FieldError> {
-        let limit = self
-            .limit
-            .as_deref()
-            .map(|raw| {
-                raw.parse::<u32>().map_err(|_| {
-                    projects_domain::FieldError::new(
-                        "limit",
-                        format!(
-                            "must be an integer between 1 and {}",
-                            PageRequest::MAX_LIMIT
-                        ),
-                    )
-                })
-            })
-            .transpose()?;
-        PageRequest::new(limit, self.cursor.as_deref())
-    }
 }
 
 /// List projects
@@ -235,27 +221,17 @@ async fn list_projects(
     request: HttpRequest,
 ) -> V1Result<HttpResponse> {
     let query: ListProjectsQuery = read_query(request.query_string())?;
-    let page = query.page()?;
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
     let principal = auth.principal;
     let page_result = state
-        .run(move |app| async move { app.list_projects(&principal, page).await })
+        .run(move |app| async move { app.list_projects(&principal, &ProjectFilter::default(), page).await })
         .await?;
     let mut response = HttpResponse::Ok();
     if let Some(next) = page_result.next {
-        let link = format!(
-            "</v1/projects?limit={}&cursor={}>; rel=\"next\"",
-            page.limit,
-            next.encode()
-        );
+        let link = format!("</v1/projects?limit={}&cursor={}>; rel=\"next\"", page.limit, next.encode());
         response.insert_header((header::LINK, link));
     }
-    Ok(response.json(
-        page_result
-            .items
-            .iter()
-            .map(ProjectBody::from)
-            .collect::<Vec<_>>(),
-    ))
+    Ok(response.json(page_result.items.iter().map(ProjectBody::from).collect::<Vec<_>>()))
 }
 
 /// Get a project
@@ -283,10 +259,332 @@ async fn get_project(
 ) -> V1Result<HttpResponse> {
     let principal = auth.principal;
     let id_or_slug = project_id.into_inner();
-    let stored = state
-        .run(move |app| async move { app.get_project(&principal, &id_or_slug).await })
-        .await?;
+    let stored = state.run(move |app| async move { app.get_project(&principal, &id_or_slug).await }).await?;
     Ok(HttpResponse::Ok()
-        .insert_header(header::ETag(etag(&stored.project)))
+        .insert_header(header::ETag(project_etag(&stored.project)))
         .json(ProjectBody::from(&stored.project)))
+}
+
+/// Change a project: any subset of the fields.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::UpdateProject, example = json!({"name": "Renamed", "status": "archived"}))]
+pub struct UpdateProjectRequest {
+    /// 1–255 characters. Renaming keeps the slug.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    /// A new slug; taken → 409.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub slug: Option<Option<String>>,
+    /// Up to 5,000 characters; null clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<VisibilityInput>)]
+    pub visibility: Option<Option<VisibilityInput>>,
+    /// `active`, `archived` or `completed`.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<Option<StatusInput>>,
+}
+
+/// A project's status, as input.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = v1::Status)]
+pub enum StatusInput {
+    Active,
+    Archived,
+    Completed,
+}
+
+impl From<StatusInput> for ProjectStatus {
+    fn from(status: StatusInput) -> Self {
+        match status {
+            StatusInput::Active => ProjectStatus::Active,
+            StatusInput::Archived => ProjectStatus::Archived,
+            StatusInput::Completed => ProjectStatus::Completed,
+        }
+    }
+}
+
+impl From<UpdateProjectRequest> for ProjectPatchInput {
+    fn from(request: UpdateProjectRequest) -> Self {
+        ProjectPatchInput {
+            name: request.name,
+            slug: request.slug,
+            description: request.description,
+            visibility: request.visibility.map(|v| v.map(Into::into)),
+            status: request.status.map(|s| s.map(Into::into)),
+            ..ProjectPatchInput::default()
+        }
+    }
+}
+
+/// Update a project
+///
+/// Requires `data.projects.manage` and that the caller can see the project. With `If-Match`
+/// (an `ETag` from a read), a stale version is refused with 412 instead of overwritten.
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1UpdateProject",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+    ),
+    request_body = UpdateProjectRequest,
+    responses(
+        (status = 200, description = "The updated project", body = ProjectBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 409, description = "Slug taken (`projects.conflict`)", body = ErrorBody),
+        (status = 412, description = "Stale `If-Match` (`projects.precondition_failed`)", body = ErrorBody),
+        (status = 422, description = "Invalid body", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/projects/{project_id}")]
+async fn update_project(
+    auth: V1Auth<ManageProjects>,
+    state: web::Data<HttpState>,
+    http: HttpRequest,
+    project_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: UpdateProjectRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let project_id = project_id.into_inner();
+    let expected = expected_version(http.headers(), &project_id)?;
+    let principal = auth.principal;
+    let project = state
+        .run(move |app| async move { app.update_project(&principal, &project_id, request.into(), expected).await })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(header::ETag(project_etag(&project))).json(ProjectBody::from(&project)))
+}
+
+/// Delete a project
+///
+/// Soft delete, with its workspaces, sessions and owned records, in one transaction. Its owner,
+/// or an org owner or admin, may delete it; it can be restored within the retention window.
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1DeleteProject",
+    params(("project_id" = String, Path, description = "The project's id (UUID) or slug")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`, or neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/projects/{project_id}")]
+async fn delete_project(
+    auth: V1Auth<ManageProjects>,
+    state: web::Data<HttpState>,
+    project_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    state.run(move |app| async move { app.delete_project(&principal, &project_id).await }).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a deleted project
+///
+/// Within the retention window (30 days by default). A live project is returned unchanged. If its
+/// slug was taken meanwhile, it gets a fresh suffixed one.
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1RestoreProject",
+    params(("project_id" = String, Path, description = "The project's id (UUID)")),
+    responses(
+        (status = 200, description = "The restored project", body = ProjectBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`, or neither its owner nor an admin", body = ErrorBody),
+        (status = 404, description = "No such project, or deleted too long ago", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/projects/{project_id}/restore")]
+async fn restore_project(
+    auth: V1Auth<ManageProjects>,
+    state: web::Data<HttpState>,
+    project_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let project = state.run(move |app| async move { app.restore_project(&principal, &project_id).await }).await?;
+    Ok(HttpResponse::Ok().insert_header(header::ETag(project_etag(&project))).json(ProjectBody::from(&project)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::RecordUsage, example = json!({"cost_usd": "0.0125", "model": "gpt-4o-mini", "input_tokens": 1200, "output_tokens": 300}))]
+pub struct RecordUsageRequest {
+    /// An exact decimal string in US dollars, at most 9 fractional digits.
+    #[schema(example = "0.0125")]
+    pub cost_usd: String,
+    pub model: String,
+    #[schema(minimum = 0)]
+    pub input_tokens: i64,
+    #[schema(minimum = 0)]
+    pub output_tokens: i64,
+    /// When the usage happened; now when absent.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub occurred_at: Option<time::OffsetDateTime>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::Usage)]
+pub struct UsageBody {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    #[schema(example = "0.0125")]
+    pub cost_usd: String,
+    pub model: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: time::OffsetDateTime,
+}
+
+impl From<&UsageRecord> for UsageBody {
+    fn from(usage: &UsageRecord) -> Self {
+        UsageBody {
+            id: usage.id,
+            project_id: usage.project_id.as_uuid(),
+            cost_usd: usage.cost.to_string(),
+            model: usage.model.clone(),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            occurred_at: usage.occurred_at,
+        }
+    }
+}
+
+/// Record usage
+///
+/// Charges a model call to a project (requires `data.usage.write`). With `Idempotency-Key`, the
+/// same report again returns the first record; another report under the key is a 409.
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1RecordUsage",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+    ),
+    request_body = RecordUsageRequest,
+    responses(
+        (status = 201, description = "Recorded (or the first record again)", body = UsageBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.usage.write`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 409, description = "`Idempotency-Key` reused with another report", body = ErrorBody),
+        (status = 422, description = "Invalid body", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/projects/{project_id}/usage")]
+async fn record_usage(
+    auth: V1Auth<WriteUsage>,
+    state: web::Data<HttpState>,
+    http: HttpRequest,
+    project_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: RecordUsageRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let key = idempotency_key(&http)?;
+    let input = UsageInput {
+        cost_usd: request.cost_usd,
+        model: request.model,
+        input_tokens: request.input_tokens,
+        output_tokens: request.output_tokens,
+        occurred_at: request.occurred_at,
+    };
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let (usage, _) =
+        state.run(move |app| async move { app.record_usage(&principal, &project_id, input, key).await }).await?;
+    Ok(HttpResponse::Created().json(UsageBody::from(&usage)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::AuditEvent)]
+pub struct AuditEventBody {
+    pub id: Uuid,
+    pub actor_user_id: Uuid,
+    /// `project.created`, `project.updated`, `project.deleted`, `project.restored`,
+    /// `project.shared`, `project.unshared`.
+    pub action: String,
+    pub project_id: Option<Uuid>,
+    /// The fields the change set (for shares, the team).
+    pub fields: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+impl From<&AuditEvent> for AuditEventBody {
+    fn from(event: &AuditEvent) -> Self {
+        AuditEventBody {
+            id: event.id,
+            actor_user_id: event.actor_user_id.as_uuid(),
+            action: event.action.clone(),
+            project_id: event.project_id.map(|p| p.as_uuid()),
+            fields: event.fields.clone(),
+            created_at: event.at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListAuditEventsQuery {
+    /// Only this project's events.
+    #[param(value_type = Option<Uuid>)]
+    pub project_id: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// From the previous page's `Link: rel="next"`.
+    pub cursor: Option<String>,
+}
+
+/// List audit events
+///
+/// Who changed what, newest first (admins: `org.members.manage`). Next page in `Link`.
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1ListAuditEvents",
+    params(ListAuditEventsQuery),
+    responses(
+        (status = 200, description = "One page of events", body = [AuditEventBody]),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`", body = ErrorBody),
+        (status = 422, description = "Bad `project_id`, `limit` or `cursor`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/audit-events")]
+async fn list_audit_events(
+    auth: V1Auth<ManageMembers>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+) -> V1Result<HttpResponse> {
+    let query: ListAuditEventsQuery = read_query(request.query_string())?;
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
+    let principal = auth.principal;
+    let project = query.project_id.clone();
+    let events =
+        state.run(move |app| async move { app.list_audit_events(&principal, project.as_deref(), page).await }).await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(next) = events.next {
+        let project = query.project_id.map(|p| format!("&project_id={p}")).unwrap_or_default();
+        let link = format!("</v1/audit-events?limit={}&cursor={}{project}>; rel=\"next\"", page.limit, next.encode());
+        response.insert_header((header::LINK, link));
+    }
+    Ok(response.json(events.items.iter().map(AuditEventBody::from).collect::<Vec<_>>()))
 }

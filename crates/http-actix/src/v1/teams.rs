@@ -40,10 +40,7 @@ pub struct TeamBody {
 
 impl From<&Team> for TeamBody {
     fn from(team: &Team) -> Self {
-        TeamBody {
-            id: team.id.as_uuid(),
-            name: team.name.clone(),
-        }
+        TeamBody { id: team.id.as_uuid(), name: team.name.clone() }
     }
 }
 
@@ -71,9 +68,7 @@ async fn create_team(
 ) -> V1Result<HttpResponse> {
     let request: CreateTeamRequest = read_json(payload, JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
-    let team = state
-        .run(move |app| async move { app.create_team(&principal, &request.name).await })
-        .await?;
+    let team = state.run(move |app| async move { app.create_team(&principal, &request.name).await }).await?;
     Ok(HttpResponse::Created().json(TeamBody::from(&team)))
 }
 
@@ -91,14 +86,9 @@ async fn create_team(
     security(("bearer" = []))
 )]
 #[get("/teams")]
-async fn list_teams(
-    auth: V1Auth<ReadTeams>,
-    state: web::Data<HttpState>,
-) -> V1Result<HttpResponse> {
+async fn list_teams(auth: V1Auth<ReadTeams>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
     let principal = auth.principal;
-    let teams = state
-        .run(move |app| async move { app.list_teams(&principal).await })
-        .await?;
+    let teams = state.run(move |app| async move { app.list_teams(&principal).await }).await?;
     Ok(HttpResponse::Ok().json(teams.iter().map(TeamBody::from).collect::<Vec<_>>()))
 }
 
@@ -137,9 +127,7 @@ async fn add_team_member(
     let team_id: TeamId = path_id(&team_id, Resource::Team)?;
     let user_id = UserId::from_uuid(request.user_id);
     let principal = auth.principal;
-    state
-        .run(move |app| async move { app.add_team_member(&principal, team_id, user_id).await })
-        .await?;
+    state.run(move |app| async move { app.add_team_member(&principal, team_id, user_id).await }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -168,9 +156,7 @@ async fn remove_team_member(
     let team_id: TeamId = path_id(&team_id, Resource::Team)?;
     let user_id: UserId = path_id(&user_id, Resource::Member)?;
     let principal = auth.principal;
-    state
-        .run(move |app| async move { app.remove_team_member(&principal, team_id, user_id).await })
-        .await?;
+    state.run(move |app| async move { app.remove_team_member(&principal, team_id, user_id).await }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -210,9 +196,7 @@ async fn share_project(
     let team_id = TeamId::from_uuid(request.team_id);
     let principal = auth.principal;
     let project_id = project_id.into_inner();
-    state
-        .run(move |app| async move { app.share_project(&principal, &project_id, team_id).await })
-        .await?;
+    state.run(move |app| async move { app.share_project(&principal, &project_id, team_id).await }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -238,8 +222,6 @@ async fn unshare_project(
     let (project_id, team_id) = path.into_inner();
     let team_id: TeamId = path_id(&team_id, Resource::Team)?;
     let principal = auth.principal;
-    state
-        .run(move |app| async move { app.unshare_project(&principal, &project_id, team_id).await })
-        .await?;
+    state.run(move |app| async move { app.unshare_project(&principal, &project_id, team_id).await }).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,134 @@
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+
+use projects_domain::{Cursor, OrgId, PageRequest, ProjectId, UsageRecord, Usd};
+use projects_ports::records::UsageFields;
+use projects_ports::{AuditPage, StoreError, UsageRecorded, UsageStore};
+
+use crate::errors::{constraint_error, db_error};
+use crate::rows::{id_text, micros, AuditEventRow, UsageRow};
+use crate::schema::{audit_events, projects, usage_records};
+use crate::SqliteStore;
+
+const USAGE_UNIQUE: &[(&str, &str)] =
+    &[("usage_records.org_id, usage_records.project_id, usage_records.idempotency_key", "idempotency_key")];
+
+impl SqliteStore {
+    /// The usage recorded under an idempotency key, and the hash of the request that made it.
+    async fn usage_by_key(&self, usage: &UsageRecord, key: &str) -> Result<Option<(UsageRow, Vec<u8>)>, StoreError> {
+        let mut conn = self.conn().await?;
+        usage_records::table
+            .filter(usage_records::org_id.eq(id_text(usage.org_id.as_uuid())))
+            .filter(usage_records::project_id.eq(id_text(usage.project_id.as_uuid())))
+            .filter(usage_records::idempotency_key.eq(key))
+            .select((UsageRow::as_select(), usage_records::request_sha256.assume_not_null()))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(db_error)
+    }
+}
+
+fn replay(found: (UsageRow, Vec<u8>), request_sha256: &[u8; 32]) -> Result<UsageRecorded, StoreError> {
+    let (row, hash) = found;
+    if hash.as_slice() == request_sha256 {
+        Ok(UsageRecorded::Replayed(row.into_record()?.decode()))
+    } else {
+        Err(StoreError::Conflict { field: "idempotency_key" })
+    }
+}
+
+#[async_trait]
+impl UsageStore for SqliteStore {
+    async fn record_usage(
+        &self,
+        usage: &UsageRecord,
+        idempotency: Option<(&str, [u8; 32])>,
+    ) -> Result<UsageRecorded, StoreError> {
+        if let Some((key, hash)) = idempotency {
+            if let Some(found) = self.usage_by_key(usage, key).await? {
+                return replay(found, &hash);
+            }
+        }
+        let row = UsageRow::from(UsageFields::from_domain(usage));
+        let mut conn = self.conn().await?;
+        let live = diesel::select(diesel::dsl::exists(
+            projects::table
+                .filter(projects::org_id.eq(&row.org_id))
+                .filter(projects::id.eq(&row.project_id))
+                .filter(projects::deleted_at.is_null()),
+        ))
+        .get_result::<bool>(&mut conn)
+        .await
+        .map_err(db_error)?;
+        if !live {
+            return Err(StoreError::MissingReference { field: "project_id" });
+        }
+        let inserted = diesel::insert_into(usage_records::table)
+            .values((
+                &row,
+                usage_records::idempotency_key.eq(idempotency.map(|(key, _)| key)),
+                usage_records::request_sha256.eq(idempotency.map(|(_, hash)| hash.to_vec())),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| constraint_error(e, USAGE_UNIQUE, "project_id"));
+        match (inserted, idempotency) {
+            (Ok(_), _) => Ok(UsageRecorded::Created(usage.clone())),
+            // A concurrent request with the same key won the race.
+            (Err(StoreError::Conflict { field: "idempotency_key" }), Some((key, hash))) => {
+                let found =
+                    self.usage_by_key(usage, key).await?.ok_or_else(|| anyhow::anyhow!("idempotent usage vanished"))?;
+                replay(found, &hash)
+            }
+            (Err(err), _) => Err(err),
+        }
+    }
+
+    async fn project_spend(&self, org_id: OrgId, project_id: ProjectId) -> Result<Usd, StoreError> {
+        let mut conn = self.conn().await?;
+        let nanos: i64 = usage_records::table
+            .filter(usage_records::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(usage_records::project_id.eq(id_text(project_id.as_uuid())))
+            .select(diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos), 0)"))
+            .get_result(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(Usd::from_nanos(nanos))
+    }
+
+    async fn list_audit_events(
+        &self,
+        org_id: OrgId,
+        project_id: Option<ProjectId>,
+        page: PageRequest,
+    ) -> Result<AuditPage, StoreError> {
+        let mut query = audit_events::table
+            .filter(audit_events::org_id.eq(id_text(org_id.as_uuid())))
+            .select(AuditEventRow::as_select())
+            .order((audit_events::created_at.desc(), audit_events::id.desc()))
+            .limit(i64::from(page.limit) + 1)
+            .into_boxed();
+        if let Some(project_id) = project_id {
+            query = query.filter(audit_events::project_id.eq(id_text(project_id.as_uuid())));
+        }
+        if let Some(after) = page.after {
+            query =
+                query.filter(audit_events::created_at.lt(micros(after.created_at)).or(
+                    audit_events::created_at.eq(micros(after.created_at)).and(audit_events::id.lt(id_text(after.id))),
+                ));
+        }
+        let mut conn = self.conn().await?;
+        let mut rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
+        let has_more = rows.len() > page.limit as usize;
+        rows.truncate(page.limit as usize);
+        let items = rows.into_iter().map(|r| Ok(r.into_record()?.decode())).collect::<anyhow::Result<Vec<_>>>()?;
+        let next = match (has_more, items.last()) {
+            (true, Some(last)) => Some(Cursor { created_at: last.at, id: last.id }),
+            _ => None,
+        };
+        Ok(AuditPage { items, next })
+    }
+}

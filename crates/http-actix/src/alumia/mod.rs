@@ -1,0 +1,100 @@
+//! `/api/v1`: the Alumia shape. camelCase JSON inside `{"success": true, "data": …}`, and errors
+//! as `{"success": false, "error": {"code", "message", "details"?}}` with upper-case codes.
+
+mod projects;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use projects_app::AppError;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{HttpError, Rejection, Surface};
+
+/// The `/api/v1` surface.
+pub struct Alumia;
+
+pub type AlumiaResult<T> = Result<T, Rejection<Alumia>>;
+pub type AlumiaAuth<P> = crate::auth::Authorized<P, Alumia>;
+
+/// Every `/api/v1` failure.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = alumia::Error, example = json!({
+    "success": false,
+    "error": {"code": "BAD_REQUEST", "message": "request validation failed: name: must not be empty", "details": {"name": "must not be empty"}}
+}))]
+pub struct ErrorEnvelope {
+    /// Always `false`.
+    pub success: bool,
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = alumia::ErrorDetail)]
+pub struct ErrorDetail {
+    /// `UNAUTHORIZED`, `BAD_REQUEST`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`, …
+    pub code: &'static str,
+    pub message: String,
+    /// Per-field problems, for `BAD_REQUEST`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, String>>,
+    /// The request's trace id (also in the `X-Trace-Id` header).
+    pub trace_id: String,
+}
+
+/// `{"success": true, "data": …}`.
+#[derive(Debug, Serialize)]
+pub struct Envelope<T: Serialize> {
+    pub success: bool,
+    pub data: T,
+}
+
+pub fn ok<T: Serialize>(data: T) -> Envelope<T> {
+    Envelope { success: true, data }
+}
+
+/// The one status/code table of `/api/v1`.
+fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
+    match err {
+        HttpError::App(AppError::Unauthenticated(_)) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+        HttpError::App(AppError::Forbidden { .. }) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        HttpError::App(AppError::Invalid(_)) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        HttpError::App(AppError::NotFound(_)) | HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        HttpError::App(AppError::Conflict { .. }) => (StatusCode::CONFLICT, "CONFLICT"),
+        HttpError::App(AppError::PreconditionFailed) => (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED"),
+        HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+        HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+        HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+    }
+}
+
+impl Surface for Alumia {
+    fn render(err: &HttpError, trace_id: &str) -> HttpResponse {
+        let (status, code) = status_and_code(err);
+        let details = match err {
+            HttpError::App(AppError::Invalid(errors)) => Some(errors.fields().clone()),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(ErrorEnvelope {
+            success: false,
+            error: ErrorDetail { code, message: crate::v1::message(err), details, trace_id: trace_id.to_owned() },
+        })
+    }
+}
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(projects::routes));
+}
+
+/// Anything under `/api/` no route matched.
+pub async fn route_not_found() -> AlumiaResult<HttpResponse> {
+    Err(HttpError::RouteNotFound.into())
+}
