@@ -264,10 +264,10 @@ async fn list_filters_and_pages(backend: Backend) {
         let server = &server;
         async move { expect_json(server.get(&format!("/api/v1/projects?{q}"), key).await, 200).await }
     };
-    assert_eq!(ids(query(format!("workspaceId={team_id}")).await), [a_id.clone()]);
-    assert_eq!(ids(query("status=archived".into()).await), [b_id.clone()]);
-    assert_eq!(ids(query("tag=q3".into()).await), [a_id.clone()]);
-    assert_eq!(ids(query("q=LAUNCH".into()).await), [b_id.clone()]);
+    assert_eq!(ids(query(format!("workspaceId={team_id}")).await), [a_id.as_str()]);
+    assert_eq!(ids(query("status=archived".into()).await), [b_id.as_str()]);
+    assert_eq!(ids(query("tag=q3".into()).await), [a_id.as_str()]);
+    assert_eq!(ids(query("q=LAUNCH".into()).await), [b_id.as_str()]);
     assert_eq!(ids(query("q=launch&status=active".into()).await), Vec::<String>::new());
     for bad in ["status=gone", "workspaceId=x", "limit=0", "cursor=zzz"] {
         expect_error(server.get(&format!("/api/v1/projects?{bad}"), key).await, 400, "BAD_REQUEST").await;

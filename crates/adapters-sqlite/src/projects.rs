@@ -9,6 +9,7 @@ use projects_ports::records::{AuditEventRecord, ProjectRecord};
 use projects_ports::{
     IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoreError, StoredProject,
 };
+use uuid::Uuid;
 
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{id, id_text, micros, AuditEventRow, ProjectRow};
@@ -20,7 +21,18 @@ const PROJECT_UNIQUE: &[(&str, &str)] = &[
     ("idempotency_keys.org_id, idempotency_keys.scope, idempotency_keys.key", "idempotency_key"),
 ];
 /// Concurrent creates can take the slug we picked; after this many tries something is wrong.
-const SLUG_ATTEMPTS: usize = 8;
+const SLUG_ATTEMPTS: usize = 24;
+/// After this many lost races the next free suffix is too contended: pick a random one.
+const ORDERLY_ATTEMPTS: usize = 12;
+
+/// The first free `base`, `base-2`, … while that works; under heavy contention a random suffix.
+fn free_slug(base: &Slug, taken: &HashSet<String>, attempt: usize) -> Slug {
+    if attempt < ORDERLY_ATTEMPTS {
+        return base.first_free(|slug| taken.contains(slug));
+    }
+    let random = 1_000 + (Uuid::new_v4().as_u128() % 9_000) as u32;
+    base.with_suffix(random)
+}
 
 type DbResult<T> = Result<T, diesel::result::Error>;
 
@@ -106,11 +118,11 @@ impl ProjectStore for SqliteStore {
         if slug_is_explicit {
             return decode(self.insert_project(&row, &audit, idempotency).await?);
         }
-        for _ in 0..SLUG_ATTEMPTS {
+        for attempt in 0..SLUG_ATTEMPTS {
             let mut conn = self.conn().await?;
             let taken = taken_slugs(&mut conn, &row.org_id, &project.slug).await.map_err(db_error)?;
             drop(conn);
-            row.slug = project.slug.first_free(|slug| taken.contains(slug)).as_str().to_owned();
+            row.slug = free_slug(&project.slug, &taken, attempt).as_str().to_owned();
             match self.insert_project(&row, &audit, idempotency).await {
                 Err(StoreError::Conflict { field: "slug" }) => continue,
                 other => return decode(other?),
