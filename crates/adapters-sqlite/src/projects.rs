@@ -9,7 +9,6 @@ use projects_ports::records::{AuditEventRecord, ProjectRecord};
 use projects_ports::{
     IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoreError, StoredProject,
 };
-use uuid::Uuid;
 
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{id, id_text, micros, AuditEventRow, ProjectRow};
@@ -22,17 +21,6 @@ const PROJECT_UNIQUE: &[(&str, &str)] = &[
 ];
 /// Concurrent creates can take the slug we picked; after this many tries something is wrong.
 const SLUG_ATTEMPTS: usize = 24;
-/// After this many lost races the next free suffix is too contended: pick a random one.
-const ORDERLY_ATTEMPTS: usize = 12;
-
-/// The first free `base`, `base-2`, … while that works; under heavy contention a random suffix.
-fn free_slug(base: &Slug, taken: &HashSet<String>, attempt: usize) -> Slug {
-    if attempt < ORDERLY_ATTEMPTS {
-        return base.first_free(|slug| taken.contains(slug));
-    }
-    let random = 1_000 + (Uuid::new_v4().as_u128() % 9_000) as u32;
-    base.with_suffix(random)
-}
 
 type DbResult<T> = Result<T, diesel::result::Error>;
 
@@ -122,7 +110,7 @@ impl ProjectStore for SqliteStore {
             let mut conn = self.conn().await?;
             let taken = taken_slugs(&mut conn, &row.org_id, &project.slug).await.map_err(db_error)?;
             drop(conn);
-            row.slug = free_slug(&project.slug, &taken, attempt).as_str().to_owned();
+            row.slug = projects_ports::free_slug(&project.slug, &taken, attempt).as_str().to_owned();
             match self.insert_project(&row, &audit, idempotency).await {
                 Err(StoreError::Conflict { field: "slug" }) => continue,
                 other => return decode(other?),

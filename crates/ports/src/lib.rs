@@ -21,7 +21,7 @@ pub use error::StoreError;
 pub use identity::{ApiKeyOwner, IdentityStore};
 pub use names::{DerivedNames, NameGenerator};
 pub use projects::{
-    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoredProject,
+    free_slug, IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoredProject,
 };
 pub use usage::{AuditPage, UsageRecorded, UsageStore};
 

@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use projects_domain::{
     AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, ProjectStatus, Slug, TeamId, Timestamp, Viewer,
@@ -143,4 +145,18 @@ pub trait ProjectStore: Reachable {
         filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<ProjectPage, StoreError>;
+}
+
+/// After this many lost races for the next free suffix, contention is heavy: go random.
+const ORDERLY_ATTEMPTS: usize = 12;
+
+/// The slug an adapter tries on its `attempt`-th insert of a derived slug: the first free of
+/// `base`, `base-2`, `base-3`, … while that works, then a random suffix, so that a burst of
+/// creates of one name never fails.
+pub fn free_slug(base: &Slug, taken: &HashSet<String>, attempt: usize) -> Slug {
+    if attempt < ORDERLY_ATTEMPTS {
+        return base.first_free(|slug| taken.contains(slug));
+    }
+    let random = 1_000 + (uuid::Uuid::new_v4().as_u128() % 9_000) as u32;
+    base.with_suffix(random)
 }
