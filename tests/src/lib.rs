@@ -29,6 +29,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server whose configuration `adjust` may change first.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let mut config = ServeConfig::embedded("127.0.0.1:0", data_dir.path().to_path_buf());
         config.blob_store_url = Some("memory://".to_owned());
@@ -41,6 +46,7 @@ impl TestServer {
                 Some(database)
             }
         };
+        adjust(&mut config);
         let application = Application::build(config).await.expect("the server starts");
         let owner_key =
             application.bootstrapped.as_ref().expect("an empty database is bootstrapped").api_key.expose().to_owned();

@@ -150,6 +150,16 @@ async fn names_are_generated_from_descriptions(backend: Backend) {
     assert_eq!(described["slug"], "plan-the-q3-launch-party");
     let nothing_usable = data(server.post_json("/api/v1/projects", key, json!({"description": "…"})).await, 201).await;
     assert_eq!(nothing_usable["name"], "Untitled project");
+
+    // A configured model that does not answer: the name falls back, the create still succeeds.
+    let with_dead_model = TestServer::start_with(backend, |config| {
+        config.app.llm_base_url = Some("http://127.0.0.1:9/v1".to_owned());
+        config.app.llm_timeout_ms = 300;
+    })
+    .await;
+    let key = &with_dead_model.owner_key;
+    let fallback = with_dead_model.post_json("/api/v1/projects", key, json!({"description": "plan the launch"})).await;
+    assert_eq!(data(fallback, 201).await["name"], "Untitled project");
 }
 
 async fn patch_and_delete(backend: Backend) {

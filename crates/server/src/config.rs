@@ -48,11 +48,31 @@ pub struct AppOptions {
     /// Days a deleted project can be restored before `server purge` removes it.
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
+    /// OpenAI-compatible API that names projects created with a description only (e.g.
+    /// `https://api.openai.com/v1`); without it names are derived from the description.
+    #[arg(long, env = "LLM_BASE_URL")]
+    pub llm_base_url: Option<String>,
+    /// Bearer key for that API (never logged).
+    #[arg(long, env = "LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    /// The model to ask.
+    #[arg(long, env = "LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+    /// How long to wait for a name before settling for `Untitled project`.
+    #[arg(long, env = "LLM_TIMEOUT_MS", default_value_t = 5_000)]
+    pub llm_timeout_ms: u64,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { jwt_secret: None, retention_days: 30 }
+        Self {
+            jwt_secret: None,
+            retention_days: 30,
+            llm_base_url: None,
+            llm_api_key: None,
+            llm_model: "gpt-4o-mini".to_owned(),
+            llm_timeout_ms: 5_000,
+        }
     }
 }
 

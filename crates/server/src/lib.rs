@@ -10,6 +10,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
+use projects_adapters_llm::{LlmConfig, LlmNames};
 use projects_adapters_postgres::{PoolSettings, PostgresStore};
 use projects_adapters_s3::ObjectBlobStore;
 use projects_adapters_sqlite::SqliteStore;
@@ -50,7 +51,7 @@ impl Stores {
     }
 
     /// The use cases over these stores; JWTs are accepted when a secret is given.
-    pub fn app(&self, options: &AppOptions) -> App {
+    pub fn app(&self, options: &AppOptions) -> anyhow::Result<App> {
         let app = App::new(
             self.projects.clone(),
             self.identity.clone(),
@@ -59,10 +60,19 @@ impl Stores {
             Arc::new(RandomIds),
         )
         .with_retention(time::Duration::days(i64::from(options.retention_days)));
-        match options.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+        let app = match options.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
             Some(secret) => app.with_jwt(JwtKeys::hs256(secret.as_bytes())),
             None => app,
-        }
+        };
+        Ok(match options.llm_base_url.as_deref().filter(|s| !s.is_empty()) {
+            Some(base_url) => app.with_name_generator(Arc::new(LlmNames::new(LlmConfig {
+                base_url: base_url.to_owned(),
+                api_key: options.llm_api_key.clone().filter(|k| !k.is_empty()),
+                model: options.llm_model.clone(),
+                timeout: std::time::Duration::from_millis(options.llm_timeout_ms),
+            })?)),
+            None => app,
+        })
     }
 }
 
@@ -82,7 +92,7 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let stores = Stores::open(&config.storage).await?;
         let blobs = Arc::new(ObjectBlobStore::from_url(&config.blob_store_url())?);
-        let app = stores.app(&config.app);
+        let app = stores.app(&config.app)?;
         let bootstrapped = app
             .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)
             .await

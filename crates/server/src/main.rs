@@ -87,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Bootstrap { org, email, json, storage }) => {
             init_logging();
-            let made = Stores::open(&storage).await?.app(&AppOptions::default()).bootstrap(&org, &email).await?;
+            let made = Stores::open(&storage).await?.app(&AppOptions::default())?.bootstrap(&org, &email).await?;
             if json {
                 // Exactly this key order and spacing: scripts match on it.
                 let quoted = |value: String| serde_json::Value::String(value).to_string();
@@ -104,12 +104,12 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Token { email, org, ttl, jwt_secret, storage }) => {
             init_logging();
             let options = AppOptions { jwt_secret: Some(jwt_secret), ..AppOptions::default() };
-            let app = Stores::open(&storage).await?.app(&options);
+            let app = Stores::open(&storage).await?.app(&options)?;
             println!("{}", app.mint_token(&org, &email, ttl).await?);
         }
         Some(Command::Purge { storage, app }) => {
             init_logging();
-            let purged = Stores::open(&storage).await?.app(&app).purge_deleted_projects().await?;
+            let purged = Stores::open(&storage).await?.app(&app)?.purge_deleted_projects().await?;
             eprintln!("server: purged {purged} deleted projects");
         }
         Some(Command::Serve(config)) => serve(config).await?,
