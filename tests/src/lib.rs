@@ -23,6 +23,7 @@ pub struct TestServer {
     pub owner_key: String,
     app: App,
     client: reqwest::Client,
+    backend: Backend,
     _data_dir: tempfile::TempDir,
     _database: Option<TestDatabase>,
 }
@@ -53,12 +54,33 @@ impl TestServer {
         let base_url = format!("http://{}", application.address());
         let app = application.app().clone();
         tokio::spawn(application.run_until_stopped());
-        Self { base_url, owner_key, app, client: reqwest::Client::new(), _data_dir: data_dir, _database: database }
+        Self {
+            base_url,
+            owner_key,
+            app,
+            client: reqwest::Client::new(),
+            backend,
+            _data_dir: data_dir,
+            _database: database,
+        }
     }
 
     /// A key of the owner `email` of org `org` (made on first use), as `server bootstrap` does.
     pub async fn owner_key_of(&self, org: &str, email: &str) -> String {
         self.app.bootstrap(org, email).await.expect("bootstrap").api_key.expose().to_owned()
+    }
+
+    /// Inserts `count` projects of `owner_id` straight into the database (for benchmarks).
+    pub async fn seed_projects(&self, org_id: uuid::Uuid, owner_id: uuid::Uuid, count: i64) -> anyhow::Result<()> {
+        match (self.backend, &self._database) {
+            (Backend::Postgres, Some(database)) => {
+                projects_adapters_postgres::test_support::seed_projects(&database.url, org_id, owner_id, count).await
+            }
+            _ => {
+                let path = self._data_dir.path().join("projects.db");
+                projects_adapters_sqlite::test_support::seed_projects(&path, org_id, owner_id, count).await
+            }
+        }
     }
 
     /// The server's use cases, for what has no endpoint (minting tokens, flushing key usage).

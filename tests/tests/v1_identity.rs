@@ -186,6 +186,19 @@ async fn jwts_authenticate_until_they_expire(backend: Backend) {
     tampered.push(if last == 'A' { 'B' } else { 'A' });
     expect_v1_error(server.get("/v1/me", &tampered).await, 401, "auth.invalid_token").await;
 
+    // Unsigned (`alg: none`) and malformed tokens are refused, as are absurd headers.
+    let header = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
+    let me = expect_json(server.get("/v1/me", &token).await, 200).await;
+    let claims = base64_url(&format!(
+        r#"{{"sub":"{}","org":"{}","role":"owner","exp":4102444800,"iat":1700000000}}"#,
+        me["user_id"].as_str().unwrap(),
+        me["org_id"].as_str().unwrap()
+    ));
+    expect_v1_error(server.get("/v1/me", &format!("{header}.{claims}.")).await, 401, "auth.invalid_token").await;
+    expect_v1_error(server.get("/v1/me", "not.a.jwt").await, 401, "auth.invalid_token").await;
+    let huge = server.get("/v1/me", &"x".repeat(64 * 1024)).await;
+    assert!(huge.status().is_client_error(), "{}", huge.status());
+
     let (member_id, _) = add_member(&server, "jwt@localhost", "member").await;
     let member_token = app.mint_token("default", "jwt@localhost", time::Duration::hours(1)).await.unwrap();
     expect_json(server.get("/v1/me", &member_token).await, 200).await;
@@ -228,4 +241,10 @@ async fn key_use_is_recorded_off_the_request_path(backend: Backend) {
     server.app().flush_key_usage().await.unwrap();
     let after = expect_json(server.request(Method::GET, "/v1/api-keys", Some(owner)).send().await.unwrap(), 200).await;
     assert!(after[0]["last_used_at"].is_string(), "{after}");
+}
+
+/// Unpadded base64url, as JWTs encode their parts.
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }

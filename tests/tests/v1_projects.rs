@@ -220,6 +220,13 @@ async fn service_endpoints_answer(backend: Backend) {
     assert_eq!(ready["checks"], json!({"database": "ok", "blob_store": "ok"}));
     let unknown = server.request(Method::GET, "/v1/nothing-here", None).send().await.unwrap();
     expect_v1_error(unknown, 404, "http.not_found").await;
+    let wrong_method = server.request(Method::PUT, "/v1/projects", Some(&server.owner_key)).send().await.unwrap();
+    assert_eq!(wrong_method.headers()["allow"], "GET, POST");
+    expect_v1_error(wrong_method, 405, "http.method_not_allowed").await;
+    let wrong_method = server.request(Method::PUT, "/api/v1/projects/some-slug", None).send().await.unwrap();
+    assert_eq!(wrong_method.headers()["allow"], "DELETE, GET, PATCH");
+    let body = expect_json(wrong_method, 405).await;
+    assert_eq!(body["error"]["code"], "METHOD_NOT_ALLOWED");
     let document = server.request(Method::GET, "/openapi.json", None).send().await.unwrap();
     let document = expect_json(document, 200).await;
     assert!(document["paths"]["/v1/projects"]["post"].is_object(), "{document}");

@@ -3,6 +3,8 @@
 //! - `cargo xtask test`: fmt check, clippy `-D warnings`, the OpenAPI drift check, then every test
 //!   with a PostgreSQL server (`DATABASE_URL`, or a throwaway cluster started and stopped here).
 //! - `cargo xtask openapi [--check]`: regenerate `openapi/openapi.json` (or fail when it is stale).
+//! - `cargo xtask bench`: list latency in a 100,000-project org (`BENCH_PROJECTS` to change), on
+//!   SQLite and PostgreSQL, in release mode.
 //! - `cargo xtask postgres`: start a throwaway cluster and keep it until Ctrl-C, for local work.
 
 mod postgres;
@@ -12,7 +14,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <test | openapi [--check] | postgres>";
+const USAGE: &str = "usage: cargo xtask <test | openapi [--check] | bench | postgres>";
 const OPENAPI_PATH: &str = "openapi/openapi.json";
 
 fn main() -> ExitCode {
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         ["openapi"] => openapi(false),
         ["openapi", "--check"] => openapi(true),
         ["postgres"] => hold_postgres(),
+        ["bench"] => bench(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -111,6 +114,16 @@ fn openapi(check: bool) -> Result<()> {
     std::fs::write(&path, &output.stdout).with_context(|| format!("could not write {OPENAPI_PATH}"))?;
     eprintln!("xtask: wrote {OPENAPI_PATH}");
     Ok(())
+}
+
+fn bench() -> Result<()> {
+    let postgres = postgres::Postgres::from_env_or_start()?;
+    let mut bench = cargo();
+    bench.args(["run", "--release", "--package", "projects-blackbox-tests", "--bin", "bench"]);
+    bench.env("DATABASE_URL", postgres.url());
+    let result = run(bench);
+    drop(postgres);
+    result
 }
 
 fn hold_postgres() -> Result<()> {

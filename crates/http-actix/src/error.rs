@@ -13,8 +13,14 @@ use projects_domain::ValidationErrors;
 #[derive(Debug)]
 pub enum HttpError {
     App(AppError),
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+    },
     RouteNotFound,
+    /// The path exists, but not with this method.
+    MethodNotAllowed {
+        allowed: Vec<&'static str>,
+    },
 }
 
 impl From<AppError> for HttpError {
@@ -41,6 +47,9 @@ impl fmt::Display for HttpError {
             HttpError::App(err) => err.fmt(f),
             HttpError::PayloadTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             HttpError::RouteNotFound => f.write_str("no such route"),
+            HttpError::MethodNotAllowed { allowed } => {
+                write!(f, "method not allowed here; allowed: {}", allowed.join(", "))
+            }
         }
     }
 }
@@ -90,6 +99,12 @@ impl<S: Surface> ResponseError for Rejection<S> {
             }
             _ => {}
         }
-        S::render(&self.error, &trace_id)
+        let mut response = S::render(&self.error, &trace_id);
+        if let HttpError::MethodNotAllowed { allowed } = &self.error {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+                response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+            }
+        }
+        response
     }
 }

@@ -5,6 +5,7 @@
 //! cases run on the service's multi-threaded runtime (see [`HttpState::run`]), so a client that
 //! disconnects cannot cancel a database write halfway and no actix worker thread ever blocks.
 
+mod allowed;
 mod alumia;
 mod auth;
 mod body;
@@ -78,20 +79,30 @@ pub fn app(
 > {
     let (app, document) =
         actix_web::App::new().into_utoipa_app().openapi(openapi::base_document()).configure(routes).split_for_parts();
-    let document = web::Data::new(openapi::finish(document));
+    let document = openapi::finish(document);
+    let allowed = web::Data::new(allowed::AllowedMethods::from_document(&document));
+    let document = web::Data::new(document);
     app.app_data(state)
         .app_data(document)
+        .app_data(allowed)
         .route("/openapi.json", web::get().to(openapi::serve))
         .default_service(web::to(route_not_found))
         .wrap_fn(trace::traced)
 }
 
-/// Unknown routes answer in the shape of the surface their path belongs to.
-async fn route_not_found(request: actix_web::HttpRequest) -> actix_web::HttpResponse {
+/// Unknown routes answer in the shape of the surface their path belongs to: 405 with `Allow` when
+/// the path exists with other methods, 404 otherwise.
+async fn route_not_found(
+    request: actix_web::HttpRequest,
+    allowed: web::Data<allowed::AllowedMethods>,
+) -> actix_web::HttpResponse {
     use actix_web::Responder;
+    let methods = allowed.for_path(request.path());
+    let err =
+        if methods.is_empty() { HttpError::RouteNotFound } else { HttpError::MethodNotAllowed { allowed: methods } };
     if request.path().starts_with("/api/") {
-        alumia::route_not_found().await.respond_to(&request).map_into_boxed_body()
+        alumia::route_not_found(err).await.respond_to(&request).map_into_boxed_body()
     } else {
-        v1::route_not_found().await.respond_to(&request).map_into_boxed_body()
+        v1::route_not_found(err).await.respond_to(&request).map_into_boxed_body()
     }
 }

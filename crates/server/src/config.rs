@@ -90,6 +90,9 @@ pub struct ServeConfig {
     pub blob_store_url: Option<String>,
     #[command(flatten)]
     pub app: AppOptions,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
     /// Name of the org made on a first start against an empty database.
     #[arg(long, env = "BOOTSTRAP_ORG", default_value = "default")]
     pub bootstrap_org: String,
@@ -119,6 +122,7 @@ impl ServeConfig {
             storage: StorageConfig { data_dir, database_url: None },
             blob_store_url: None,
             app: AppOptions::default(),
+            shutdown_grace_secs: 30,
             bootstrap_org: "default".to_owned(),
             bootstrap_email: "owner@localhost".to_owned(),
         }

@@ -67,6 +67,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::Conflict { .. }) => (StatusCode::CONFLICT, "CONFLICT"),
         HttpError::App(AppError::PreconditionFailed) => (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED"),
         HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+        HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
@@ -95,6 +96,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Anything under `/api/` no route matched.
-pub async fn route_not_found() -> AlumiaResult<HttpResponse> {
-    Err(HttpError::RouteNotFound.into())
+pub async fn route_not_found(err: HttpError) -> AlumiaResult<HttpResponse> {
+    Err(err.into())
 }

@@ -85,6 +85,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
         HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
+        HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "http.method_not_allowed"),
     }
 }
 
@@ -141,6 +142,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Anything no route matched.
-pub async fn route_not_found() -> V1Result<HttpResponse> {
-    Err(HttpError::RouteNotFound.into())
+pub async fn route_not_found(err: HttpError) -> V1Result<HttpResponse> {
+    Err(err.into())
 }
