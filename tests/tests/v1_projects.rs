@@ -231,4 +231,23 @@ async fn service_endpoints_answer(backend: Backend) {
     let document = expect_json(document, 200).await;
     assert!(document["paths"]["/v1/projects"]["post"].is_object(), "{document}");
     assert!(document["paths"]["/v1/projects/{project_id}"]["get"].is_object());
+    assert!(document["paths"]["/api/v1/projects/{id}"]["patch"].is_object());
+
+    // The docs page is served from the binary itself: no CDN.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let redirect = client.get(format!("{}/docs", server.base_url)).send().await.unwrap();
+    assert_eq!(redirect.status(), 308);
+    let page = server.request(Method::GET, "/docs/", None).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui") && !html.contains("https://"), "offline Swagger UI: {html}");
+    let script = server.request(Method::GET, "/docs/swagger-ui-bundle.js", None).send().await.unwrap();
+    assert_eq!(script.status(), 200);
+
+    // Metrics count the requests just made, by route pattern.
+    expect_json(server.get("/v1/projects", &server.owner_key).await, 200).await;
+    let metrics = server.request(Method::GET, "/metrics", None).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(r#"http_requests_total{method="GET",route="/v1/projects",status="200"}"#), "{metrics}");
+    assert!(metrics.contains("http_request_duration_seconds_bucket"));
+    assert!(metrics.contains(r#"db_pool_connections{dependency="database",state="max"}"#), "{metrics}");
 }

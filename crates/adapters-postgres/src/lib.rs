@@ -46,6 +46,7 @@ impl Default for PoolSettings {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool<AsyncPgConnection>,
+    max_size: u32,
 }
 
 type SetupFuture<'a> =
@@ -68,14 +69,15 @@ impl PostgresStore {
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
         config.custom_setup = Box::new(setup_connection);
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+        let max_size = settings.max_size.max(2);
         let pool = Pool::builder()
-            .max_size(settings.max_size.max(2))
+            .max_size(max_size)
             .connection_timeout(settings.connection_timeout)
             .idle_timeout(Some(settings.idle_timeout))
             .max_lifetime(Some(settings.max_lifetime))
             .build(manager)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, max_size })
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, AsyncPgConnection>, StoreError> {
@@ -88,5 +90,14 @@ impl Reachable for PostgresStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         conn.batch_execute("SELECT 1").await.map_err(errors::db_error)
+    }
+
+    fn pool_state(&self) -> Option<projects_ports::PoolState> {
+        let state = self.pool.state();
+        Some(projects_ports::PoolState {
+            idle: state.idle_connections,
+            in_use: state.connections - state.idle_connections,
+            max: self.max_size,
+        })
     }
 }

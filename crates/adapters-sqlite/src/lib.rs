@@ -53,6 +53,7 @@ fn setup_connection(url: &str) -> SetupFuture<'_> {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Connection>,
+    max_size: u32,
 }
 
 impl SqliteStore {
@@ -65,8 +66,9 @@ impl SqliteStore {
         let mut config = ManagerConfig::<Connection>::default();
         config.custom_setup = Box::new(setup_connection);
         let manager = AsyncDieselConnectionManager::<Connection>::new_with_config(url, config);
-        let pool = Pool::builder().max_size(8).connection_timeout(Duration::from_secs(5)).build(manager).await?;
-        let store = Self { pool };
+        let max_size = 8;
+        let pool = Pool::builder().max_size(max_size).connection_timeout(Duration::from_secs(5)).build(manager).await?;
+        let store = Self { pool, max_size };
         store.migrate().await?;
         Ok(store)
     }
@@ -95,5 +97,14 @@ impl Reachable for SqliteStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         conn.batch_execute("SELECT 1").await.map_err(errors::db_error)
+    }
+
+    fn pool_state(&self) -> Option<projects_ports::PoolState> {
+        let state = self.pool.state();
+        Some(projects_ports::PoolState {
+            idle: state.idle_connections,
+            in_use: state.connections - state.idle_connections,
+            max: self.max_size,
+        })
     }
 }

@@ -13,6 +13,7 @@ pub mod page;
 pub mod project;
 pub mod records;
 pub mod validation;
+pub mod workspace;
 
 pub use access::{can_view_project, ProjectAudience, Viewer};
 pub use api_key::{ApiKeyPrefix, ApiKeyToken, API_KEY_PREFIX};
@@ -26,6 +27,7 @@ pub use project::{
 };
 pub use records::{AuditEvent, UsageRecord};
 pub use validation::{FieldError, ValidationErrors};
+pub use workspace::{Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath};
 
 /// Every instant the service stores. Truncated to microseconds by the clock so that it survives a
 /// round trip through PostgreSQL unchanged.

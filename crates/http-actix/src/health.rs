@@ -58,3 +58,13 @@ async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
         HttpResponse::ServiceUnavailable().json(Health { status: "unavailable", checks })
     }
 }
+
+/// Prometheus metrics (text format): requests, latency, database pool.
+pub(crate) async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
+    for (name, probe) in &state.probes {
+        if let Some(pool) = probe.pool_state() {
+            state.metrics.set_pool(name, pool);
+        }
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
+}

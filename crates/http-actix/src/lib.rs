@@ -12,6 +12,7 @@ mod body;
 mod error;
 mod headers;
 mod health;
+mod metrics;
 mod openapi;
 mod trace;
 mod v1;
@@ -38,12 +39,13 @@ pub struct HttpState {
     app: App,
     core: tokio::runtime::Handle,
     probes: Vec<(&'static str, Arc<dyn Reachable>)>,
+    metrics: metrics::Metrics,
 }
 
 impl HttpState {
     /// `core` must be a multi-threaded runtime that outlives the server (the one `main` runs on).
     pub fn new(app: App, core: tokio::runtime::Handle, probes: Vec<(&'static str, Arc<dyn Reachable>)>) -> Self {
-        Self { app, core, probes }
+        Self { app, core, probes, metrics: metrics::Metrics::new() }
     }
 
     /// Runs a use case to completion on the core runtime, detached from the request: dropping the
@@ -81,11 +83,12 @@ pub fn app(
         actix_web::App::new().into_utoipa_app().openapi(openapi::base_document()).configure(routes).split_for_parts();
     let document = openapi::finish(document);
     let allowed = web::Data::new(allowed::AllowedMethods::from_document(&document));
-    let document = web::Data::new(document);
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document);
     app.app_data(state)
-        .app_data(document)
         .app_data(allowed)
-        .route("/openapi.json", web::get().to(openapi::serve))
+        .service(docs)
+        .route("/docs", web::get().to(openapi::docs_redirect))
+        .route("/metrics", web::get().to(health::metrics))
         .default_service(web::to(route_not_found))
         .wrap_fn(trace::traced)
 }

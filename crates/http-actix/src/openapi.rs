@@ -1,6 +1,6 @@
 //! The OpenAPI document: collected from the registered routes, plus what no route can say.
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi;
 use utoipa::OpenApi as _;
@@ -49,6 +49,7 @@ pub fn openapi_document() -> OpenApi {
     finish(document)
 }
 
-pub(crate) async fn serve(document: web::Data<OpenApi>) -> HttpResponse {
-    HttpResponse::Ok().json(document.get_ref())
+/// `/docs` → `/docs/`, where Swagger UI (served from the binary, no CDN) lives.
+pub(crate) async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
 }

@@ -38,6 +38,7 @@ where
     S::Future: 'static,
 {
     let trace_id = incoming_trace_id(&req).unwrap_or_else(new_trace_id);
+    let state = req.app_data::<actix_web::web::Data<crate::HttpState>>().cloned();
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();
@@ -46,12 +47,18 @@ where
         let mut response = response.await?;
         let header = HeaderValue::from_str(&trace_id).expect("hex is a valid header value");
         response.headers_mut().insert(TRACE_HEADER, header);
-        let route = response.request().match_pattern().unwrap_or_else(|| path.clone());
+        // Unmatched paths are one label, not one per path a scanner tries.
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        let seconds = started.elapsed().as_secs_f64();
+        if let Some(state) = &state {
+            state.metrics.observe(method.as_str(), &route, response.status().as_u16(), seconds);
+        }
         tracing::info!(
             %method,
             route,
             status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            path,
+            latency_ms = seconds * 1e3,
             trace_id,
             "request"
         );

@@ -25,9 +25,22 @@ pub use projects::{
 };
 pub use usage::{AuditPage, UsageRecorded, UsageStore};
 
+/// Connections of a pool, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolState {
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
 /// Something the service depends on that may be unreachable: readiness asks each one.
 #[async_trait::async_trait]
 pub trait Reachable: Send + Sync {
     /// Ok when the backing service answers a trivial request.
     async fn check_reachable(&self) -> Result<(), StoreError>;
+
+    /// Its connection pool, if it has one.
+    fn pool_state(&self) -> Option<PoolState> {
+        None
+    }
 }

@@ -1,0 +1,384 @@
+//! Workspace trees: validated paths and immutable manifests (a snapshot of every entry), with the
+//! pure listing and lookup rules of the Arkloop file endpoints.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::validation::FieldError;
+use crate::Timestamp;
+
+/// A validated absolute path inside a workspace, such as `/src/main.go`.
+///
+/// Parsing trims, joins onto the root, drops empty segments, `.` and a trailing slash, and
+/// resolves `..`; a path that would climb above the root, or that holds NUL or any other control
+/// character, is refused before any I/O happens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkspacePath(String);
+
+impl WorkspacePath {
+    pub const MAX_BYTES: usize = 4_096;
+    pub const MAX_SEGMENT_BYTES: usize = 255;
+
+    pub fn root() -> Self {
+        Self("/".to_owned())
+    }
+
+    /// `""`, `"."` and `"/"` all name the root.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let invalid = |why: &str| FieldError::new("path", why.to_owned());
+        if raw.chars().any(char::is_control) {
+            return Err(invalid("must not contain NUL or control characters"));
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(invalid("is too long"));
+        }
+        let mut segments: Vec<&str> = Vec::new();
+        for segment in raw.trim().split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    if segments.pop().is_none() {
+                        return Err(invalid("must not leave the workspace root"));
+                    }
+                }
+                segment if segment.len() > Self::MAX_SEGMENT_BYTES => {
+                    return Err(invalid("has a name that is too long"))
+                }
+                segment => segments.push(segment),
+            }
+        }
+        Ok(Self(format!("/{}", segments.join("/"))))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0 == "/"
+    }
+
+    /// The last segment (`""` for the root).
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The directory holding this path (`None` for the root).
+    pub fn parent(&self) -> Option<WorkspacePath> {
+        if self.is_root() {
+            return None;
+        }
+        let cut = self.0.rfind('/').unwrap_or(0);
+        Some(if cut == 0 { Self::root() } else { Self(self.0[..cut].to_owned()) })
+    }
+}
+
+impl fmt::Display for WorkspacePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an entry of a tree is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+}
+
+/// One entry of a manifest, as Arkloop writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub kind: EntryKind,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub mtime_unix_ms: i64,
+    /// Lowercase hex SHA-256 of a file's content, the key of its blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_target: Option<String>,
+}
+
+/// Totals of a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ManifestStats {
+    pub file_count: u64,
+    pub dir_count: u64,
+    pub total_bytes: u64,
+}
+
+/// An immutable snapshot of a workspace's tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub revision: String,
+    #[serde(default)]
+    pub base_revision: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+    pub entries: Vec<ManifestEntry>,
+    #[serde(default)]
+    pub stats: ManifestStats,
+}
+
+fn is_sha256(hex: &str) -> bool {
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// One direct child of a directory, as listings show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    pub name: String,
+    pub path: WorkspacePath,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mtime_unix_ms: i64,
+    /// For directories: whether anything is below them.
+    pub has_children: bool,
+}
+
+/// A manifest indexed for listing and lookup: built once per revision (manifests never change),
+/// then every listing is a map lookup.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestIndex {
+    /// Directory path → its children, directories first, then by name (byte order).
+    directories: HashMap<WorkspacePath, Vec<Child>>,
+    entries: HashMap<WorkspacePath, ManifestEntry>,
+}
+
+impl ManifestIndex {
+    /// Checks every entry (canonical unique paths, files with a SHA-256, nothing below a file)
+    /// and indexes them.
+    pub fn build(manifest: &Manifest) -> Result<Self, FieldError> {
+        let invalid = |why: String| FieldError::new("entries", why);
+        let mut entries = HashMap::with_capacity(manifest.entries.len());
+        for entry in &manifest.entries {
+            let path = WorkspacePath::parse(&entry.path)?;
+            if path.as_str() != entry.path || path.is_root() {
+                return Err(invalid(format!("{:?} is not a canonical path", entry.path)));
+            }
+            if entry.kind == EntryKind::File && !entry.sha256.as_deref().is_some_and(is_sha256) {
+                return Err(invalid(format!("{} has no valid sha256", entry.path)));
+            }
+            if entries.insert(path, entry.clone()).is_some() {
+                return Err(invalid(format!("{} appears twice", entry.path)));
+            }
+        }
+        // Every ancestor of an entry is a directory, listed even when the manifest only implies it.
+        let mut listed: BTreeMap<WorkspacePath, Option<&ManifestEntry>> = BTreeMap::new();
+        for (path, entry) in &entries {
+            listed.insert(path.clone(), Some(entry));
+            let mut ancestor = path.parent();
+            while let Some(dir) = ancestor.filter(|d| !d.is_root()) {
+                match entries.get(&dir) {
+                    Some(explicit) if explicit.kind != EntryKind::Dir => {
+                        return Err(invalid(format!("{} is below {}, which is not a directory", path, dir)));
+                    }
+                    _ => {
+                        listed.entry(dir.clone()).or_insert(None);
+                    }
+                }
+                ancestor = dir.parent();
+            }
+        }
+        let mut directories: HashMap<WorkspacePath, Vec<Child>> = HashMap::new();
+        for (path, entry) in &listed {
+            let parent = path.parent().unwrap_or_else(WorkspacePath::root);
+            directories.entry(parent).or_default().push(Child {
+                name: path.name().to_owned(),
+                path: path.clone(),
+                kind: entry.map_or(EntryKind::Dir, |e| e.kind),
+                size: entry.map_or(0, |e| e.size),
+                mtime_unix_ms: entry.map_or(0, |e| e.mtime_unix_ms),
+                has_children: false,
+            });
+        }
+        let non_empty: std::collections::HashSet<WorkspacePath> = directories.keys().cloned().collect();
+        for children in directories.values_mut() {
+            for child in children.iter_mut() {
+                child.has_children = child.kind == EntryKind::Dir && non_empty.contains(&child.path);
+            }
+            children.sort_by(|a, b| {
+                let files_after_directories = (a.kind != EntryKind::Dir).cmp(&(b.kind != EntryKind::Dir));
+                files_after_directories.then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
+            });
+        }
+        Ok(Self { directories, entries })
+    }
+
+    /// The direct children of `dir`; empty when it is missing, empty, or a file.
+    pub fn children(&self, dir: &WorkspacePath) -> &[Child] {
+        self.directories.get(dir).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The file at `path`, if there is one (directories and symlinks are not files).
+    pub fn file(&self, path: &WorkspacePath) -> Option<&ManifestEntry> {
+        self.entries.get(path).filter(|e| e.kind == EntryKind::File)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<String, String> {
+        WorkspacePath::parse(raw).map(|p| p.0).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn paths_are_cleaned_onto_the_root() {
+        for (raw, clean) in [
+            ("", "/"),
+            (".", "/"),
+            ("/", "/"),
+            ("  /src  ", "/src"),
+            ("src/main.go", "/src/main.go"),
+            ("/src//main.go", "/src/main.go"),
+            ("/src/./main.go", "/src/main.go"),
+            ("/src/", "/src"),
+            ("/src/lib/../main.go", "/src/main.go"),
+            ("/a/b/../../c", "/c"),
+            ("/名前/ファイル.txt", "/名前/ファイル.txt"),
+            ("/%2e%2e/x", "/%2e%2e/x"),
+        ] {
+            assert_eq!(parse(raw), Ok(clean.to_owned()), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn traversal_and_control_characters_are_refused() {
+        for raw in [
+            "..",
+            "../secret.txt",
+            "/../secret.txt",
+            "/src/../../etc/passwd",
+            "/./../x",
+            "a/b/../../..",
+            "/src\0/x",
+            "/src/\u{1}x",
+            "/line\nbreak",
+            "/tab\there",
+            "/del\u{7f}",
+        ] {
+            assert!(parse(raw).is_err(), "{raw:?} should be refused");
+        }
+        assert!(parse(&format!("/{}", "a".repeat(256))).is_err());
+        assert!(parse(&"/a".repeat(3_000)).is_err());
+    }
+
+    #[test]
+    fn names_and_parents() {
+        let path = WorkspacePath::parse("/src/lib/x.rs").unwrap();
+        assert_eq!(path.name(), "x.rs");
+        assert_eq!(path.parent().unwrap().as_str(), "/src/lib");
+        assert_eq!(WorkspacePath::parse("/top").unwrap().parent(), Some(WorkspacePath::root()));
+        assert_eq!(WorkspacePath::root().parent(), None);
+    }
+
+    fn entry(path: &str, kind: EntryKind, size: u64) -> ManifestEntry {
+        ManifestEntry {
+            path: path.to_owned(),
+            kind,
+            size,
+            mtime_unix_ms: 1_710_000_000_000,
+            sha256: (kind == EntryKind::File).then(|| "ab".repeat(32)),
+            mode: None,
+            link_target: None,
+        }
+    }
+
+    fn manifest(entries: Vec<ManifestEntry>) -> Manifest {
+        Manifest {
+            version: 1,
+            revision: "r1".into(),
+            base_revision: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            entries,
+            stats: ManifestStats::default(),
+        }
+    }
+
+    fn names(index: &ManifestIndex, dir: &str) -> Vec<(String, EntryKind, bool)> {
+        index
+            .children(&WorkspacePath::parse(dir).unwrap())
+            .iter()
+            .map(|c| (c.name.clone(), c.kind, c.has_children))
+            .collect()
+    }
+
+    #[test]
+    fn listings_put_directories_first_and_imply_missing_ones() {
+        use EntryKind::*;
+        let index = ManifestIndex::build(&manifest(vec![
+            entry("/src/main.go", File, 14),
+            entry("/docs/readme.md", File, 5),
+            entry("/top.txt", File, 3),
+            entry("/Zeta", File, 1),
+            entry("/empty", Dir, 0),
+            entry("/deep/a/b/c.txt", File, 2),
+        ]))
+        .unwrap();
+        assert_eq!(
+            names(&index, "/"),
+            [
+                ("deep".into(), Dir, true),
+                ("docs".into(), Dir, true),
+                ("empty".into(), Dir, false),
+                ("src".into(), Dir, true),
+                ("Zeta".into(), File, false),
+                ("top.txt".into(), File, false),
+            ]
+        );
+        assert_eq!(names(&index, "/src"), [("main.go".into(), File, false)]);
+        assert_eq!(names(&index, "/deep/a"), [("b".into(), Dir, true)]);
+        let main = &index.children(&WorkspacePath::parse("/src").unwrap())[0];
+        assert_eq!((main.path.as_str(), main.size, main.mtime_unix_ms), ("/src/main.go", 14, 1_710_000_000_000));
+        // Missing directories, files and empty directories list nothing.
+        assert!(names(&index, "/nope").is_empty());
+        assert!(names(&index, "/top.txt").is_empty());
+        assert!(names(&index, "/empty").is_empty());
+        assert!(index.file(&WorkspacePath::parse("/src/main.go").unwrap()).is_some());
+        assert!(index.file(&WorkspacePath::parse("/src").unwrap()).is_none());
+        assert!(index.file(&WorkspacePath::parse("/missing").unwrap()).is_none());
+    }
+
+    #[test]
+    fn bad_manifests_are_refused() {
+        use EntryKind::*;
+        for entries in [
+            vec![entry("src/main.go", File, 1)],
+            vec![entry("/src/../x", File, 1)],
+            vec![entry("/x", File, 1), entry("/x", File, 2)],
+            vec![ManifestEntry { sha256: None, ..entry("/x", File, 1) }],
+            vec![ManifestEntry { sha256: Some("XY".into()), ..entry("/x", File, 1) }],
+            vec![entry("/", Dir, 0)],
+            vec![entry("/a", File, 1), entry("/a/b", File, 1)],
+        ] {
+            assert!(ManifestIndex::build(&manifest(entries.clone())).is_err(), "{entries:?}");
+        }
+        assert!(ManifestIndex::build(&manifest(vec![])).unwrap().children(&WorkspacePath::root()).is_empty());
+    }
+
+    #[test]
+    fn manifests_read_arkloop_json() {
+        let json = r#"{"version":1,"revision":"rev-2","base_revision":"rev-1","created_at":"2024-01-01T00:00:00Z",
+            "entries":[{"path":"/src/main.go","type":"file","size":14,"mtime_unix_ms":1710000000000,
+            "sha256":"abababababababababababababababababababababababababababababababab","mode":420}],
+            "stats":{"file_count":1,"dir_count":0,"total_bytes":14}}"#;
+        let manifest: Manifest = serde_json::from_str(json).unwrap();
+        assert_eq!(manifest.entries[0].kind, EntryKind::File);
+        assert_eq!(manifest.stats.total_bytes, 14);
+        let index = ManifestIndex::build(&manifest).unwrap();
+        assert_eq!(names(&index, "/"), [("src".into(), EntryKind::Dir, true)]);
+    }
+}
