@@ -445,6 +445,9 @@ impl ProjectStore for PostgresStore {
             );
         }
         if let Some(after) = page.after {
+            // The first bound alone lets the index range-scan from the cursor: the page deep in the
+            // list costs what the first one does.
+            query = query.filter(projects::created_at.le(after.created_at));
             query = query.filter(
                 projects::created_at
                     .lt(after.created_at)

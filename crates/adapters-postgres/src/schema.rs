@@ -124,8 +124,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    workspaces (workspace_ref) {
+        workspace_ref -> Text,
+        org_id -> Uuid,
+        project_id -> Uuid,
+        user_id -> Uuid,
+        head_revision -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    workspace_sessions (session_ref) {
+        session_ref -> Text,
+        workspace_ref -> Text,
+        org_id -> Uuid,
+        session_type -> Text,
+        state -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    workspaces,
+    workspace_sessions,
     audit_events,
     usage_records,
     idempotency_keys,

@@ -8,7 +8,13 @@ use projects_ports::contract::Stores;
 async fn stores() -> Stores {
     let database = TestDatabase::create().await;
     let store = Arc::new(database.store().await);
-    Stores { projects: store.clone(), identity: store.clone(), usage: store, guard: Box::new(database) }
+    Stores {
+        projects: store.clone(),
+        identity: store.clone(),
+        usage: store.clone(),
+        workspaces: store,
+        guard: Box::new(database),
+    }
 }
 
 projects_ports::store_contract_tests!(stores);

@@ -13,7 +13,7 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::ObjectStore;
+use object_store::{GetOptions, ObjectStore};
 use projects_ports::{BlobStore, ByteStream, Reachable, StoreError};
 use tokio::io::AsyncWriteExt;
 use url::Url;
@@ -55,6 +55,16 @@ impl ObjectBlobStore {
     }
 }
 
+impl ObjectBlobStore {
+    async fn get_with(&self, key: &str, options: GetOptions) -> anyhow::Result<Option<ByteStream>> {
+        match self.store.get_opts(&Path::from(key), options).await {
+            Ok(result) => Ok(Some(result.into_stream().map_err(anyhow::Error::from).boxed())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
 #[async_trait]
 impl Reachable for ObjectBlobStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
@@ -85,9 +95,28 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn get(&self, key: &str) -> anyhow::Result<Option<ByteStream>> {
-        match self.store.get(&Path::from(key)).await {
-            Ok(result) => Ok(Some(result.into_stream().map_err(anyhow::Error::from).boxed())),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
+        self.get_with(key, GetOptions::default()).await
+    }
+
+    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> anyhow::Result<Option<ByteStream>> {
+        self.get_with(key, GetOptions { range: Some(range.into()), ..GetOptions::default() }).await
+    }
+
+    async fn exists(&self, key: &str) -> anyhow::Result<bool> {
+        match self.store.head(&Path::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> anyhow::Result<()> {
+        Ok(self.store.copy(&Path::from(from), &Path::from(to)).await?)
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(err) => Err(err.into()),
         }
     }
@@ -106,6 +135,15 @@ mod tests {
         store.put("workspaces/w/blobs/a", futures::stream::iter(chunks).boxed()).await.unwrap();
         let read: Vec<Bytes> = store.get("workspaces/w/blobs/a").await.unwrap().unwrap().try_collect().await.unwrap();
         assert_eq!(read.concat(), b"hello world");
+        let part: Vec<Bytes> =
+            store.get_range("workspaces/w/blobs/a", 6..11).await.unwrap().unwrap().try_collect().await.unwrap();
+        assert_eq!(part.concat(), b"world");
+        assert!(store.exists("workspaces/w/blobs/a").await.unwrap());
+        store.copy("workspaces/w/blobs/a", "workspaces/w/blobs/b").await.unwrap();
+        store.delete("workspaces/w/blobs/a").await.unwrap();
+        store.delete("workspaces/w/blobs/a").await.unwrap();
+        assert!(!store.exists("workspaces/w/blobs/a").await.unwrap());
+        assert!(store.exists("workspaces/w/blobs/b").await.unwrap());
     }
 
     #[tokio::test]
@@ -118,7 +156,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = Url::from_directory_path(dir.path().join("blobs")).unwrap();
         round_trip(ObjectBlobStore::from_url(url.as_str()).unwrap()).await;
-        assert!(dir.path().join("blobs/workspaces/w/blobs/a").exists());
+        assert!(dir.path().join("blobs/workspaces/w/blobs/b").exists());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod schema;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod usage;
+mod workspaces;
 
 use std::path::Path;
 use std::time::Duration;

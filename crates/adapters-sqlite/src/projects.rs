@@ -446,6 +446,9 @@ impl ProjectStore for SqliteStore {
             );
         }
         if let Some(after) = page.after {
+            // The first bound alone lets the index range-scan from the cursor: the page deep in the
+            // list costs what the first one does.
+            query = query.filter(projects::created_at.le(micros(after.created_at)));
             query = query.filter(
                 projects::created_at
                     .lt(micros(after.created_at))

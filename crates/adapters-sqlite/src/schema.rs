@@ -125,8 +125,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    workspaces (workspace_ref) {
+        workspace_ref -> Text,
+        org_id -> Text,
+        project_id -> Text,
+        user_id -> Text,
+        head_revision -> Nullable<Text>,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    workspace_sessions (session_ref) {
+        session_ref -> Text,
+        workspace_ref -> Text,
+        org_id -> Text,
+        session_type -> Text,
+        state -> Text,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+        closed_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    workspaces,
+    workspace_sessions,
     audit_events,
     usage_records,
     idempotency_keys,

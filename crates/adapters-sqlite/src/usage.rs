@@ -115,6 +115,8 @@ impl UsageStore for SqliteStore {
             query = query.filter(audit_events::project_id.eq(id_text(project_id.as_uuid())));
         }
         if let Some(after) = page.after {
+            // The first bound alone lets the index range-scan from the cursor.
+            query = query.filter(audit_events::created_at.le(micros(after.created_at)));
             query =
                 query.filter(audit_events::created_at.lt(micros(after.created_at)).or(
                     audit_events::created_at.eq(micros(after.created_at)).and(audit_events::id.lt(id_text(after.id))),

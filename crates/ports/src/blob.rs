@@ -14,4 +14,16 @@ pub trait BlobStore: Reachable {
     async fn put(&self, key: &str, body: ByteStream) -> anyhow::Result<()>;
     /// The object's bytes, or `None` when there is no such object.
     async fn get(&self, key: &str) -> anyhow::Result<Option<ByteStream>>;
+
+    /// Bytes `range` of the object (the range lies within it), or `None` when there is no such object.
+    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> anyhow::Result<Option<ByteStream>>;
+
+    /// Whether an object exists.
+    async fn exists(&self, key: &str) -> anyhow::Result<bool>;
+
+    /// Copies an object within the store.
+    async fn copy(&self, from: &str, to: &str) -> anyhow::Result<()>;
+
+    /// Removes an object (no error when it is already gone).
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
 }

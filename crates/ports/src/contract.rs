@@ -20,6 +20,7 @@ pub struct Stores {
     pub projects: Arc<dyn ProjectStore>,
     pub identity: Arc<dyn IdentityStore>,
     pub usage: Arc<dyn UsageStore>,
+    pub workspaces: Arc<dyn crate::WorkspaceStore>,
     pub guard: Box<dyn Any + Send + Sync>,
 }
 
@@ -44,6 +45,7 @@ macro_rules! store_contract_tests {
             projects_idempotency_claims_are_unique,
             usage_is_exact_and_idempotent,
             audit_events_are_paged_and_filtered,
+            workspaces_are_touched_swapped_and_host_sessions,
             projects_round_trip_every_field,
             projects_derived_slugs_get_suffixes_and_explicit_ones_conflict,
             projects_are_scoped_by_org,
@@ -775,4 +777,73 @@ pub async fn audit_events_are_paged_and_filtered(stores: Stores) {
     let one = stores.usage.list_audit_events(acme.id, Some(created[2].0), PageRequest::first(10)).await.unwrap();
     assert_eq!(one.items, vec![created[2].1.clone()]);
     assert!(stores.usage.list_audit_events(globex.id, None, PageRequest::first(10)).await.unwrap().items.is_empty());
+}
+
+pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
+    use crate::{Session, Workspace};
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let (globex, _, _) = bootstrap(&stores, "globex", 2).await;
+    let p = create(&stores, &project(&owner, "Work", at(1)), false).await.unwrap();
+    let workspace = Workspace {
+        workspace_ref: "wsref_0123456789abcdef0123456789abcdef".into(),
+        org_id: acme.id,
+        project_id: p.id,
+        user_id: owner.id,
+        head_revision: None,
+        created_at: at(2),
+        last_used_at: at(2),
+    };
+    let made = stores.workspaces.touch_workspace(&workspace).await.unwrap();
+    assert_eq!(made, workspace);
+    let later = Workspace { last_used_at: at(5), created_at: at(5), ..workspace.clone() };
+    let touched = stores.workspaces.touch_workspace(&later).await.unwrap();
+    assert_eq!((touched.created_at, touched.last_used_at), (at(2), at(5)), "made once, then only bumped");
+    let stray = Workspace {
+        workspace_ref: "wsref_other".into(),
+        project_id: ProjectId::from_uuid(Uuid::now_v7()),
+        ..workspace.clone()
+    };
+    let refused = stores.workspaces.touch_workspace(&stray).await;
+    assert!(matches!(refused, Err(StoreError::MissingReference { .. })), "{refused:?}");
+
+    let wsref = workspace.workspace_ref.as_str();
+    assert!(!stores.workspaces.swap_head(globex.id, wsref, None, "r1").await.unwrap());
+    assert!(stores.workspaces.swap_head(acme.id, wsref, None, "r1").await.unwrap());
+    assert!(!stores.workspaces.swap_head(acme.id, wsref, None, "r2").await.unwrap(), "stale expectation");
+    assert!(stores.workspaces.swap_head(acme.id, wsref, Some("r1"), "r2").await.unwrap());
+    let found = stores.workspaces.find_workspace(acme.id, wsref).await.unwrap().unwrap();
+    assert_eq!(found.head_revision.as_deref(), Some("r2"));
+    assert_eq!(stores.workspaces.find_workspace(globex.id, wsref).await.unwrap(), None);
+
+    let session = Session {
+        session_ref: "shref_0123456789abcdef0123456789abcdef".into(),
+        workspace_ref: wsref.into(),
+        org_id: acme.id,
+        session_type: "shell".into(),
+        state: "ready".into(),
+        created_at: at(10),
+        last_used_at: at(10),
+        closed_at: None,
+    };
+    stores.workspaces.open_session(&session).await.unwrap();
+    assert_eq!(stores.workspaces.live_session(acme.id, wsref, at(9)).await.unwrap(), Some(session.clone()));
+    assert_eq!(stores.workspaces.live_session(acme.id, wsref, at(11)).await.unwrap(), None, "too long unused");
+    let busy = stores
+        .workspaces
+        .touch_session(acme.id, wsref, &session.session_ref, Some("busy"), at(20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((busy.state.as_str(), busy.last_used_at), ("busy", at(20)));
+    let beat =
+        stores.workspaces.touch_session(acme.id, wsref, &session.session_ref, None, at(21)).await.unwrap().unwrap();
+    assert_eq!((beat.state.as_str(), beat.last_used_at), ("busy", at(21)));
+    assert_eq!(
+        stores.workspaces.touch_session(globex.id, wsref, &session.session_ref, None, at(22)).await.unwrap(),
+        None
+    );
+    let closed = stores.workspaces.close_session(acme.id, wsref, &session.session_ref, at(30)).await.unwrap().unwrap();
+    assert_eq!((closed.state.as_str(), closed.closed_at), ("closed", Some(at(30))));
+    assert_eq!(stores.workspaces.close_session(acme.id, wsref, &session.session_ref, at(31)).await.unwrap(), None);
+    assert_eq!(stores.workspaces.live_session(acme.id, wsref, at(0)).await.unwrap(), None);
 }

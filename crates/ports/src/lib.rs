@@ -11,6 +11,7 @@ mod names;
 mod projects;
 pub mod records;
 mod usage;
+mod workspaces;
 
 #[cfg(feature = "contract-tests")]
 pub mod contract;
@@ -24,6 +25,7 @@ pub use projects::{
     free_slug, IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoredProject,
 };
 pub use usage::{AuditPage, UsageRecorded, UsageStore};
+pub use workspaces::{Session, Workspace, WorkspaceStore};
 
 /// Connections of a pool, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

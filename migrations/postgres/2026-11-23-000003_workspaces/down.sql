@@ -1,0 +1,2 @@
+DROP TABLE workspace_sessions;
+DROP TABLE workspaces;
