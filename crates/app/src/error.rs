@@ -25,6 +25,8 @@ pub enum Resource {
     Member,
     Team,
     ApiKey,
+    WorkspaceFile,
+    Session,
 }
 
 /// The one error type of the use cases.
@@ -42,7 +44,15 @@ pub enum AppError {
     Conflict { resource: Resource, field: &'static str },
     /// `If-Match` named a version that is no longer current.
     #[error("the resource changed since it was read")]
-    PreconditionFailed,
+    PreconditionFailed(Resource),
+    /// A workspace path that is malformed or leaves the root.
+    #[error("invalid path: {0}")]
+    InvalidPath(String),
+    /// A `Range` that lies outside the object.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("body larger than {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
     #[error("a backing service is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]

@@ -9,10 +9,13 @@ mod principal;
 mod projects;
 mod teams;
 mod usage;
+mod workspaces;
 
 use std::sync::Arc;
 
-use projects_ports::{Clock, DerivedNames, IdentityStore, Ids, NameGenerator, ProjectStore, UsageStore};
+use projects_ports::{
+    BlobStore, Clock, DerivedNames, IdentityStore, Ids, NameGenerator, ProjectStore, UsageStore, WorkspaceStore,
+};
 
 use auth::KeyUsage;
 pub use auth::{hash_api_key, JwtKeys};
@@ -21,6 +24,7 @@ pub use error::{AppError, AuthFailure, Resource};
 pub use principal::Principal;
 pub use projects::{ExpectedVersion, IdempotencyKey};
 pub use usage::{ProjectDetails, UsageInput};
+pub use workspaces::{BodyTooLarge, FileRead, FileWritten, WorkspaceView};
 
 /// Everything the use cases need, injected once at start.
 #[derive(Clone)]
@@ -28,40 +32,51 @@ pub struct App {
     projects: Arc<dyn ProjectStore>,
     identity: Arc<dyn IdentityStore>,
     usage: Arc<dyn UsageStore>,
+    workspaces: Arc<dyn WorkspaceStore>,
+    blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
     jwt: Option<Arc<JwtKeys>>,
     key_usage: Arc<KeyUsage>,
     retention: time::Duration,
     names: Arc<dyn NameGenerator>,
+    session_ttl: time::Duration,
+    manifests: Arc<workspaces::ManifestCache>,
+}
+
+/// The ports the use cases run on.
+pub struct Ports {
+    pub projects: Arc<dyn ProjectStore>,
+    pub identity: Arc<dyn IdentityStore>,
+    pub usage: Arc<dyn UsageStore>,
+    pub workspaces: Arc<dyn WorkspaceStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn Ids>,
 }
 
 impl App {
-    pub fn new(
-        projects: Arc<dyn ProjectStore>,
-        identity: Arc<dyn IdentityStore>,
-        usage: Arc<dyn UsageStore>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn Ids>,
-    ) -> Self {
+    pub fn new(ports: Ports) -> Self {
+        let Ports { projects, identity, usage, workspaces, blobs, clock, ids } = ports;
         Self {
             projects,
             identity,
             usage,
+            workspaces,
+            blobs,
             clock,
             ids,
             jwt: None,
             key_usage: Arc::default(),
             retention: Self::DEFAULT_RETENTION,
             names: Arc::new(DerivedNames),
+            session_ttl: Self::DEFAULT_SESSION_TTL,
+            manifests: Arc::default(),
         }
     }
 
-    /// Names projects created with a description only (by default, derived from it).
-    pub fn with_name_generator(mut self, names: Arc<dyn NameGenerator>) -> Self {
-        self.names = names;
-        self
-    }
+    /// A session counts as live while used within this long, unless configured otherwise.
+    pub const DEFAULT_SESSION_TTL: time::Duration = time::Duration::minutes(10);
 
     /// How long a soft-deleted project can be restored, unless configured otherwise.
     pub const DEFAULT_RETENTION: time::Duration = time::Duration::days(30);
@@ -69,6 +84,12 @@ impl App {
     /// Soft-deleted projects can be restored for `retention`, then are purged.
     pub fn with_retention(mut self, retention: time::Duration) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// Names projects created with a description only (by default, derived from it).
+    pub fn with_name_generator(mut self, names: Arc<dyn NameGenerator>) -> Self {
+        self.names = names;
         self
     }
 

@@ -210,7 +210,7 @@ impl App {
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.get_project(principal, id_or_slug).await?.project;
             if expected_version.is_some_and(|v| v != current.version) {
-                return Err(AppError::PreconditionFailed);
+                return Err(AppError::PreconditionFailed(Resource::Project));
             }
             if patch.fields().is_empty() {
                 return Ok(current);
@@ -222,10 +222,10 @@ impl App {
                 return Ok(next);
             }
             if expected_version.is_some() {
-                return Err(AppError::PreconditionFailed);
+                return Err(AppError::PreconditionFailed(Resource::Project));
             }
         }
-        Err(AppError::PreconditionFailed)
+        Err(AppError::PreconditionFailed(Resource::Project))
     }
 
     /// Whether the caller may delete or restore `project`: its owner, or an org owner or admin.

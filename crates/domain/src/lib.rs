@@ -27,7 +27,9 @@ pub use project::{
 };
 pub use records::{AuditEvent, UsageRecord};
 pub use validation::{FieldError, ValidationErrors};
-pub use workspace::{Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath};
+pub use workspace::{
+    ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath,
+};
 
 /// Every instant the service stores. Truncated to microseconds by the clock so that it survives a
 /// round trip through PostgreSQL unchanged.

@@ -227,6 +227,47 @@ impl ManifestIndex {
     }
 }
 
+/// A `Range: bytes=…` request, resolved against a size only once the size is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `a-b` (inclusive) or `a-` (`None`: to the end).
+    From { start: u64, end: Option<u64> },
+    /// `-n`: the last n bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Parses a single range; `None` for anything else (several ranges, other units, nonsense),
+    /// which callers answer with the whole body, as RFC 9110 allows.
+    pub fn parse(header: &str) -> Option<Self> {
+        let spec = header.trim().strip_prefix("bytes=")?.trim();
+        if spec.contains(',') {
+            return None;
+        }
+        let (start, end) = spec.split_once('-')?;
+        let number = |s: &str| s.trim().parse::<u64>().ok();
+        match (start.trim().is_empty(), end.trim().is_empty()) {
+            (true, false) => number(end).map(ByteRange::Suffix),
+            (false, true) => number(start).map(|start| ByteRange::From { start, end: None }),
+            (false, false) => {
+                let (start, end) = (number(start)?, number(end)?);
+                (start <= end).then_some(ByteRange::From { start, end: Some(end) })
+            }
+            (true, true) => None,
+        }
+    }
+
+    /// The half-open byte range within an object of `size` bytes; `None` when unsatisfiable.
+    pub fn resolve(self, size: u64) -> Option<std::ops::Range<u64>> {
+        match self {
+            ByteRange::From { start, .. } if start >= size => None,
+            ByteRange::From { start, end } => Some(start..end.map_or(size, |end| end.min(size - 1) + 1)),
+            ByteRange::Suffix(0) => None,
+            ByteRange::Suffix(n) => Some(size.saturating_sub(n)..size),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +408,21 @@ mod tests {
             assert!(ManifestIndex::build(&manifest(entries.clone())).is_err(), "{entries:?}");
         }
         assert!(ManifestIndex::build(&manifest(vec![])).unwrap().children(&WorkspacePath::root()).is_empty());
+    }
+
+    #[test]
+    fn byte_ranges() {
+        let range = |h: &str, size: u64| ByteRange::parse(h).and_then(|r| r.resolve(size));
+        assert_eq!(range("bytes=0-4", 10), Some(0..5));
+        assert_eq!(range("bytes=5-", 10), Some(5..10));
+        assert_eq!(range("bytes=-3", 10), Some(7..10));
+        assert_eq!(range("bytes=-30", 10), Some(0..10));
+        assert_eq!(range("bytes=8-100", 10), Some(8..10));
+        assert_eq!(ByteRange::parse("bytes=10-").unwrap().resolve(10), None, "unsatisfiable");
+        assert_eq!(ByteRange::parse("bytes=-0").unwrap().resolve(10), None);
+        for nonsense in ["bytes=5-2", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=-", "0-1"] {
+            assert_eq!(ByteRange::parse(nonsense), None, "{nonsense}");
+        }
     }
 
     #[test]

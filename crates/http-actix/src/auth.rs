@@ -41,6 +41,8 @@ requirement! {
     ReadTeams => TeamsRead,
     ManageTeams => TeamsManage,
     WriteUsage => UsageWrite,
+    ReadRuns => RunsRead,
+    WriteRuns => RunsWrite,
 }
 
 /// Any authenticated caller.

@@ -100,6 +100,11 @@ impl<S: Surface> ResponseError for Rejection<S> {
             _ => {}
         }
         let mut response = S::render(&self.error, &trace_id);
+        if let HttpError::App(AppError::RangeNotSatisfiable { size }) = &self.error {
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&format!("bytes */{size}")) {
+                response.headers_mut().insert(actix_web::http::header::CONTENT_RANGE, value);
+            }
+        }
         if let HttpError::MethodNotAllowed { allowed } = &self.error {
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
                 response.headers_mut().insert(actix_web::http::header::ALLOW, value);

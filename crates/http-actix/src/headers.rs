@@ -16,17 +16,17 @@ pub fn expected_version(headers: &HeaderMap, project_id: &str) -> Result<Option<
     let Some(value) = headers.get(IF_MATCH) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| AppError::PreconditionFailed)?.trim();
+    let value = value.to_str().map_err(|_| AppError::PreconditionFailed(projects_app::Resource::Project))?.trim();
     if value == "*" {
         return Ok(None);
     }
     let tag = value.trim_start_matches("W/").trim_matches('"');
-    let (id, version) = tag.rsplit_once('-').ok_or(AppError::PreconditionFailed)?;
-    let version: i64 = version.parse().map_err(|_| AppError::PreconditionFailed)?;
+    let (id, version) = tag.rsplit_once('-').ok_or(AppError::PreconditionFailed(projects_app::Resource::Project))?;
+    let version: i64 = version.parse().map_err(|_| AppError::PreconditionFailed(projects_app::Resource::Project))?;
     // The path may name the project by slug; then only the version can be checked.
     let same_project = uuid::Uuid::try_parse(project_id).map_or(true, |path_id| path_id.simple().to_string() == id);
     if !same_project {
-        return Err(AppError::PreconditionFailed);
+        return Err(AppError::PreconditionFailed(projects_app::Resource::Project));
     }
     Ok(Some(version))
 }

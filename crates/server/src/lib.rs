@@ -14,9 +14,11 @@ use projects_adapters_llm::{LlmConfig, LlmNames};
 use projects_adapters_postgres::{PoolSettings, PostgresStore};
 use projects_adapters_s3::ObjectBlobStore;
 use projects_adapters_sqlite::SqliteStore;
-use projects_app::{App, Bootstrapped, JwtKeys};
+use projects_app::{App, Bootstrapped, JwtKeys, Ports};
 use projects_http_actix::HttpState;
-use projects_ports::{IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock, UsageStore};
+use projects_ports::{
+    BlobStore, IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock, UsageStore, WorkspaceStore,
+};
 
 pub use config::{AppOptions, Database, ServeConfig, StorageConfig};
 
@@ -25,6 +27,7 @@ pub struct Stores {
     pub projects: Arc<dyn ProjectStore>,
     pub identity: Arc<dyn IdentityStore>,
     pub usage: Arc<dyn UsageStore>,
+    pub workspaces: Arc<dyn WorkspaceStore>,
     pub database: Arc<dyn Reachable>,
 }
 
@@ -37,7 +40,13 @@ impl Stores {
                     .await
                     .context("could not migrate the PostgreSQL database")?;
                 let store = Arc::new(PostgresStore::connect(&url, &PoolSettings::default()).await?);
-                Ok(Self { projects: store.clone(), identity: store.clone(), usage: store.clone(), database: store })
+                Ok(Self {
+                    projects: store.clone(),
+                    identity: store.clone(),
+                    usage: store.clone(),
+                    workspaces: store.clone(),
+                    database: store,
+                })
             }
             Database::Sqlite(path) => {
                 let store = Arc::new(
@@ -45,20 +54,28 @@ impl Stores {
                         .await
                         .with_context(|| format!("could not open the SQLite database {}", path.display()))?,
                 );
-                Ok(Self { projects: store.clone(), identity: store.clone(), usage: store.clone(), database: store })
+                Ok(Self {
+                    projects: store.clone(),
+                    identity: store.clone(),
+                    usage: store.clone(),
+                    workspaces: store.clone(),
+                    database: store,
+                })
             }
         }
     }
 
     /// The use cases over these stores; JWTs are accepted when a secret is given.
-    pub fn app(&self, options: &AppOptions) -> anyhow::Result<App> {
-        let app = App::new(
-            self.projects.clone(),
-            self.identity.clone(),
-            self.usage.clone(),
-            Arc::new(SystemClock),
-            Arc::new(RandomIds),
-        )
+    pub fn app(&self, options: &AppOptions, blobs: Arc<dyn BlobStore>) -> anyhow::Result<App> {
+        let app = App::new(Ports {
+            projects: self.projects.clone(),
+            identity: self.identity.clone(),
+            usage: self.usage.clone(),
+            workspaces: self.workspaces.clone(),
+            blobs: blobs.clone(),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+        })
         .with_retention(time::Duration::days(i64::from(options.retention_days)));
         let app = match options.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
             Some(secret) => app.with_jwt(JwtKeys::hs256(secret.as_bytes())),
@@ -92,7 +109,7 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let stores = Stores::open(&config.storage).await?;
         let blobs = Arc::new(ObjectBlobStore::from_url(&config.blob_store_url())?);
-        let app = stores.app(&config.app)?;
+        let app = stores.app(&config.app, blobs.clone())?;
         let bootstrapped = app
             .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)
             .await

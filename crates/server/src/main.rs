@@ -87,7 +87,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Bootstrap { org, email, json, storage }) => {
             init_logging();
-            let made = Stores::open(&storage).await?.app(&AppOptions::default())?.bootstrap(&org, &email).await?;
+            let made =
+                Stores::open(&storage).await?.app(&AppOptions::default(), no_blobs())?.bootstrap(&org, &email).await?;
             if json {
                 // Exactly this key order and spacing: scripts match on it.
                 let quoted = |value: String| serde_json::Value::String(value).to_string();
@@ -104,12 +105,12 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Token { email, org, ttl, jwt_secret, storage }) => {
             init_logging();
             let options = AppOptions { jwt_secret: Some(jwt_secret), ..AppOptions::default() };
-            let app = Stores::open(&storage).await?.app(&options)?;
+            let app = Stores::open(&storage).await?.app(&options, no_blobs())?;
             println!("{}", app.mint_token(&org, &email, ttl).await?);
         }
         Some(Command::Purge { storage, app }) => {
             init_logging();
-            let purged = Stores::open(&storage).await?.app(&app)?.purge_deleted_projects().await?;
+            let purged = Stores::open(&storage).await?.app(&app, no_blobs())?.purge_deleted_projects().await?;
             eprintln!("server: purged {purged} deleted projects");
         }
         Some(Command::Serve(config)) => serve(config).await?,
@@ -150,4 +151,9 @@ fn parse_ttl(raw: &str) -> Result<time::Duration, String> {
         return Err("the duration must be positive".to_owned());
     }
     Ok(time::Duration::seconds(number * seconds))
+}
+
+/// Subcommands that never touch files run without a blob store.
+fn no_blobs() -> std::sync::Arc<dyn projects_ports::BlobStore> {
+    std::sync::Arc::new(projects_adapters_s3::ObjectBlobStore::from_url("memory://").expect("memory store"))
 }

@@ -65,7 +65,12 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::Invalid(_)) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
         HttpError::App(AppError::NotFound(_)) | HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
         HttpError::App(AppError::Conflict { .. }) => (StatusCode::CONFLICT, "CONFLICT"),
-        HttpError::App(AppError::PreconditionFailed) => (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED"),
+        HttpError::App(AppError::PreconditionFailed(_)) => (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED"),
+        HttpError::App(AppError::InvalidPath(_)) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        HttpError::App(AppError::RangeNotSatisfiable { .. }) => {
+            (StatusCode::RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE")
+        }
+        HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
         HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),

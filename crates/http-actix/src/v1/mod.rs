@@ -4,6 +4,7 @@
 mod identity;
 mod projects;
 mod teams;
+mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -48,6 +49,8 @@ fn not_found_code(resource: Resource) -> &'static str {
         Resource::Member => "members.not_found",
         Resource::Team => "teams.not_found",
         Resource::ApiKey => "api_keys.not_found",
+        Resource::WorkspaceFile => "workspace_files.not_found",
+        Resource::Session => "workspace_sessions.not_found",
     }
 }
 
@@ -57,6 +60,8 @@ fn conflict_code(resource: Resource) -> &'static str {
         Resource::Member => "members.conflict",
         Resource::Team => "teams.conflict",
         Resource::ApiKey => "api_keys.conflict",
+        Resource::WorkspaceFile => "workspace_files.conflict",
+        Resource::Session => "workspace_sessions.conflict",
     }
 }
 
@@ -78,9 +83,17 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "validation.error"),
         HttpError::App(AppError::NotFound(resource)) => (StatusCode::NOT_FOUND, not_found_code(*resource)),
         HttpError::App(AppError::Conflict { resource, .. }) => (StatusCode::CONFLICT, conflict_code(*resource)),
-        HttpError::App(AppError::PreconditionFailed) => {
+        HttpError::App(AppError::PreconditionFailed(Resource::WorkspaceFile)) => {
+            (StatusCode::PRECONDITION_FAILED, "workspace_files.precondition_failed")
+        }
+        HttpError::App(AppError::PreconditionFailed(_)) => {
             (StatusCode::PRECONDITION_FAILED, "projects.precondition_failed")
         }
+        HttpError::App(AppError::InvalidPath(_)) => (StatusCode::BAD_REQUEST, "workspace_files.invalid_path"),
+        HttpError::App(AppError::RangeNotSatisfiable { .. }) => {
+            (StatusCode::RANGE_NOT_SATISFIABLE, "workspace_files.range_not_satisfiable")
+        }
+        HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
         HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
@@ -110,10 +123,18 @@ pub(crate) fn message(err: &HttpError) -> String {
             Resource::Member => "member not found",
             Resource::Team => "team not found",
             Resource::ApiKey => "API key not found",
+            Resource::WorkspaceFile => "no such file in the workspace",
+            Resource::Session => "no such open session",
         }
         .to_owned(),
         HttpError::App(AppError::Conflict { field, .. }) => format!("{field} is already taken"),
-        HttpError::App(AppError::PreconditionFailed) => "the project changed since that ETag; read it again".to_owned(),
+        HttpError::App(AppError::PreconditionFailed(Resource::WorkspaceFile)) => {
+            "the workspace changed since that revision; read it again".to_owned()
+        }
+        HttpError::App(AppError::PreconditionFailed(_)) => {
+            "the project changed since that ETag; read it again".to_owned()
+        }
+        HttpError::App(AppError::InvalidPath(why)) => format!("path {why}"),
         HttpError::App(AppError::Unavailable(_)) => "a backing service is unavailable; retry shortly".to_owned(),
         HttpError::App(AppError::Unexpected(_)) => "internal error; quote the trace id when reporting it".to_owned(),
         other => other.to_string(),
@@ -137,7 +158,11 @@ impl Surface for V1 {
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
-        utoipa_actix_web::scope("/v1").configure(projects::routes).configure(identity::routes).configure(teams::routes),
+        utoipa_actix_web::scope("/v1")
+            .configure(projects::routes)
+            .configure(identity::routes)
+            .configure(teams::routes)
+            .configure(workspace::routes),
     );
 }
 

@@ -1,0 +1,427 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use projects_domain::{
+    ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, Permission, Project,
+    WorkspacePath,
+};
+use projects_ports::{ByteStream, Session, Workspace};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, Principal, Resource};
+
+/// How many parsed manifests are kept; manifests never change, so a revision is parsed once.
+const CACHED_MANIFESTS: usize = 256;
+/// A head moved by someone else meanwhile is re-read and the change re-applied this many times.
+const WRITE_ATTEMPTS: usize = 5;
+
+/// Why a request body stopped: it grew past the configured limit.
+#[derive(Debug, thiserror::Error)]
+#[error("the body is larger than {limit} bytes")]
+pub struct BodyTooLarge {
+    pub limit: u64,
+}
+
+/// A manifest with its index, shared by every request that reads the same revision.
+type Parsed = Arc<(Manifest, ManifestIndex)>;
+
+/// Parsed manifests by workspace and revision.
+#[derive(Default)]
+pub(crate) struct ManifestCache {
+    entries: Mutex<HashMap<(String, String), Parsed>>,
+}
+
+impl ManifestCache {
+    fn get(&self, key: &(String, String)) -> Option<Parsed> {
+        self.entries.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), value: Parsed) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHED_MANIFESTS {
+                entries.clear();
+            }
+            entries.insert(key, value);
+        }
+    }
+}
+
+/// A workspace as `GET …/workspace` shows it.
+#[derive(Debug, Clone)]
+pub struct WorkspaceView {
+    pub project_id: projects_domain::ProjectId,
+    pub workspace: Workspace,
+    /// The most recently used live session, if any: it makes the workspace `active`.
+    pub active_session: Option<Session>,
+}
+
+/// A file about to be streamed.
+pub struct FileRead {
+    pub entry: ManifestEntry,
+    /// The bytes sent: all of them, or the requested range.
+    pub range: Option<std::ops::Range<u64>>,
+    pub body: ByteStream,
+}
+
+/// What a write made.
+#[derive(Debug, Clone)]
+pub struct FileWritten {
+    pub path: WorkspacePath,
+    pub size: u64,
+    pub sha256: String,
+    pub revision: String,
+    /// False when it replaced a file.
+    pub created: bool,
+}
+
+fn manifest_key(workspace_ref: &str, revision: &str) -> String {
+    format!("workspaces/{workspace_ref}/manifests/{revision}.json")
+}
+
+fn blob_key(workspace_ref: &str, sha256: &str) -> String {
+    format!("workspaces/{workspace_ref}/blobs/{sha256}")
+}
+
+fn unavailable(err: anyhow::Error) -> AppError {
+    AppError::Unavailable(err.context("blob store"))
+}
+
+fn parse_path(raw: &str) -> Result<WorkspacePath, AppError> {
+    WorkspacePath::parse(raw).map_err(|e| AppError::InvalidPath(e.message))
+}
+
+fn file_path(raw: &str) -> Result<WorkspacePath, AppError> {
+    let path = parse_path(raw)?;
+    if path.is_root() {
+        return Err(AppError::InvalidPath("names the root, not a file".into()));
+    }
+    Ok(path)
+}
+
+impl App {
+    /// `wsref_` + 32 hex of SHA-256 over org, user and project: the same caller always gets the
+    /// same workspace of a project.
+    pub fn workspace_ref(&self, principal: &Principal, project: &Project) -> String {
+        let digest = Sha256::digest(format!("{}:{}:{}", principal.org_id(), principal.user_id(), project.id));
+        format!("wsref_{}", &hex::encode(digest)[..32])
+    }
+
+    /// The caller's workspace of a visible project, made if missing, with `last_used_at` bumped.
+    async fn my_workspace(&self, principal: &Principal, id_or_slug: &str) -> Result<(Project, Workspace), AppError> {
+        let project = self.get_project(principal, id_or_slug).await?.project;
+        let now = self.clock.now();
+        let wanted = Workspace {
+            workspace_ref: self.workspace_ref(principal, &project),
+            org_id: principal.org_id(),
+            project_id: project.id,
+            user_id: principal.user_id(),
+            head_revision: None,
+            created_at: now,
+            last_used_at: now,
+        };
+        let workspace = self.workspaces.touch_workspace(&wanted).await.map_err(|err| match err {
+            projects_ports::StoreError::MissingReference { .. } => AppError::NotFound(Resource::Project),
+            other => other.into(),
+        })?;
+        Ok((project, workspace))
+    }
+
+    pub async fn get_workspace(&self, principal: &Principal, id_or_slug: &str) -> Result<WorkspaceView, AppError> {
+        principal.require(Permission::ProjectsRead)?;
+        let (project, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let since = self.clock.now() - self.session_ttl;
+        let active_session = self.workspaces.live_session(principal.org_id(), &workspace.workspace_ref, since).await?;
+        Ok(WorkspaceView { project_id: project.id, workspace, active_session })
+    }
+
+    /// The head manifest, parsed and indexed (cached per revision). `None` without one, or when
+    /// its object is missing.
+    async fn head_manifest(&self, workspace: &Workspace) -> Result<Option<Parsed>, AppError> {
+        let Some(revision) = &workspace.head_revision else {
+            return Ok(None);
+        };
+        let key = (workspace.workspace_ref.clone(), revision.clone());
+        if let Some(cached) = self.manifests.get(&key) {
+            return Ok(Some(cached));
+        }
+        let Some(body) =
+            self.blobs.get(&manifest_key(&workspace.workspace_ref, revision)).await.map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let bytes: Vec<Bytes> =
+            body.collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().map_err(unavailable)?;
+        let manifest: Manifest = serde_json::from_slice(&bytes.concat())
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("manifest {revision} is not valid JSON: {e}")))?;
+        let index = ManifestIndex::build(&manifest)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("manifest {revision} is invalid: {e}")))?;
+        let parsed = Arc::new((manifest, index));
+        self.manifests.put(key, parsed.clone());
+        Ok(Some(parsed))
+    }
+
+    /// The direct children of a directory of the caller's workspace (empty when there is nothing).
+    pub async fn list_files(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        raw_path: &str,
+    ) -> Result<(Workspace, WorkspacePath, Vec<Child>), AppError> {
+        principal.require(Permission::ProjectsRead)?;
+        principal.require(Permission::RunsRead)?;
+        let path = parse_path(raw_path)?;
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let children = match self.head_manifest(&workspace).await? {
+            Some(parsed) => parsed.1.children(&path).to_vec(),
+            None => Vec::new(),
+        };
+        Ok((workspace, path, children))
+    }
+
+    /// A file of the caller's workspace, streamed from the blob store, whole or one range.
+    pub async fn read_file(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        raw_path: &str,
+        range: Option<ByteRange>,
+    ) -> Result<FileRead, AppError> {
+        principal.require(Permission::ProjectsRead)?;
+        principal.require(Permission::RunsRead)?;
+        let path = file_path(raw_path)?;
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let not_found = || AppError::NotFound(Resource::WorkspaceFile);
+        let parsed = self.head_manifest(&workspace).await?.ok_or_else(not_found)?;
+        let entry = parsed.1.file(&path).ok_or_else(not_found)?.clone();
+        let key = blob_key(&workspace.workspace_ref, entry.sha256.as_deref().unwrap_or_default());
+        let range = match range {
+            Some(requested) => {
+                Some(requested.resolve(entry.size).ok_or(AppError::RangeNotSatisfiable { size: entry.size })?)
+            }
+            None => None,
+        };
+        let body = match &range {
+            Some(range) if range.is_empty() => Some(futures::stream::empty().boxed()),
+            Some(range) => self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?,
+            None => self.blobs.get(&key).await.map_err(unavailable)?,
+        };
+        Ok(FileRead { entry, range, body: body.ok_or_else(not_found)? })
+    }
+
+    /// Streams `body` into a blob while hashing it, then commits a manifest with the file at
+    /// `raw_path` by compare-and-swap on the head. `if_match` (a revision) makes a moved head a 412.
+    pub async fn write_file(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        raw_path: &str,
+        body: ByteStream,
+        if_match: Option<String>,
+    ) -> Result<FileWritten, AppError> {
+        principal.require(Permission::RunsWrite)?;
+        let path = file_path(raw_path)?;
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (sha256, size) = self.store_blob(&workspace, body).await?;
+        let entry = ManifestEntry {
+            path: path.as_str().to_owned(),
+            kind: EntryKind::File,
+            size,
+            mtime_unix_ms: (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64,
+            sha256: Some(sha256.clone()),
+            mode: Some(0o644),
+            link_target: None,
+        };
+        let mut created = true;
+        let revision = self
+            .commit(&workspace, if_match, |entries| {
+                let before = entries.len();
+                entries.retain(|e| e.path != entry.path);
+                created = entries.len() == before;
+                // A file where a directory was (or below a file) is refused by the index check.
+                entries.push(entry.clone());
+                Ok(())
+            })
+            .await?;
+        Ok(FileWritten { path, size, sha256, revision, created })
+    }
+
+    /// Removes a file from the caller's workspace (a new revision without it).
+    pub async fn delete_file(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        raw_path: &str,
+        if_match: Option<String>,
+    ) -> Result<String, AppError> {
+        principal.require(Permission::RunsWrite)?;
+        let path = file_path(raw_path)?;
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        self.commit(&workspace, if_match, |entries| {
+            let before = entries.len();
+            entries.retain(|e| !(e.path == path.as_str() && e.kind == EntryKind::File));
+            if entries.len() == before {
+                return Err(AppError::NotFound(Resource::WorkspaceFile));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Uploads under a temporary key while hashing, then files it under its SHA-256.
+    async fn store_blob(&self, workspace: &Workspace, body: ByteStream) -> Result<(String, u64), AppError> {
+        let hasher = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+        let counting = {
+            let hasher = hasher.clone();
+            body.map(move |chunk| {
+                if let Ok(bytes) = &chunk {
+                    if let Ok(mut state) = hasher.lock() {
+                        state.0.update(bytes);
+                        state.1 += bytes.len() as u64;
+                    }
+                }
+                chunk
+            })
+            .boxed()
+        };
+        let upload = format!("workspaces/{}/uploads/{}", workspace.workspace_ref, self.ids.new_id());
+        if let Err(err) = self.blobs.put(&upload, counting).await {
+            let _ = self.blobs.delete(&upload).await;
+            return Err(match err.downcast::<BodyTooLarge>() {
+                Ok(too_large) => AppError::PayloadTooLarge { limit: too_large.limit },
+                Err(err) => unavailable(err),
+            });
+        }
+        let (digest, size) = {
+            let state = hasher.lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("hasher poisoned")))?;
+            (hex::encode(state.0.clone().finalize()), state.1)
+        };
+        let blob = blob_key(&workspace.workspace_ref, &digest);
+        let stored = async {
+            if !self.blobs.exists(&blob).await? {
+                self.blobs.copy(&upload, &blob).await?;
+            }
+            self.blobs.delete(&upload).await
+        };
+        stored.await.map_err(unavailable)?;
+        Ok((digest, size))
+    }
+
+    /// Writes a new manifest made by `change` from the head's entries and moves the head to it;
+    /// when the head moved meanwhile, starts over from the new head (unless `if_match` pinned it).
+    async fn commit(
+        &self,
+        workspace: &Workspace,
+        if_match: Option<String>,
+        mut change: impl FnMut(&mut Vec<ManifestEntry>) -> Result<(), AppError>,
+    ) -> Result<String, AppError> {
+        let stale = || AppError::PreconditionFailed(Resource::WorkspaceFile);
+        for _ in 0..WRITE_ATTEMPTS {
+            let current = self
+                .workspaces
+                .find_workspace(workspace.org_id, &workspace.workspace_ref)
+                .await?
+                .ok_or(AppError::NotFound(Resource::Project))?;
+            if if_match.as_ref().is_some_and(|expected| current.head_revision.as_ref() != Some(expected)) {
+                return Err(stale());
+            }
+            let base = self.head_manifest(&current).await?;
+            let mut entries = base.as_ref().map(|parsed| parsed.0.entries.clone()).unwrap_or_default();
+            change(&mut entries)?;
+            entries.sort_by(|a, b| a.path.cmp(&b.path));
+            let revision = self.ids.new_id().simple().to_string();
+            let manifest = Manifest {
+                version: 1,
+                revision: revision.clone(),
+                base_revision: current.head_revision.clone(),
+                created_at: self.clock.now(),
+                stats: ManifestStats {
+                    file_count: entries.iter().filter(|e| e.kind == EntryKind::File).count() as u64,
+                    dir_count: entries.iter().filter(|e| e.kind == EntryKind::Dir).count() as u64,
+                    total_bytes: entries.iter().filter(|e| e.kind == EntryKind::File).map(|e| e.size).sum(),
+                },
+                entries,
+            };
+            ManifestIndex::build(&manifest).map_err(|e| AppError::InvalidPath(e.message))?;
+            let json = serde_json::to_vec(&manifest).map_err(|e| AppError::Unexpected(e.into()))?;
+            let body = futures::stream::once(async move { Ok(Bytes::from(json)) }).boxed();
+            self.blobs.put(&manifest_key(&workspace.workspace_ref, &revision), body).await.map_err(unavailable)?;
+            let swapped = self
+                .workspaces
+                .swap_head(workspace.org_id, &workspace.workspace_ref, current.head_revision.as_deref(), &revision)
+                .await?;
+            if swapped {
+                return Ok(revision);
+            }
+            if if_match.is_some() {
+                return Err(stale());
+            }
+        }
+        Err(stale())
+    }
+
+    /// Opens a session (`shell` → `shref_…`, `browser` → `brref_…`) in the caller's workspace.
+    pub async fn open_session(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        session_type: &str,
+    ) -> Result<Session, AppError> {
+        principal.require(Permission::RunsWrite)?;
+        let prefix = match session_type {
+            "shell" => "shref_",
+            "browser" => "brref_",
+            _ => {
+                return Err(projects_domain::ValidationErrors::single("session_type", "must be shell or browser").into())
+            }
+        };
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let now = self.clock.now();
+        let session = Session {
+            session_ref: format!("{prefix}{}", self.ids.new_id().simple()),
+            workspace_ref: workspace.workspace_ref,
+            org_id: principal.org_id(),
+            session_type: session_type.to_owned(),
+            state: "ready".to_owned(),
+            created_at: now,
+            last_used_at: now,
+            closed_at: None,
+        };
+        self.workspaces.open_session(&session).await?;
+        Ok(session)
+    }
+
+    /// A heartbeat, optionally with a new state (`ready` or `busy`).
+    pub async fn touch_session(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        session_ref: &str,
+        state: Option<&str>,
+    ) -> Result<Session, AppError> {
+        principal.require(Permission::RunsWrite)?;
+        if state.is_some_and(|s| !matches!(s, "ready" | "busy")) {
+            return Err(projects_domain::ValidationErrors::single("state", "must be ready or busy").into());
+        }
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        self.workspaces
+            .touch_session(principal.org_id(), &workspace.workspace_ref, session_ref, state, self.clock.now())
+            .await?
+            .ok_or(AppError::NotFound(Resource::Session))
+    }
+
+    pub async fn close_session(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        session_ref: &str,
+    ) -> Result<Session, AppError> {
+        principal.require(Permission::RunsWrite)?;
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        self.workspaces
+            .close_session(principal.org_id(), &workspace.workspace_ref, session_ref, self.clock.now())
+            .await?
+            .ok_or(AppError::NotFound(Resource::Session))
+    }
+}
