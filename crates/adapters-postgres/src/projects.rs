@@ -7,13 +7,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use projects_domain::{AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer};
 use projects_ports::records::{AuditEventRecord, ProjectRecord};
 use projects_ports::{
-    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoreError, StoredProject,
+    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, PurgedProject,
+    StoreError, StoredProject,
 };
 use uuid::Uuid;
 
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{AuditEventRow, ProjectRow};
-use crate::schema::{audit_events, idempotency_keys, project_shares, projects, usage_records};
+use crate::schema::{
+    audit_events, idempotency_keys, project_shares, projects, usage_records, workspace_sessions, workspaces,
+};
 use crate::PostgresStore;
 
 const PROJECT_CONSTRAINTS: &[(&str, &str)] = &[
@@ -248,6 +251,17 @@ impl ProjectStore for PostgresStore {
             if deleted == 0 {
                 return Ok(false);
             }
+            // Its workspaces go with it: their sessions end now (the trees stay until purge).
+            let workspace_refs = workspaces::table
+                .filter(workspaces::org_id.eq(org_id.as_uuid()))
+                .filter(workspaces::project_id.eq(project_id.as_uuid()))
+                .select(workspaces::workspace_ref);
+            diesel::update(workspace_sessions::table)
+                .filter(workspace_sessions::workspace_ref.eq_any(workspace_refs))
+                .filter(workspace_sessions::closed_at.is_null())
+                .set((workspace_sessions::state.eq("closed"), workspace_sessions::closed_at.eq(at)))
+                .execute(conn)
+                .await?;
             diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
             Ok(true)
         })
@@ -293,7 +307,7 @@ impl ProjectStore for PostgresStore {
         Err(StoreError::Conflict { field: "slug" })
     }
 
-    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<(OrgId, ProjectId)>, StoreError> {
+    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<PurgedProject>, StoreError> {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let expired: Vec<(Uuid, Uuid)> = projects::table
@@ -303,13 +317,31 @@ impl ProjectStore for PostgresStore {
                 .load(conn)
                 .await?;
             let ids: Vec<Uuid> = expired.iter().map(|(_, id)| *id).collect();
+            let owned: Vec<(Uuid, String)> = workspaces::table
+                .filter(workspaces::project_id.eq_any(&ids))
+                .select((workspaces::project_id, workspaces::workspace_ref))
+                .load(conn)
+                .await?;
+            let workspace_refs =
+                workspaces::table.filter(workspaces::project_id.eq_any(&ids)).select(workspaces::workspace_ref);
+            diesel::delete(workspace_sessions::table.filter(workspace_sessions::workspace_ref.eq_any(workspace_refs)))
+                .execute(conn)
+                .await?;
+            diesel::delete(workspaces::table.filter(workspaces::project_id.eq_any(&ids))).execute(conn).await?;
             diesel::delete(usage_records::table.filter(usage_records::project_id.eq_any(&ids))).execute(conn).await?;
             diesel::delete(project_shares::table.filter(project_shares::project_id.eq_any(&ids))).execute(conn).await?;
             diesel::delete(idempotency_keys::table.filter(idempotency_keys::project_id.eq_any(&ids)))
                 .execute(conn)
                 .await?;
             diesel::delete(projects::table.filter(projects::id.eq_any(&ids))).execute(conn).await?;
-            Ok(expired.into_iter().map(|(org, id)| (OrgId::from_uuid(org), ProjectId::from_uuid(id))).collect())
+            Ok(expired
+                .into_iter()
+                .map(|(org, id)| PurgedProject {
+                    org_id: OrgId::from_uuid(org),
+                    project_id: ProjectId::from_uuid(id),
+                    workspace_refs: owned.iter().filter(|(p, _)| *p == id).map(|(_, r)| r.clone()).collect(),
+                })
+                .collect())
         })
         .await
         .map_err(db_error)

@@ -114,6 +114,12 @@ impl BlobStore for ObjectBlobStore {
         Ok(self.store.copy(&Path::from(from), &Path::from(to)).await?)
     }
 
+    async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<usize> {
+        let locations = self.store.list(Some(&Path::from(prefix))).map_ok(|meta| meta.location).boxed();
+        let deleted: Vec<Path> = self.store.delete_stream(locations).try_collect().await?;
+        Ok(deleted.len())
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self.store.delete(&Path::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -144,6 +150,10 @@ mod tests {
         store.delete("workspaces/w/blobs/a").await.unwrap();
         assert!(!store.exists("workspaces/w/blobs/a").await.unwrap());
         assert!(store.exists("workspaces/w/blobs/b").await.unwrap());
+        store.put("workspaces/other/x", futures::stream::empty().boxed()).await.unwrap();
+        assert_eq!(store.delete_prefix("workspaces/w").await.unwrap(), 1);
+        assert!(!store.exists("workspaces/w/blobs/b").await.unwrap());
+        assert!(store.exists("workspaces/other/x").await.unwrap(), "only under the prefix");
     }
 
     #[tokio::test]
@@ -156,7 +166,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = Url::from_directory_path(dir.path().join("blobs")).unwrap();
         round_trip(ObjectBlobStore::from_url(url.as_str()).unwrap()).await;
-        assert!(dir.path().join("blobs/workspaces/w/blobs/b").exists());
+        assert!(dir.path().join("blobs/workspaces/other/x").exists(), "files live under the configured directory");
     }
 
     #[test]

@@ -7,12 +7,15 @@ use diesel_async::RunQueryDsl;
 use projects_domain::{AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer};
 use projects_ports::records::{AuditEventRecord, ProjectRecord};
 use projects_ports::{
-    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoreError, StoredProject,
+    IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, PurgedProject,
+    StoreError, StoredProject,
 };
 
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{id, id_text, micros, AuditEventRow, ProjectRow};
-use crate::schema::{audit_events, idempotency_keys, project_shares, projects, usage_records};
+use crate::schema::{
+    audit_events, idempotency_keys, project_shares, projects, usage_records, workspace_sessions, workspaces,
+};
 use crate::{Connection, SqliteStore};
 
 const PROJECT_UNIQUE: &[(&str, &str)] = &[
@@ -246,6 +249,17 @@ impl ProjectStore for SqliteStore {
             if deleted == 0 {
                 return Ok(false);
             }
+            // Its workspaces go with it: their sessions end now (the trees stay until purge).
+            let workspace_refs = workspaces::table
+                .filter(workspaces::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(workspaces::project_id.eq(id_text(project_id.as_uuid())))
+                .select(workspaces::workspace_ref);
+            diesel::update(workspace_sessions::table)
+                .filter(workspace_sessions::workspace_ref.eq_any(workspace_refs))
+                .filter(workspace_sessions::closed_at.is_null())
+                .set((workspace_sessions::state.eq("closed"), workspace_sessions::closed_at.eq(micros(at))))
+                .execute(conn)
+                .await?;
             diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
             Ok(true)
         })
@@ -291,29 +305,55 @@ impl ProjectStore for SqliteStore {
         Err(StoreError::Conflict { field: "slug" })
     }
 
-    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<(OrgId, ProjectId)>, StoreError> {
+    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<PurgedProject>, StoreError> {
         let mut conn = self.conn().await?;
-        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
-            let expired: Vec<(String, String)> = projects::table
-                .filter(projects::deleted_at.lt(micros(before)))
-                .select((projects::org_id, projects::id))
-                .load(conn)
-                .await?;
-            let ids: Vec<&String> = expired.iter().map(|(_, id)| id).collect();
-            diesel::delete(usage_records::table.filter(usage_records::project_id.eq_any(&ids))).execute(conn).await?;
-            diesel::delete(project_shares::table.filter(project_shares::project_id.eq_any(&ids))).execute(conn).await?;
-            diesel::delete(idempotency_keys::table.filter(idempotency_keys::project_id.eq_any(&ids)))
+        let purged = conn
+            .immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+                let expired: Vec<(String, String)> = projects::table
+                    .filter(projects::deleted_at.lt(micros(before)))
+                    .select((projects::org_id, projects::id))
+                    .load(conn)
+                    .await?;
+                let ids: Vec<&String> = expired.iter().map(|(_, id)| id).collect();
+                let owned: Vec<(String, String)> = workspaces::table
+                    .filter(workspaces::project_id.eq_any(&ids))
+                    .select((workspaces::project_id, workspaces::workspace_ref))
+                    .load(conn)
+                    .await?;
+                let workspace_refs =
+                    workspaces::table.filter(workspaces::project_id.eq_any(&ids)).select(workspaces::workspace_ref);
+                diesel::delete(
+                    workspace_sessions::table.filter(workspace_sessions::workspace_ref.eq_any(workspace_refs)),
+                )
                 .execute(conn)
                 .await?;
-            diesel::delete(projects::table.filter(projects::id.eq_any(&ids))).execute(conn).await?;
-            Ok(expired)
-        })
-        .await
-        .map_err(db_error)?
-        .iter()
-        .map(|(org, project)| Ok((OrgId::from_uuid(id(org)?), ProjectId::from_uuid(id(project)?))))
-        .collect::<anyhow::Result<_>>()
-        .map_err(StoreError::from)
+                diesel::delete(workspaces::table.filter(workspaces::project_id.eq_any(&ids))).execute(conn).await?;
+                diesel::delete(usage_records::table.filter(usage_records::project_id.eq_any(&ids)))
+                    .execute(conn)
+                    .await?;
+                diesel::delete(project_shares::table.filter(project_shares::project_id.eq_any(&ids)))
+                    .execute(conn)
+                    .await?;
+                diesel::delete(idempotency_keys::table.filter(idempotency_keys::project_id.eq_any(&ids)))
+                    .execute(conn)
+                    .await?;
+                diesel::delete(projects::table.filter(projects::id.eq_any(&ids))).execute(conn).await?;
+                Ok((expired, owned))
+            })
+            .await
+            .map_err(db_error)?;
+        let (expired, owned) = purged;
+        expired
+            .iter()
+            .map(|(org, project)| {
+                Ok(PurgedProject {
+                    org_id: OrgId::from_uuid(id(org)?),
+                    project_id: ProjectId::from_uuid(id(project)?),
+                    workspace_refs: owned.iter().filter(|(p, _)| p == project).map(|(_, r)| r.clone()).collect(),
+                })
+            })
+            .collect::<anyhow::Result<_>>()
+            .map_err(StoreError::from)
     }
 
     async fn add_share(

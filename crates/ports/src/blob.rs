@@ -26,4 +26,7 @@ pub trait BlobStore: Reachable {
 
     /// Removes an object (no error when it is already gone).
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
+
+    /// Removes every object under `prefix/`; returns how many.
+    async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<usize>;
 }

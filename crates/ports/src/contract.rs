@@ -607,13 +607,39 @@ pub async fn projects_purge_removes_what_expired(stores: Stores) {
     let red = team(&stores, &acme, "red").await;
     add_share(&stores, acme.id, old.id, red.id).await.unwrap();
     stores.usage.record_usage(&usage(&old, "0.5", 1), None).await.unwrap();
+    let workspace = crate::Workspace {
+        workspace_ref: "wsref_old".into(),
+        org_id: acme.id,
+        project_id: old.id,
+        user_id: owner.id,
+        head_revision: None,
+        created_at: at(4),
+        last_used_at: at(4),
+    };
+    stores.workspaces.touch_workspace(&workspace).await.unwrap();
+    let session = crate::Session {
+        session_ref: "shref_old".into(),
+        workspace_ref: "wsref_old".into(),
+        org_id: acme.id,
+        session_type: "shell".into(),
+        state: "ready".into(),
+        created_at: at(4),
+        last_used_at: at(4),
+        closed_at: None,
+    };
+    stores.workspaces.open_session(&session).await.unwrap();
     for (project, deleted_at) in [(&old, at(10)), (&recent, at(20))] {
         let event = audit(acme.id, owner.id, "project.deleted", Some(project.id));
         stores.projects.soft_delete(acme.id, project.id, deleted_at, &event).await.unwrap();
     }
 
+    // Deleting a project ends the sessions of its workspaces, in the same transaction.
+    assert_eq!(stores.workspaces.live_session(acme.id, "wsref_old", at(0)).await.unwrap(), None);
     let purged = stores.projects.purge_deleted(at(15)).await.unwrap();
-    assert_eq!(purged, vec![(acme.id, old.id)]);
+    let expected =
+        crate::PurgedProject { org_id: acme.id, project_id: old.id, workspace_refs: vec!["wsref_old".into()] };
+    assert_eq!(purged, vec![expected]);
+    assert_eq!(stores.workspaces.find_workspace(acme.id, "wsref_old").await.unwrap(), None);
     assert_eq!(stores.projects.find_deleted(acme.id, old.id).await.unwrap(), None);
     assert!(stores.projects.find_deleted(acme.id, recent.id).await.unwrap().is_some());
     assert!(stores.projects.find(acme.id, &ProjectKey::Id(kept.id)).await.unwrap().is_some());

@@ -22,7 +22,8 @@ pub use error::StoreError;
 pub use identity::{ApiKeyOwner, IdentityStore};
 pub use names::{DerivedNames, NameGenerator};
 pub use projects::{
-    free_slug, IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, StoredProject,
+    free_slug, IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, PurgedProject,
+    StoredProject,
 };
 pub use usage::{AuditPage, UsageRecorded, UsageStore};
 pub use workspaces::{Session, Workspace, WorkspaceStore};

@@ -54,6 +54,14 @@ pub struct IdempotentCreate {
     pub project_id: ProjectId,
 }
 
+/// A project removed for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedProject {
+    pub org_id: OrgId,
+    pub project_id: ProjectId,
+    pub workspace_refs: Vec<String>,
+}
+
 /// One page of projects, newest first, and where the next one starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectPage {
@@ -113,9 +121,9 @@ pub trait ProjectStore: Reachable {
     /// it is not (or no longer) deleted.
     async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError>;
 
-    /// Removes projects deleted before `before` for good, with everything they own; returns their
-    /// ids (so that their blobs can go too).
-    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<(OrgId, ProjectId)>, StoreError>;
+    /// Removes projects deleted before `before` for good, with everything they own; returns what
+    /// went, with their workspaces (so that their blobs can go too).
+    async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<PurgedProject>, StoreError>;
 
     /// Shares a live project into one more team (a no-op when already shared), with its audit
     /// event. `MissingReference` when the project or the team is not in the org.

@@ -40,13 +40,7 @@ impl Stores {
                     .await
                     .context("could not migrate the PostgreSQL database")?;
                 let store = Arc::new(PostgresStore::connect(&url, &PoolSettings::default()).await?);
-                Ok(Self {
-                    projects: store.clone(),
-                    identity: store.clone(),
-                    usage: store.clone(),
-                    workspaces: store.clone(),
-                    database: store,
-                })
+                Ok(Self::over(store))
             }
             Database::Sqlite(path) => {
                 let store = Arc::new(
@@ -54,14 +48,22 @@ impl Stores {
                         .await
                         .with_context(|| format!("could not open the SQLite database {}", path.display()))?,
                 );
-                Ok(Self {
-                    projects: store.clone(),
-                    identity: store.clone(),
-                    usage: store.clone(),
-                    workspaces: store.clone(),
-                    database: store,
-                })
+                Ok(Self::over(store))
             }
+        }
+    }
+
+    /// Every store trait served by one adapter value.
+    fn over<S>(store: Arc<S>) -> Self
+    where
+        S: ProjectStore + IdentityStore + UsageStore + WorkspaceStore + 'static,
+    {
+        Self {
+            projects: store.clone(),
+            identity: store.clone(),
+            usage: store.clone(),
+            workspaces: store.clone(),
+            database: store,
         }
     }
 
