@@ -4,7 +4,12 @@ use projects_blackbox_tests::{expect_json, expect_v1_error, on_both_backends, Ba
 use reqwest::Method;
 use serde_json::json;
 
-on_both_backends!(seed_flow_files_and_sessions, file_reads_follow_http_caching_and_ranges, workspace_access_is_checked);
+on_both_backends!(
+    seed_flow_files_and_sessions,
+    file_reads_follow_http_caching_and_ranges,
+    workspace_access_is_checked,
+    snapshots_publish_a_whole_tree,
+);
 
 async fn put_file(server: &TestServer, key: &str, project: &str, path: &str, body: &'static [u8]) -> reqwest::Response {
     server
@@ -216,4 +221,49 @@ async fn workspace_access_is_checked(backend: Backend) {
 async fn latest_revision(server: &TestServer, key: &str, project: &str) -> String {
     let written = put_file(server, key, project, "/.revision-probe", b"x").await;
     expect_json(written, 201).await["revision"].as_str().unwrap().to_owned()
+}
+
+async fn snapshots_publish_a_whole_tree(backend: Backend) {
+    use sha2::Digest;
+    let server = TestServer::start(backend).await;
+    let key = &server.owner_key;
+    let project = expect_json(server.post_json("/v1/projects", key, json!({"name": "Snapshots"})).await, 201).await;
+    let id = project["id"].as_str().unwrap();
+    let content: &'static [u8] = b"fn main() {}\n";
+    let sha = hex::encode(sha2::Sha256::digest(content));
+    let upload = |sha: String, body: &'static [u8]| {
+        server.request(Method::PUT, &format!("/v1/projects/{id}/workspace/blobs/{sha}"), Some(key)).body(body).send()
+    };
+    let wrong = upload("0".repeat(64), content).await.unwrap();
+    expect_v1_error(wrong, 422, "validation.error").await;
+    expect_v1_error(upload("not-hex".into(), content).await.unwrap(), 422, "validation.error").await;
+    let stored = expect_json(upload(sha.clone(), content).await.unwrap(), 201).await;
+    assert_eq!(stored["size"], content.len());
+
+    let entry = |path: &str, sha: &str| json!({"path": path, "type": "file", "size": content.len(), "mtime_unix_ms": 1_710_000_000_000i64, "sha256": sha});
+    let snapshots = format!("/v1/projects/{id}/workspace/snapshots");
+    let snapshot = |body: serde_json::Value| server.post_json(&snapshots, key, body);
+    let missing = snapshot(json!({"entries": [entry("/src/main.rs", &"1".repeat(64))]})).await;
+    expect_v1_error(missing, 422, "validation.error").await;
+    let twice = snapshot(json!({"entries": [entry("/a.rs", &sha), entry("/a.rs", &sha)]})).await;
+    assert_eq!(twice.status(), 422, "duplicate paths");
+    let escaping = snapshot(json!({"entries": [entry("/../a.rs", &sha)]})).await;
+    assert!(escaping.status().is_client_error());
+
+    let first =
+        expect_json(snapshot(json!({"entries": [entry("/src/main.rs", &sha), entry("/README.rs", &sha)]})).await, 201)
+            .await;
+    let revision = first["revision"].as_str().unwrap().to_owned();
+    let root = expect_json(server.get(&format!("/v1/projects/{id}/workspace/files"), key).await, 200).await;
+    let names: Vec<&str> = root["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["src", "README.rs"]);
+    let read = server.get(&format!("/v1/projects/{id}/workspace/file?path=/src/main.rs"), key).await;
+    assert_eq!(read.bytes().await.unwrap().as_ref(), content);
+
+    let stale = snapshot(json!({"base_revision": "0000", "entries": []})).await;
+    expect_v1_error(stale, 412, "workspace_files.precondition_failed").await;
+    let emptied = snapshot(json!({"base_revision": revision, "entries": []})).await;
+    expect_json(emptied, 201).await;
+    let root = expect_json(server.get(&format!("/v1/projects/{id}/workspace/files"), key).await, 200).await;
+    assert_eq!(root["items"], json!([]));
 }

@@ -5,7 +5,7 @@ use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use projects_app::{BodyTooLarge, FileRead, WorkspaceView};
-use projects_domain::{ByteRange, EntryKind};
+use projects_domain::{ByteRange, EntryKind, ManifestEntry};
 use projects_ports::{ByteStream, Session};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,6 +26,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(read_file)
         .service(write_file)
         .service(delete_file)
+        .service(upload_blob)
+        .service(commit_snapshot)
         .service(open_session)
         .service(touch_session)
         .service(close_session);
@@ -582,4 +584,101 @@ async fn close_session(
     let session =
         state.run(move |app| async move { app.close_session(&principal, &project_id, &session_ref).await }).await?;
     Ok(HttpResponse::Ok().json(SessionBody::from(&session)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::BlobStored)]
+pub struct BlobBody {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Upload a blob for a snapshot
+///
+/// The body must hash to `sha256` (else 422). Requires `data.runs.write`.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1UploadWorkspaceBlob",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ("sha256" = String, Path, description = "The SHA-256 of the body, lowercase hex"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, body = BlobBody),
+        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 413, description = "Body over the upload limit", body = ErrorBody),
+        (status = 422, description = "The body does not hash to `sha256`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/projects/{project_id}/workspace/blobs/{sha256}")]
+async fn upload_blob(
+    auth: V1Auth<WriteRuns>,
+    state: web::Data<HttpState>,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let (project_id, sha256) = path.into_inner();
+    let body = capped(payload, FILE_BODY_LIMIT);
+    let principal = auth.principal;
+    let expected = sha256.clone();
+    let size =
+        state.run(move |app| async move { app.upload_blob(&principal, &project_id, &expected, body).await }).await?;
+    Ok(HttpResponse::Created().json(BlobBody { sha256, size }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::Snapshot)]
+pub struct SnapshotRequest {
+    /// The revision this tree replaces; a head that moved meanwhile is a 412.
+    pub base_revision: Option<String>,
+    /// The whole tree: `{path, type, size, mtime_unix_ms, sha256, mode?, link_target?}` each.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<ManifestEntry>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::SnapshotCommitted)]
+pub struct RevisionBody {
+    pub revision: String,
+}
+
+/// Commit a snapshot
+///
+/// Publishes a whole tree as the workspace's next revision in one step. Every file's blob must
+/// have been uploaded (else 422). Requires `data.runs.write`.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1CommitSnapshot",
+    params(("project_id" = String, Path, description = "The project's id (UUID) or slug")),
+    request_body = SnapshotRequest,
+    responses(
+        (status = 201, body = RevisionBody),
+        (status = 400, description = "A path that is invalid or not canonical", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 412, description = "`base_revision` is not the head", body = ErrorBody),
+        (status = 422, description = "Invalid entries or a missing blob", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/projects/{project_id}/workspace/snapshots")]
+async fn commit_snapshot(
+    auth: V1Auth<WriteRuns>,
+    state: web::Data<HttpState>,
+    project_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let request: SnapshotRequest = read_json(payload, 64 * JSON_BODY_LIMIT).await?;
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let revision = state
+        .run(move |app| async move {
+            app.commit_snapshot(&principal, &project_id, request.base_revision, request.entries).await
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(RevisionBody { revision }))
 }
