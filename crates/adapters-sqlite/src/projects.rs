@@ -454,7 +454,7 @@ impl ProjectStore for SqliteStore {
             )
             .select(ProjectRow::as_select())
             .order((projects::created_at.desc(), projects::id.desc()))
-            .limit(i64::from(page.limit) + 1)
+            .limit(page.fetch_limit())
             .into_boxed();
         if let Some(team_id) = filter.team_id {
             let shared_into_team = diesel::dsl::exists(
@@ -496,14 +496,9 @@ impl ProjectStore for SqliteStore {
             );
         }
         let mut conn = self.conn().await?;
-        let mut rows: Vec<ProjectRow> = query.load(&mut conn).await.map_err(db_error)?;
-        let has_more = rows.len() > page.limit as usize;
-        rows.truncate(page.limit as usize);
-        let items = rows.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        let next = match (has_more, items.last()) {
-            (true, Some(last)) => Some(Cursor { created_at: last.created_at, id: last.id.as_uuid() }),
-            _ => None,
-        };
+        let rows: Vec<ProjectRow> = query.load(&mut conn).await.map_err(db_error)?;
+        let decoded: Vec<_> = rows.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        let (items, next) = page.split(decoded, |last| Cursor { created_at: last.created_at, id: last.id.as_uuid() });
         Ok(ProjectPage { items, next })
     }
 }

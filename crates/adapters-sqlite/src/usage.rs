@@ -109,7 +109,7 @@ impl UsageStore for SqliteStore {
             .filter(audit_events::org_id.eq(id_text(org_id.as_uuid())))
             .select(AuditEventRow::as_select())
             .order((audit_events::created_at.desc(), audit_events::id.desc()))
-            .limit(i64::from(page.limit) + 1)
+            .limit(page.fetch_limit())
             .into_boxed();
         if let Some(project_id) = project_id {
             query = query.filter(audit_events::project_id.eq(id_text(project_id.as_uuid())));
@@ -123,14 +123,10 @@ impl UsageStore for SqliteStore {
                 ));
         }
         let mut conn = self.conn().await?;
-        let mut rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
-        let has_more = rows.len() > page.limit as usize;
-        rows.truncate(page.limit as usize);
-        let items = rows.into_iter().map(|r| Ok(r.into_record()?.decode())).collect::<anyhow::Result<Vec<_>>>()?;
-        let next = match (has_more, items.last()) {
-            (true, Some(last)) => Some(Cursor { created_at: last.at, id: last.id }),
-            _ => None,
-        };
+        let rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
+        let decoded: Vec<_> =
+            rows.into_iter().map(|r| Ok(r.into_record()?.decode())).collect::<anyhow::Result<Vec<_>>>()?;
+        let (items, next) = page.split(decoded, |last| Cursor { created_at: last.at, id: last.id });
         Ok(AuditPage { items, next })
     }
 }

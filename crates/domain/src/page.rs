@@ -52,6 +52,20 @@ impl PageRequest {
     pub fn first(limit: u32) -> Self {
         Self { limit, after: None }
     }
+
+    /// How many rows a store fetches: one more than a page, to learn whether another follows.
+    pub fn fetch_limit(&self) -> i64 {
+        i64::from(self.limit) + 1
+    }
+
+    /// Splits what was fetched with [`PageRequest::fetch_limit`] into this page and the cursor of
+    /// the next one (`None` on the last page).
+    pub fn split<T>(&self, mut fetched: Vec<T>, cursor_of: impl Fn(&T) -> Cursor) -> (Vec<T>, Option<Cursor>) {
+        let has_more = fetched.len() > self.limit as usize;
+        fetched.truncate(self.limit as usize);
+        let next = if has_more { fetched.last().map(cursor_of) } else { None };
+        (fetched, next)
+    }
 }
 
 #[cfg(test)]
@@ -67,6 +81,16 @@ mod tests {
         {
             assert!(Cursor::decode(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn pages_split_off_the_extra_row() {
+        let cursor = |n: &u128| Cursor { created_at: Timestamp::UNIX_EPOCH, id: Uuid::from_u128(*n) };
+        let page = PageRequest::first(2);
+        assert_eq!(page.fetch_limit(), 3);
+        assert_eq!(page.split(vec![1, 2, 3], cursor), (vec![1, 2], Some(cursor(&2))));
+        assert_eq!(page.split(vec![1, 2], cursor), (vec![1, 2], None), "exactly full is the last page");
+        assert_eq!(page.split(Vec::<u128>::new(), cursor), (vec![], None));
     }
 
     #[test]
