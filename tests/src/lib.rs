@@ -2,6 +2,7 @@
 //! on a random port, over SQLite or PostgreSQL, driven over HTTP.
 
 use projects_adapters_postgres::test_support::TestDatabase;
+use projects_adapters_s3::test_support::TestS3Server;
 use projects_app::App;
 use projects_server::{Application, ServeConfig};
 use reqwest::{Method, RequestBuilder, Response};
@@ -37,7 +38,7 @@ impl TestServer {
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let mut config = ServeConfig::embedded("127.0.0.1:0", data_dir.path().to_path_buf());
-        config.blob_store_url = Some("memory://".to_owned());
+        config.blobs.blob_store_url = Some("memory://".to_owned());
         config.app.jwt_secret = Some(JWT_SECRET.to_owned());
         let database = match backend {
             Backend::Sqlite => None,
@@ -63,6 +64,15 @@ impl TestServer {
             _data_dir: data_dir,
             _database: database,
         }
+    }
+
+    /// Starts a server whose files go to a real S3-compatible server, under `prefix`.
+    pub async fn start_on_s3(backend: Backend, s3: &TestS3Server, prefix: &str) -> Self {
+        Self::start_with(backend, |config| {
+            config.blobs.blob_store_url = Some(s3.url(prefix));
+            config.blobs.s3 = s3.settings();
+        })
+        .await
     }
 
     /// A key of the owner `email` of org `org` (made on first use), as `server bootstrap` does.

@@ -1,8 +1,10 @@
 //! The project's default workspace, its files and sessions (seed 001), on both backends.
 
+use projects_adapters_s3::test_support::TestS3Server;
 use projects_blackbox_tests::{expect_json, expect_v1_error, on_both_backends, Backend, TestServer};
 use reqwest::Method;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 on_both_backends!(
     seed_flow_files_and_sessions,
@@ -21,7 +23,49 @@ async fn put_file(server: &TestServer, key: &str, project: &str, path: &str, bod
 }
 
 async fn seed_flow_files_and_sessions(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    seed_flow(&TestServer::start(backend).await).await;
+}
+
+/// The seed's flow on PostgreSQL and a real S3-compatible server (s3s-fs, SigV4 checked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_flow_on_postgres_and_a_real_s3_server() {
+    let s3 = TestS3Server::start().await;
+    let server = TestServer::start_on_s3(Backend::Postgres, &s3, "service").await;
+    seed_flow(&server).await;
+    let stored = std::fs::read_dir(s3.object_path("service/workspaces")).expect("blobs on the S3 server").count();
+    assert!(stored > 0, "the files went to the S3 server");
+}
+
+/// The blob store is down: file endpoints answer 503 with a clear code, projects still work; a
+/// blob that vanished from the store is a 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_blob_store_gives_503_on_files_only() {
+    let s3 = TestS3Server::start().await;
+    let server = TestServer::start_on_s3(Backend::Sqlite, &s3, "service").await;
+    let key = &server.owner_key;
+    let project = expect_json(server.post_json("/v1/projects", key, json!({"name": "Files"})).await, 201).await;
+    let id = project["id"].as_str().unwrap();
+    expect_json(put_file(&server, key, id, "/kept.txt", b"kept").await, 201).await;
+    expect_json(put_file(&server, key, id, "/lost.txt", b"lost").await, 201).await;
+
+    let workspace = expect_json(server.get(&format!("/v1/projects/{id}/workspace"), key).await, 200).await;
+    let lost = hex::encode(Sha256::digest(b"lost"));
+    let wsref = workspace["workspace_ref"].as_str().unwrap();
+    std::fs::remove_file(s3.object_path(&format!("service/workspaces/{wsref}/blobs/{lost}"))).unwrap();
+    let vanished = server.get(&format!("/v1/projects/{id}/workspace/file?path=/lost.txt"), key).await;
+    expect_v1_error(vanished, 404, "workspace_files.not_found").await;
+
+    drop(s3);
+    let read = server.get(&format!("/v1/projects/{id}/workspace/file?path=/kept.txt"), key).await;
+    expect_v1_error(read, 503, "service.unavailable").await;
+    expect_v1_error(put_file(&server, key, id, "/new.txt", b"new").await, 503, "service.unavailable").await;
+    let ready = server.request(Method::GET, "/readyz", None).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    expect_json(server.get(&format!("/v1/projects/{id}"), key).await, 200).await;
+    expect_json(server.post_json("/v1/projects", key, json!({"name": "Still fine"})).await, 201).await;
+}
+
+async fn seed_flow(server: &TestServer) {
     let key = &server.owner_key;
     let project = expect_json(server.post_json("/v1/projects", key, json!({"name": "Files"})).await, 201).await;
     let id = project["id"].as_str().unwrap();
@@ -34,12 +78,12 @@ async fn seed_flow_files_and_sessions(backend: Backend) {
     let empty = expect_json(server.get(&format!("/v1/projects/{id}/workspace/files"), key).await, 200).await;
     assert_eq!(empty, json!({"workspace_ref": wsref, "path": "/", "items": []}));
 
-    let written = expect_json(put_file(&server, key, id, "/src/main.go", b"package main\n\n").await, 201).await;
+    let written = expect_json(put_file(server, key, id, "/src/main.go", b"package main\n\n").await, 201).await;
     assert_eq!(written["size"], 14);
     assert_eq!(written["path"], "/src/main.go");
-    expect_json(put_file(&server, key, id, "docs/readme.md", b"# Docs\n").await, 201).await;
-    expect_json(put_file(&server, key, id, "/top.txt", b"top").await, 201).await;
-    let replaced = expect_json(put_file(&server, key, id, "/top.txt", b"top!").await, 200).await;
+    expect_json(put_file(server, key, id, "docs/readme.md", b"# Docs\n").await, 201).await;
+    expect_json(put_file(server, key, id, "/top.txt", b"top").await, 201).await;
+    let replaced = expect_json(put_file(server, key, id, "/top.txt", b"top!").await, 200).await;
     assert_ne!(replaced["revision"], written["revision"]);
 
     let root = expect_json(server.get(&format!("/v1/projects/{id}/workspace/files?path=/"), key).await, 200).await;

@@ -13,10 +13,36 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{GetOptions, ObjectStore};
+use object_store::{ClientOptions, GetOptions, ObjectStore, RetryConfig};
 use projects_ports::{BlobStore, ByteStream, Reachable, StoreError};
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use url::Url;
+
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+/// What an `s3://` URL cannot carry: the server and its credentials. Unset fields come from the
+/// `AWS_*` environment variables (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, …), as the AWS tools read them.
+#[derive(Clone, Default)]
+pub struct S3Settings {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
 
 /// A blob store over any `object_store` backend.
 #[derive(Clone)]
@@ -25,7 +51,12 @@ pub struct ObjectBlobStore {
 }
 
 impl ObjectBlobStore {
+    /// The store a URL names, with S3 settings from the environment only.
     pub fn from_url(raw: &str) -> anyhow::Result<Self> {
+        Self::open(raw, &S3Settings::default())
+    }
+
+    pub fn open(raw: &str, settings: &S3Settings) -> anyhow::Result<Self> {
         let url = Url::parse(raw).with_context(|| format!("blob store URL {raw:?} is not a URL"))?;
         let store: Arc<dyn ObjectStore> = match url.scheme() {
             "memory" => Arc::new(InMemory::new()),
@@ -36,12 +67,7 @@ impl ObjectBlobStore {
             }
             "s3" => {
                 let bucket = url.host_str().context("s3:// URL without a bucket")?;
-                let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket);
-                let s3 = match std::env::var("AWS_ENDPOINT_URL") {
-                    Ok(endpoint) => s3.with_endpoint(&endpoint).with_allow_http(endpoint.starts_with("http://")),
-                    Err(_) => s3,
-                };
-                let s3: Arc<dyn ObjectStore> = Arc::new(s3.build()?);
+                let s3: Arc<dyn ObjectStore> = Arc::new(s3_builder(bucket, settings).build()?);
                 match url.path().trim_matches('/') {
                     "" => s3,
                     prefix => Arc::new(PrefixStore::new(s3, prefix)),
@@ -53,6 +79,34 @@ impl ObjectBlobStore {
         };
         Ok(Self { store })
     }
+}
+
+fn s3_builder(bucket: &str, settings: &S3Settings) -> AmazonS3Builder {
+    // A request to a dead store fails within seconds rather than retrying for minutes. (Client
+    // options first: setting them replaces any earlier `allow_http`.)
+    let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(10), ..RetryConfig::default() };
+    let mut s3 = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_retry(retry)
+        .with_client_options(ClientOptions::new().with_connect_timeout(Duration::from_secs(3)));
+    let endpoint = settings.endpoint.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+    if let Some(endpoint) = endpoint {
+        // S3-compatible servers: path-style requests, plain HTTP when the endpoint says so.
+        s3 = s3
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint)
+            .with_virtual_hosted_style_request(false);
+    }
+    if let Some(region) = &settings.region {
+        s3 = s3.with_region(region);
+    }
+    if let Some(key) = &settings.access_key_id {
+        s3 = s3.with_access_key_id(key);
+    }
+    if let Some(secret) = &settings.secret_access_key {
+        s3 = s3.with_secret_access_key(secret);
+    }
+    s3
 }
 
 impl ObjectBlobStore {
@@ -167,6 +221,78 @@ mod tests {
         let url = Url::from_directory_path(dir.path().join("blobs")).unwrap();
         round_trip(ObjectBlobStore::from_url(url.as_str()).unwrap()).await;
         assert!(dir.path().join("blobs/workspaces/other/x").exists(), "files live under the configured directory");
+    }
+
+    #[tokio::test]
+    async fn s3_store_round_trips_on_a_real_s3_compatible_server() {
+        let server = test_support::TestS3Server::start().await;
+        round_trip(server.store("tenant-a")).await;
+        assert!(server.object_path("tenant-a/workspaces/other/x").exists(), "objects live under the URL's prefix");
+    }
+
+    #[tokio::test]
+    async fn large_bodies_go_up_in_parts_and_come_back_whole_and_by_range() {
+        let server = test_support::TestS3Server::start().await;
+        let store = server.store("big");
+        // 12 MiB in 256 KiB chunks: over the writer's 10 MiB buffer, so a multipart upload.
+        let chunk: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+        let chunks = (0..48).map(move |_| Ok(Bytes::from(chunk.clone())));
+        store.put("blobs/big", futures::stream::iter(chunks).boxed()).await.unwrap();
+        let mut total = 0usize;
+        let mut stream = store.get("blobs/big").await.unwrap().unwrap();
+        while let Some(piece) = stream.next().await {
+            total += piece.unwrap().len();
+        }
+        assert_eq!(total, 12 * 1024 * 1024);
+        let tail: Vec<Bytes> = store
+            .get_range("blobs/big", 12 * 1024 * 1024 - 3..12 * 1024 * 1024)
+            .await
+            .unwrap()
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let expected: Vec<u8> = (256 * 1024 - 3..256 * 1024).map(|i| (i % 251) as u8).collect();
+        assert_eq!(tail.concat(), expected);
+    }
+
+    #[tokio::test]
+    async fn a_failed_body_leaves_no_object_behind() {
+        let server = test_support::TestS3Server::start().await;
+        let store = server.store("aborted");
+        let chunks: Vec<anyhow::Result<Bytes>> =
+            vec![Ok(Bytes::from_static(b"half a body")), Err(anyhow::anyhow!("client went away"))];
+        assert!(store.put("blobs/half", futures::stream::iter(chunks).boxed()).await.is_err());
+        assert!(!store.exists("blobs/half").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn requests_signed_with_a_wrong_secret_are_refused() {
+        let server = test_support::TestS3Server::start().await;
+        let settings = S3Settings { secret_access_key: Some("not-the-secret".to_owned()), ..server.settings() };
+        let store = ObjectBlobStore::open(&server.url("x"), &settings).unwrap();
+        let body = futures::stream::iter(vec![Ok(Bytes::from_static(b"x"))]).boxed();
+        let refused = store.put("blobs/x", body).await.expect_err("a wrong signature is refused");
+        assert!(format!("{refused:#}").contains("SignatureDoesNotMatch"), "{refused:#}");
+        assert!(store.check_reachable().await.is_err(), "a store that refuses us is not ready");
+        assert!(!server.object_path("x/blobs/x").exists());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_gone_is_unreachable_without_long_retries() {
+        let server = test_support::TestS3Server::start().await;
+        let store = server.store("gone");
+        drop(server);
+        let started = std::time::Instant::now();
+        assert!(matches!(store.check_reachable().await, Err(StoreError::Unavailable(_))));
+        assert!(store.get("blobs/x").await.is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "gave up after {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn settings_never_show_the_secret() {
+        let settings = S3Settings { secret_access_key: Some("hunter2".to_owned()), ..S3Settings::default() };
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
+use projects_adapters_s3::{ObjectBlobStore, S3Settings};
 
 /// Where the data lives.
 #[derive(Debug, Clone, clap::Args)]
@@ -36,6 +37,38 @@ impl StorageConfig {
             return Ok(Database::Sqlite(PathBuf::from(path)));
         }
         bail!("DATABASE_URL must start with postgres://, postgresql:// or sqlite://");
+    }
+}
+
+/// Where file contents live.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BlobStoreConfig {
+    /// `s3://bucket/prefix` (with the AWS_* variables: AWS_ENDPOINT_URL for S3-compatible servers,
+    /// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), `file:///dir` or `memory://`
+    /// [default: file://<data-dir>/blobs]
+    #[arg(long, env = "BLOB_STORE_URL")]
+    pub blob_store_url: Option<String>,
+    /// S3 settings given in code (tests) rather than by AWS_* variables.
+    #[arg(skip)]
+    pub s3: S3Settings,
+}
+
+impl BlobStoreConfig {
+    pub fn url(&self, data_dir: &std::path::Path) -> String {
+        match &self.blob_store_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => {
+                let dir = data_dir.join("blobs");
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                url::Url::from_directory_path(&dir)
+                    .map(String::from)
+                    .unwrap_or_else(|_| format!("file://{}", dir.display()))
+            }
+        }
+    }
+
+    pub fn open(&self, data_dir: &std::path::Path) -> anyhow::Result<ObjectBlobStore> {
+        ObjectBlobStore::open(&self.url(data_dir), &self.s3)
     }
 }
 
@@ -84,10 +117,8 @@ pub struct ServeConfig {
     pub listen: String,
     #[command(flatten)]
     pub storage: StorageConfig,
-    /// `s3://bucket/prefix` (with AWS_* variables), `file:///dir` or `memory://`
-    /// [default: file://<data-dir>/blobs]
-    #[arg(long, env = "BLOB_STORE_URL")]
-    pub blob_store_url: Option<String>,
+    #[command(flatten)]
+    pub blobs: BlobStoreConfig,
     #[command(flatten)]
     pub app: AppOptions,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
@@ -102,25 +133,12 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
-    pub fn blob_store_url(&self) -> String {
-        match &self.blob_store_url {
-            Some(url) if !url.is_empty() => url.clone(),
-            _ => {
-                let dir = self.storage.data_dir.join("blobs");
-                let dir = std::path::absolute(&dir).unwrap_or(dir);
-                url::Url::from_directory_path(&dir)
-                    .map(String::from)
-                    .unwrap_or_else(|_| format!("file://{}", dir.display()))
-            }
-        }
-    }
-
     /// The embedded default on a given address and directory, as tests want it.
     pub fn embedded(listen: &str, data_dir: PathBuf) -> Self {
         Self {
             listen: listen.to_owned(),
             storage: StorageConfig { data_dir, database_url: None },
-            blob_store_url: None,
+            blobs: BlobStoreConfig::default(),
             app: AppOptions::default(),
             shutdown_grace_secs: 30,
             bootstrap_org: "default".to_owned(),

@@ -12,7 +12,6 @@ use actix_web::{web, HttpServer};
 use anyhow::Context;
 use projects_adapters_llm::{LlmConfig, LlmNames};
 use projects_adapters_postgres::{PoolSettings, PostgresStore};
-use projects_adapters_s3::ObjectBlobStore;
 use projects_adapters_sqlite::SqliteStore;
 use projects_app::{App, Bootstrapped, JwtKeys, Ports};
 use projects_http_actix::HttpState;
@@ -20,7 +19,7 @@ use projects_ports::{
     BlobStore, IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock, UsageStore, WorkspaceStore,
 };
 
-pub use config::{AppOptions, Database, ServeConfig, StorageConfig};
+pub use config::{AppOptions, BlobStoreConfig, Database, ServeConfig, StorageConfig};
 
 /// The stores over whichever database the configuration names.
 pub struct Stores {
@@ -110,7 +109,7 @@ impl Application {
     /// runtime, which then runs every use case.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let stores = Stores::open(&config.storage).await?;
-        let blobs = Arc::new(ObjectBlobStore::from_url(&config.blob_store_url())?);
+        let blobs = Arc::new(config.blobs.open(&config.storage.data_dir)?);
         let app = stores.app(&config.app, blobs.clone())?;
         let bootstrapped = app
             .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)

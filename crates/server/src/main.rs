@@ -1,7 +1,7 @@
 //! `server`: the Projects service binary. See `server --help`.
 
 use clap::{Parser, Subcommand};
-use projects_server::{AppOptions, Application, ServeConfig, StorageConfig, Stores};
+use projects_server::{AppOptions, Application, BlobStoreConfig, ServeConfig, StorageConfig, Stores};
 
 /// Projects service for AI-agent platforms: the Arkloop /v1 and Alumia /api/v1 project APIs.
 #[derive(Debug, Parser)]
@@ -39,6 +39,8 @@ enum Command {
     Purge {
         #[command(flatten)]
         storage: StorageConfig,
+        #[command(flatten)]
+        blobs: BlobStoreConfig,
         #[command(flatten)]
         app: AppOptions,
     },
@@ -108,9 +110,11 @@ async fn main() -> anyhow::Result<()> {
             let app = Stores::open(&storage).await?.app(&options, no_blobs())?;
             println!("{}", app.mint_token(&org, &email, ttl).await?);
         }
-        Some(Command::Purge { storage, app }) => {
+        Some(Command::Purge { storage, blobs, app }) => {
             init_logging();
-            let purged = Stores::open(&storage).await?.app(&app, no_blobs())?.purge_deleted_projects().await?;
+            // The real blob store: purging removes the workspaces' files too.
+            let blobs = std::sync::Arc::new(blobs.open(&storage.data_dir)?);
+            let purged = Stores::open(&storage).await?.app(&app, blobs)?.purge_deleted_projects().await?;
             eprintln!("server: purged {purged} deleted projects");
         }
         Some(Command::Serve(config)) => serve(config).await?,
