@@ -12,8 +12,8 @@ use crate::Timestamp;
 /// A validated absolute path inside a workspace, such as `/src/main.go`.
 ///
 /// Parsing trims, joins onto the root, drops empty segments, `.` and a trailing slash, and
-/// resolves `..`; a path that would climb above the root, or that holds NUL or any other control
-/// character, is refused before any I/O happens.
+/// resolves `..`; a path that would climb above the root, that holds NUL or any other control
+/// character, or a name ending in whitespace, is refused before any I/O happens.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct WorkspacePath(String);
 
@@ -45,6 +45,10 @@ impl WorkspacePath {
                 }
                 segment if segment.len() > Self::MAX_SEGMENT_BYTES => {
                     return Err(invalid("has a name that is too long"))
+                }
+                // The input is trimmed, so a name ending in whitespace could not be named again.
+                segment if segment.ends_with(char::is_whitespace) => {
+                    return Err(invalid("has a name that ends with whitespace"))
                 }
                 segment => segments.push(segment),
             }
