@@ -3,8 +3,9 @@
 //! - `cargo xtask test`: fmt check, clippy `-D warnings`, the OpenAPI drift check, then every test
 //!   with a PostgreSQL server (`DATABASE_URL`, or a throwaway cluster started and stopped here).
 //! - `cargo xtask openapi [--check]`: regenerate `openapi/openapi.json` (or fail when it is stale).
-//! - `cargo xtask bench`: list latency in a 100,000-project org (`BENCH_PROJECTS` to change), on
-//!   SQLite and PostgreSQL, in release mode.
+//! - `cargo xtask bench`: in release mode, list latency in a 100,000-project org on SQLite and
+//!   PostgreSQL, listings of a 100,000-entry workspace, and resident memory while a 1 GiB file is
+//!   streamed in and out (see `tests/src/bin/bench.rs` for the knobs).
 //! - `cargo xtask postgres`: start a throwaway cluster and keep it until Ctrl-C, for local work.
 
 mod postgres;
