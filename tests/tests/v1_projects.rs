@@ -250,4 +250,29 @@ async fn service_endpoints_answer(backend: Backend) {
     assert!(metrics.contains(r#"http_requests_total{method="GET",route="/v1/projects",status="200"}"#), "{metrics}");
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
     assert!(metrics.contains(r#"db_pool_connections{dependency="database",state="max"}"#), "{metrics}");
+    assert!(metrics.contains(r#"db_pool_connections{dependency="database",state="waiting"} 0"#), "{metrics}");
+    assert!(metrics.contains(r#"dependency_errors_total{dependency="blob_store"} 0"#), "{metrics}");
+
+    // A caller's trace id comes back: W3C traceparent first, then X-Trace-Id; junk gets a fresh one.
+    let trace_of = |headers: Vec<(&'static str, String)>| {
+        let mut request = server.request(Method::GET, "/v1/projects/00000000-0000-0000-0000-000000000000", None);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let header = response.headers()["x-trace-id"].to_str().unwrap().to_owned();
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["trace_id"], header.as_str(), "the error body carries the same id");
+            header
+        }
+    };
+    let w3c = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent = format!("00-{w3c}-00f067aa0ba902b7-01");
+    let mine = "0123456789abcdef0123456789abcdef";
+    assert_eq!(trace_of(vec![("traceparent", parent.clone())]).await, w3c);
+    assert_eq!(trace_of(vec![("traceparent", parent), ("x-trace-id", mine.to_owned())]).await, w3c);
+    assert_eq!(trace_of(vec![("x-trace-id", mine.to_owned())]).await, mine);
+    let fresh = trace_of(vec![("traceparent", "00-zz-yy-01".to_owned()), ("x-trace-id", "short".to_owned())]).await;
+    assert!(fresh.len() == 32 && fresh != mine && fresh != w3c);
 }

@@ -63,6 +63,12 @@ async fn a_dead_blob_store_gives_503_on_files_only() {
     assert_eq!(ready.status(), 503);
     expect_json(server.get(&format!("/v1/projects/{id}"), key).await, 200).await;
     expect_json(server.post_json("/v1/projects", key, json!({"name": "Still fine"})).await, 201).await;
+    let metrics = server.request(Method::GET, "/metrics", None).send().await.unwrap().text().await.unwrap();
+    let errors = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(r#"dependency_errors_total{dependency="blob_store"} "#))
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(errors.is_some_and(|count| count >= 2), "the failures are counted: {metrics}");
 }
 
 async fn seed_flow(server: &TestServer) {

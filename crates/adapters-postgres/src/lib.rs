@@ -48,6 +48,7 @@ impl Default for PoolSettings {
 pub struct PostgresStore {
     pool: Pool<AsyncPgConnection>,
     max_size: u32,
+    waiting: std::sync::Arc<projects_ports::WaitCounter>,
 }
 
 type SetupFuture<'a> =
@@ -78,11 +79,11 @@ impl PostgresStore {
             .max_lifetime(Some(settings.max_lifetime))
             .build(manager)
             .await?;
-        Ok(Self { pool, max_size })
+        Ok(Self { pool, max_size, waiting: Default::default() })
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, AsyncPgConnection>, StoreError> {
-        self.pool.get().await.map_err(errors::pool_error)
+        self.waiting.wait(self.pool.get()).await.map_err(errors::pool_error)
     }
 }
 
@@ -99,6 +100,7 @@ impl Reachable for PostgresStore {
             idle: state.idle_connections,
             in_use: state.connections - state.idle_connections,
             max: self.max_size,
+            waiting: self.waiting.current(),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! `s3://bucket/prefix` (with the usual `AWS_*` variables, `AWS_ENDPOINT_URL` for S3-compatible
 //! servers), `file:///path` for the embedded default, `memory://` for tests.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
@@ -48,6 +49,7 @@ impl std::fmt::Debug for S3Settings {
 #[derive(Clone)]
 pub struct ObjectBlobStore {
     store: Arc<dyn ObjectStore>,
+    errors: Arc<AtomicU64>,
 }
 
 impl ObjectBlobStore {
@@ -77,7 +79,7 @@ impl ObjectBlobStore {
                 bail!("unsupported blob store scheme {other:?} (use s3://, file:// or memory://)")
             }
         };
-        Ok(Self { store })
+        Ok(Self { store, errors: Arc::default() })
     }
 }
 
@@ -109,12 +111,36 @@ fn s3_builder(bucket: &str, settings: &S3Settings) -> AmazonS3Builder {
     s3
 }
 
+/// What a store answered: a "not found" is an answer, anything else that failed is an error.
+enum Answer<T> {
+    Found(T),
+    NotFound,
+}
+
 impl ObjectBlobStore {
+    /// Counts a failure for the `dependency_errors_total` metric.
+    fn counted<T>(&self, result: object_store::Result<T>) -> anyhow::Result<Answer<T>> {
+        match result {
+            Ok(value) => Ok(Answer::Found(value)),
+            Err(object_store::Error::NotFound { .. }) => Ok(Answer::NotFound),
+            Err(err) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                Err(err.into())
+            }
+        }
+    }
+
     async fn get_with(&self, key: &str, options: GetOptions) -> anyhow::Result<Option<ByteStream>> {
-        match self.store.get_opts(&Path::from(key), options).await {
-            Ok(result) => Ok(Some(result.into_stream().map_err(anyhow::Error::from).boxed())),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(err) => Err(err.into()),
+        match self.counted(self.store.get_opts(&Path::from(key), options).await)? {
+            Answer::Found(result) => {
+                let errors = self.errors.clone();
+                let stream = result.into_stream().map_err(move |err| {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    anyhow::Error::from(err)
+                });
+                Ok(Some(stream.boxed()))
+            }
+            Answer::NotFound => Ok(None),
         }
     }
 }
@@ -123,10 +149,11 @@ impl ObjectBlobStore {
 impl Reachable for ObjectBlobStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         // Any answer, "not found" included, proves the store is there.
-        match self.store.head(&Path::from("readiness-probe")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(err) => Err(StoreError::Unavailable(err.into())),
-        }
+        self.counted(self.store.head(&Path::from("readiness-probe")).await).map(|_| ()).map_err(StoreError::Unavailable)
+    }
+
+    fn errors_total(&self) -> Option<u64> {
+        Some(self.errors.load(Ordering::Relaxed))
     }
 }
 
@@ -137,14 +164,19 @@ impl BlobStore for ObjectBlobStore {
         let mut writer = BufWriter::new(self.store.clone(), Path::from(key));
         while let Some(chunk) = body.next().await {
             match chunk {
-                Ok(chunk) => writer.put(chunk).await?,
+                Ok(chunk) => {
+                    self.counted(writer.put(chunk).await)?;
+                }
                 Err(err) => {
-                    writer.abort().await?;
+                    self.counted(writer.abort().await)?;
                     return Err(err);
                 }
             }
         }
-        writer.shutdown().await?;
+        // Completing the upload: the writer speaks io::Error here.
+        writer.shutdown().await.inspect_err(|_| {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        })?;
         Ok(())
     }
 
@@ -157,28 +189,27 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        match self.store.head(&Path::from(key)).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(err) => Err(err.into()),
-        }
+        Ok(matches!(self.counted(self.store.head(&Path::from(key)).await)?, Answer::Found(_)))
     }
 
     async fn copy(&self, from: &str, to: &str) -> anyhow::Result<()> {
-        Ok(self.store.copy(&Path::from(from), &Path::from(to)).await?)
+        match self.counted(self.store.copy(&Path::from(from), &Path::from(to)).await)? {
+            Answer::Found(()) => Ok(()),
+            Answer::NotFound => anyhow::bail!("cannot copy {from}: not found"),
+        }
     }
 
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<usize> {
         let locations = self.store.list(Some(&Path::from(prefix))).map_ok(|meta| meta.location).boxed();
-        let deleted: Vec<Path> = self.store.delete_stream(locations).try_collect().await?;
-        Ok(deleted.len())
+        let deleted = self.store.delete_stream(locations).try_collect::<Vec<Path>>().await;
+        match self.counted(deleted)? {
+            Answer::Found(deleted) => Ok(deleted.len()),
+            Answer::NotFound => Ok(0),
+        }
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        match self.store.delete(&Path::from(key)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(err) => Err(err.into()),
-        }
+        self.counted(self.store.delete(&Path::from(key)).await).map(|_| ())
     }
 }
 

@@ -55,6 +55,7 @@ fn setup_connection(url: &str) -> SetupFuture<'_> {
 pub struct SqliteStore {
     pool: Pool<Connection>,
     max_size: u32,
+    waiting: std::sync::Arc<projects_ports::WaitCounter>,
 }
 
 impl SqliteStore {
@@ -69,7 +70,7 @@ impl SqliteStore {
         let manager = AsyncDieselConnectionManager::<Connection>::new_with_config(url, config);
         let max_size = 8;
         let pool = Pool::builder().max_size(max_size).connection_timeout(Duration::from_secs(5)).build(manager).await?;
-        let store = Self { pool, max_size };
+        let store = Self { pool, max_size, waiting: Default::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -89,7 +90,7 @@ impl SqliteStore {
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, Connection>, StoreError> {
-        self.pool.get().await.map_err(errors::pool_error)
+        self.waiting.wait(self.pool.get()).await.map_err(errors::pool_error)
     }
 }
 
@@ -106,6 +107,7 @@ impl Reachable for SqliteStore {
             idle: state.idle_connections,
             in_use: state.connections - state.idle_connections,
             max: self.max_size,
+            waiting: self.waiting.current(),
         })
     }
 }

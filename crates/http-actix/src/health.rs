@@ -65,6 +65,9 @@ pub(crate) async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
         if let Some(pool) = probe.pool_state() {
             state.metrics.set_pool(name, pool);
         }
+        if let Some(errors) = probe.errors_total() {
+            state.metrics.set_errors_total(name, errors);
+        }
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }

@@ -83,7 +83,10 @@ pub fn app(
         actix_web::App::new().into_utoipa_app().openapi(openapi::base_document()).configure(routes).split_for_parts();
     let document = openapi::finish(document);
     let allowed = web::Data::new(allowed::AllowedMethods::from_document(&document));
-    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document);
+    // No validator badge: it would send the document's address to validator.swagger.io.
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+        .url("/openapi.json", document)
+        .config(utoipa_swagger_ui::Config::default().validator_url("none"));
     app.app_data(state)
         .app_data(allowed)
         .service(docs)

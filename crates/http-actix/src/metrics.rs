@@ -7,6 +7,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    dependency_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -27,18 +28,27 @@ impl Metrics {
         )
         .expect("valid metric");
         let pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Database pool connections, by dependency and state (idle, in_use, max)"),
+            Opts::new(
+                "db_pool_connections",
+                "Database pool connections, by dependency and state (idle, in_use, max, waiting: callers queued)",
+            ),
             &["dependency", "state"],
+        )
+        .expect("valid metric");
+        let dependency_errors = IntCounterVec::new(
+            Opts::new("dependency_errors_total", "Failed requests to a dependency (blob_store), since start"),
+            &["dependency"],
         )
         .expect("valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
+            Box::new(dependency_errors.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Self { registry, requests, latency, pool }
+        Self { registry, requests, latency, pool, dependency_errors }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -50,6 +60,13 @@ impl Metrics {
         self.pool.with_label_values(&[dependency, "idle"]).set(i64::from(state.idle));
         self.pool.with_label_values(&[dependency, "in_use"]).set(i64::from(state.in_use));
         self.pool.with_label_values(&[dependency, "max"]).set(i64::from(state.max));
+        self.pool.with_label_values(&[dependency, "waiting"]).set(i64::from(state.waiting));
+    }
+
+    /// Brings the counter up to a dependency's own running total.
+    pub fn set_errors_total(&self, dependency: &str, total: u64) {
+        let counter = self.dependency_errors.with_label_values(&[dependency]);
+        counter.inc_by(total.saturating_sub(counter.get()));
     }
 
     /// The text exposition format.

@@ -19,7 +19,7 @@ use utoipa_actix_web::AppExt;
         (name = "v1 identity", description = "Who is calling, members, API keys"),
         (name = "v1 teams", description = "Teams and project sharing"),
         (name = "v1 workspace", description = "The caller's default workspace of a project: files and sessions"),
-        (name = "api/v1 projects", description = "Alumia-shaped projects: camelCase in a `{success, data}` envelope"),
+        (name = "alumia projects", description = "Alumia-shaped projects: camelCase in a `{success, data}` envelope"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

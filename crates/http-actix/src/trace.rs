@@ -1,6 +1,6 @@
-//! Every request gets a trace id (the caller's `X-Trace-Id` when it is 32 lowercase hex, a fresh
-//! one otherwise), echoed in the `X-Trace-Id` response header and in every error body, and logged
-//! with one line per request.
+//! Every request gets a trace id: the trace id of a valid W3C `traceparent`, else the caller's
+//! `X-Trace-Id` when it is 32 lowercase hex, else a fresh one. It is echoed in the `X-Trace-Id`
+//! response header and in every error body, and logged with one line per request.
 
 use std::time::Instant;
 
@@ -23,10 +23,32 @@ fn new_trace_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+fn is_lower_hex(value: &str, len: usize) -> bool {
+    value.len() == len && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The trace id of a W3C trace context header: `version-traceid-parentid-flags`, lowercase hex,
+/// neither id all zeros, version `ff` invalid (later versions may append fields).
+fn traceparent_trace_id(value: &str) -> Option<&str> {
+    let mut fields = value.trim().split('-');
+    let (version, trace_id, parent_id, flags) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    let well_formed = is_lower_hex(version, 2)
+        && version != "ff"
+        && (version != "00" || fields.next().is_none())
+        && is_lower_hex(trace_id, 32)
+        && trace_id.bytes().any(|b| b != b'0')
+        && is_lower_hex(parent_id, 16)
+        && parent_id.bytes().any(|b| b != b'0')
+        && is_lower_hex(flags, 2);
+    well_formed.then_some(trace_id)
+}
+
 fn incoming_trace_id(req: &ServiceRequest) -> Option<String> {
-    let value = req.headers().get(&TRACE_HEADER)?.to_str().ok()?;
-    let valid = value.len() == 32 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    valid.then(|| value.to_owned())
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(trace_id) = header("traceparent").and_then(traceparent_trace_id) {
+        return Some(trace_id.to_owned());
+    }
+    header(TRACE_HEADER.as_str()).filter(|value| is_lower_hex(value, 32)).map(str::to_owned)
 }
 
 pub fn traced<S, B>(
@@ -64,4 +86,27 @@ where
         );
         Ok(response)
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::traceparent_trace_id;
+
+    #[test]
+    fn traceparent_headers() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(traceparent_trace_id(&format!("00-{id}-00f067aa0ba902b7-01")), Some(id));
+        assert_eq!(traceparent_trace_id(&format!("01-{id}-00f067aa0ba902b7-00-later")), Some(id), "future versions");
+        for refused in [
+            format!("00-{id}-00f067aa0ba902b7-01-extra"),
+            format!("ff-{id}-00f067aa0ba902b7-01"),
+            format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)),
+            format!("00-{id}-0000000000000000-01"),
+            format!("00-{}-00f067aa0ba902b7-01", id.to_uppercase()),
+            format!("00-{id}-00f067aa0ba902b7"),
+            "garbage".to_owned(),
+        ] {
+            assert_eq!(traceparent_trace_id(&refused), None, "{refused}");
+        }
+    }
 }

@@ -34,6 +34,31 @@ pub struct PoolState {
     pub idle: u32,
     pub in_use: u32,
     pub max: u32,
+    /// Callers queued for a connection right now.
+    pub waiting: u32,
+}
+
+/// Counts callers waiting for something (a pool's connection), cancellation included: a wait
+/// that is dropped half-way stops counting too.
+#[derive(Debug, Default)]
+pub struct WaitCounter(std::sync::atomic::AtomicU32);
+
+impl WaitCounter {
+    pub async fn wait<F: std::future::Future>(&self, future: F) -> F::Output {
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicU32);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _waiting = Waiting(&self.0);
+        future.await
+    }
+
+    pub fn current(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Something the service depends on that may be unreachable: readiness asks each one.
@@ -44,6 +69,11 @@ pub trait Reachable: Send + Sync {
 
     /// Its connection pool, if it has one.
     fn pool_state(&self) -> Option<PoolState> {
+        None
+    }
+
+    /// Failed requests to it since start ("not found" answers are not failures), if it counts them.
+    fn errors_total(&self) -> Option<u64> {
         None
     }
 }

@@ -121,7 +121,11 @@ impl Application {
         let listener = std::net::TcpListener::bind(&config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let server = HttpServer::new(move || projects_http_actix::app(state.clone())).listen(listener)?.run();
+        // On SIGTERM/SIGINT actix stops accepting and gives in-flight requests the grace period.
+        let server = HttpServer::new(move || projects_http_actix::app(state.clone()))
+            .shutdown_timeout(config.shutdown_grace_secs)
+            .listen(listener)?
+            .run();
         tokio::spawn(record_key_usage(app.clone()));
         Ok(Self { address, server, app, bootstrapped })
     }

@@ -256,7 +256,7 @@ impl ListProjectsQuery {
 /// Non-deleted projects of the caller's org that the caller may see (workspace and visibility),
 /// newest first. Requires `data.projects.read`.
 #[utoipa::path(
-    tag = "api/v1 projects",
+    tag = "alumia projects",
     operation_id = "alumiaListProjects",
     params(ListProjectsQuery),
     responses(
@@ -316,7 +316,7 @@ pub struct CreateProjectRequest {
 /// Requires `data.projects.manage`. When only a description is given, the name is generated
 /// (by the configured LLM, else from the description; `Untitled project` when that fails).
 #[utoipa::path(
-    tag = "api/v1 projects",
+    tag = "alumia projects",
     operation_id = "alumiaCreateProject",
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat the same request with the same key within 24 h to get the first project back")),
     request_body = CreateProjectRequest,
@@ -368,7 +368,7 @@ async fn create_project(
 ///
 /// By UUID or slug: the record plus `spend` and `sharedWorkspaces`. Requires `data.projects.read`.
 #[utoipa::path(
-    tag = "api/v1 projects",
+    tag = "alumia projects",
     operation_id = "alumiaGetProject",
     params(("id" = String, Path, description = "The project's UUID or slug")),
     responses(
@@ -448,7 +448,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
 /// Any subset of the fields, with the limits of create. Renaming keeps the id, the files and the
 /// slug (change the slug explicitly). `If-Match` with the `ETag` of a read refuses stale writes.
 #[utoipa::path(
-    tag = "api/v1 projects",
+    tag = "alumia projects",
     operation_id = "alumiaUpdateProject",
     params(
         ("id" = String, Path, description = "The project's UUID or slug"),
@@ -490,7 +490,7 @@ async fn update_project(
 ///
 /// Soft-deletes the project, its folder tree and project-owned records, in one transaction.
 #[utoipa::path(
-    tag = "api/v1 projects",
+    tag = "alumia projects",
     operation_id = "alumiaDeleteProject",
     params(("id" = String, Path, description = "The project's UUID or slug")),
     responses(
