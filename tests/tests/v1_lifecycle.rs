@@ -34,6 +34,9 @@ async fn stale_if_match_is_refused(backend: Backend) {
     expect_v1_error(stale, 412, "projects.precondition_failed").await;
     let garbage = patch("\"nonsense\"", json!({"name": "x"})).await.unwrap();
     expect_v1_error(garbage, 412, "projects.precondition_failed").await;
+    // A bad body is a bad body, whatever the If-Match says.
+    let invalid = patch("\"nonsense\"", json!({"name": ""})).await.unwrap();
+    expect_v1_error(invalid, 422, "validation.error").await;
     expect_json(patch(&new_etag, json!({"status": "archived"})).await.unwrap(), 200).await;
     let current = expect_json(server.get(&path, key).await, 200).await;
     assert_eq!((current["name"].as_str(), current["status"].as_str()), (Some("First"), Some("archived")));
@@ -107,6 +110,25 @@ async fn creates_are_idempotent_by_key(backend: Backend) {
     }
     let listed = expect_json(server.get("/v1/projects", key).await, 200).await;
     assert_eq!(listed.as_array().unwrap().len(), 2, "one project per surface, not more");
+
+    // Once the project a key made is deleted, the key is spent: 409, not a 404 or a second project.
+    let made = expect_json(
+        server
+            .request(Method::POST, "/v1/projects", Some(key))
+            .header("Idempotency-Key", "spent")
+            .json(&json!({"name": "Brief"}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    assert_eq!(server.delete(&format!("/v1/projects/{}", made["id"].as_str().unwrap()), key).await.status(), 204);
+    let replay = server
+        .request(Method::POST, "/v1/projects", Some(key))
+        .header("Idempotency-Key", "spent")
+        .json(&json!({"name": "Brief"}));
+    expect_v1_error(replay.send().await.unwrap(), 409, "projects.conflict").await;
 }
 
 async fn concurrent_creates_of_one_name_get_distinct_slugs(backend: Backend) {

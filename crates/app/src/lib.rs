@@ -103,6 +103,9 @@ impl App {
 /// A display name (of a key, a team): 1–100 characters, trimmed.
 pub(crate) fn short_name(field: &'static str, raw: &str) -> Result<String, projects_domain::FieldError> {
     let name = raw.trim();
+    if name.chars().any(char::is_control) {
+        return Err(projects_domain::FieldError::new(field, "must not contain control characters"));
+    }
     match name.chars().count() {
         0 => Err(projects_domain::FieldError::new(field, "must not be empty")),
         1..=100 => Ok(name.to_owned()),

@@ -169,8 +169,10 @@ impl App {
         if earlier.request_sha256 != key.request_sha256() {
             return Err(AppError::Conflict { resource: Resource::Project, field: "idempotency_key" });
         }
+        // The project this key made was deleted since: the key is spent, not free for a new one.
         let stored = self.projects.find(principal.org_id(), &ProjectKey::Id(earlier.project_id)).await?;
-        stored.map(|s| s.project).ok_or_else(not_found).map(Some)
+        let spent = || AppError::Conflict { resource: Resource::Project, field: "idempotency_key" };
+        stored.map(|s| s.project).ok_or_else(spent).map(Some)
     }
 
     /// One page of the projects the caller may see, newest first.

@@ -80,6 +80,22 @@ where
 
 /// Parses the query string into a struct of string fields; each field's own parsing (and its
 /// error naming it) is up to the caller.
+/// An integer that JSON may also write as `12.0`: JSON Schema counts a number with a zero
+/// fraction as an integer, and generated clients do send them.
+pub fn whole_number<'de, D>(deserializer: D) -> Result<i64, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    match number.as_f64() {
+        Some(float) if float.fract() == 0.0 && float.abs() < 9.0e15 => Ok(float as i64),
+        _ => Err(serde::de::Error::custom(format!("expected a whole number, got {number}"))),
+    }
+}
+
 pub fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, HttpError> {
     serde_urlencoded::from_str(query).map_err(|err| invalid("query", &err.to_string()))
 }

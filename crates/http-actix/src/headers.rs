@@ -11,24 +11,27 @@ pub fn project_etag(project: &Project) -> EntityTag {
 }
 
 /// The version an `If-Match` header names for this project; `None` without the header or with
-/// `*`. An ETag of another project, or a malformed one, can never match: 412.
-pub fn expected_version(headers: &HeaderMap, project_id: &str) -> Result<Option<i64>, AppError> {
-    let Some(value) = headers.get(IF_MATCH) else {
-        return Ok(None);
+/// `*`. An ETag of another project, or a malformed one, names a version no project has, so the
+/// update is still validated first (400/422) and then refused with 412.
+pub fn expected_version(headers: &HeaderMap, project_id: &str) -> Option<i64> {
+    const NO_VERSION: i64 = i64::MIN;
+    let value = headers.get(IF_MATCH)?;
+    let Ok(value) = value.to_str().map(str::trim) else {
+        return Some(NO_VERSION);
     };
-    let value = value.to_str().map_err(|_| AppError::PreconditionFailed(projects_app::Resource::Project))?.trim();
     if value == "*" {
-        return Ok(None);
+        return None;
     }
     let tag = value.trim_start_matches("W/").trim_matches('"');
-    let (id, version) = tag.rsplit_once('-').ok_or(AppError::PreconditionFailed(projects_app::Resource::Project))?;
-    let version: i64 = version.parse().map_err(|_| AppError::PreconditionFailed(projects_app::Resource::Project))?;
+    let Some((id, version)) = tag.rsplit_once('-') else {
+        return Some(NO_VERSION);
+    };
     // The path may name the project by slug; then only the version can be checked.
     let same_project = uuid::Uuid::try_parse(project_id).map_or(true, |path_id| path_id.simple().to_string() == id);
-    if !same_project {
-        return Err(AppError::PreconditionFailed(projects_app::Resource::Project));
+    match version.parse() {
+        Ok(version) if same_project => Some(version),
+        _ => Some(NO_VERSION),
     }
-    Ok(Some(version))
 }
 
 /// The `Idempotency-Key` header: 1–255 visible ASCII characters.

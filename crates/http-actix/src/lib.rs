@@ -14,6 +14,7 @@ mod headers;
 mod health;
 mod metrics;
 mod openapi;
+mod schemas;
 mod trace;
 mod v1;
 

@@ -40,6 +40,16 @@ pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
                 .build(),
         ),
     );
+    // HTTP cannot tell "no body" from a body of zero bytes, and an empty body is an empty file:
+    // the write's body is optional (utoipa marks every body that is not an `Option` required,
+    // and an `Option` would document a JSON null).
+    if let Some(write) =
+        document.paths.paths.get_mut("/v1/projects/{project_id}/workspace/file").and_then(|p| p.put.as_mut())
+    {
+        if let Some(body) = write.request_body.as_mut() {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
+    }
     document
 }
 

@@ -102,7 +102,7 @@ pub struct ProjectRecordBody {
     pub visibility: AlumiaVisibility,
     pub status: AlumiaStatus,
     pub tags: Vec<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::schemas::object)]
     pub metadata: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
@@ -222,6 +222,7 @@ pub struct ListProjectsQuery {
     #[param(value_type = Option<Uuid>)]
     pub workspace_id: Option<String>,
     /// `active`, `archived` or `completed`.
+    #[param(value_type = Option<AlumiaStatus>)]
     pub status: Option<String>,
     /// Only projects with this tag.
     pub tag: Option<String>,
@@ -231,6 +232,7 @@ pub struct ListProjectsQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// `pagination.nextCursor` of the previous page.
+    #[param(pattern = "^([0-9]{1,17}\\.[0-9a-f]{32})?$")]
     pub cursor: Option<String>,
 }
 
@@ -290,24 +292,30 @@ async fn list_projects(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = alumia::CreateProject, example = json!({"name": "Q3 launch", "visibility": "team"}))]
 pub struct CreateProjectRequest {
-    /// 1–255 characters. If omitted, a name is generated from the description.
+    /// 1–255 characters, no control characters. If omitted, a name is generated from the description.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub name: Option<String>,
     /// Up to 5,000 characters. One of name and description is required.
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Project-wide system prompt, up to 12,000 characters.
+    #[schema(max_length = 12000)]
     pub prompt: Option<String>,
     /// Up to 16 characters.
+    #[schema(max_length = 16)]
     pub emoji: Option<String>,
     /// Defaults to the user's `defaultProjectVisibility`, then `team`.
     pub visibility: Option<AlumiaVisibility>,
     /// The workspace (team) to link it to; defaults to the caller's active one.
     pub workspace_id: Option<Uuid>,
     /// Up to 30 tags of up to 80 characters.
+    #[schema(schema_with = crate::schemas::tags_or_null)]
     pub tags: Option<Vec<String>>,
     /// A JSON object of at most 32 KB and 12 levels.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schemas::object_or_null)]
     pub metadata: Option<Value>,
     /// Derived from the name when absent; taken → 409.
+    #[schema(max_length = 100, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
 }
 
@@ -318,7 +326,7 @@ pub struct CreateProjectRequest {
 #[utoipa::path(
     tag = "alumia projects",
     operation_id = "alumiaCreateProject",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat the same request with the same key within 24 h to get the first project back")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$", description = "Repeat the same request with the same key within 24 h to get the first project back")),
     request_body = CreateProjectRequest,
     responses(
         (status = 201, description = "Created", body = ProjectEnvelope),
@@ -398,32 +406,38 @@ async fn get_project(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = alumia::UpdateProject, example = json!({"status": "archived", "tags": ["q3"]}))]
 pub struct UpdateProjectRequest {
+    /// 1–255 characters, no control characters.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, max_length = 100, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<Option<String>>,
+    /// Up to 5,000 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 5000)]
     pub description: Option<Option<String>>,
+    /// Up to 12,000 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 12000)]
     pub prompt: Option<Option<String>>,
+    /// Up to 16 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 16)]
     pub emoji: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<AlumiaStatus>)]
+    #[schema(value_type = AlumiaStatus, required = false)]
     pub status: Option<Option<AlumiaStatus>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<AlumiaVisibility>)]
+    #[schema(value_type = AlumiaVisibility, required = false)]
     pub visibility: Option<Option<AlumiaVisibility>>,
+    /// Replaces every tag.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = crate::schemas::tags, required = false)]
     pub tags: Option<Option<Vec<String>>>,
+    /// Replaces the whole object.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::schemas::object, required = false)]
     pub metadata: Option<Option<Value>>,
 }
 
@@ -452,7 +466,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
     operation_id = "alumiaUpdateProject",
     params(
         ("id" = String, Path, description = "The project's UUID or slug"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read"),
     ),
     request_body = UpdateProjectRequest,
     responses(
@@ -476,7 +490,7 @@ async fn update_project(
 ) -> AlumiaResult<HttpResponse> {
     let request: UpdateProjectRequest = read_json(payload, JSON_BODY_LIMIT).await?;
     let id = id.into_inner();
-    let expected = expected_version(http.headers(), &id)?;
+    let expected = expected_version(http.headers(), &id);
     let principal = auth.principal;
     let project = state
         .run(move |app| async move { app.update_project(&principal, &id, request.into(), expected).await })

@@ -62,6 +62,8 @@ impl From<Role> for RoleBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::AddMember, example = json!({"email": "ada@example.com", "role": "member"}))]
 pub struct AddMemberRequest {
+    /// One `@` with something on either side; no spaces or control characters.
+    #[schema(max_length = 254, pattern = "^\\s*[^@\\s\\x00-\\x1F\\x7F-\\x9F]+@[^@\\s\\x00-\\x1F\\x7F-\\x9F]+\\s*$")]
     pub email: String,
     pub role: RoleBody,
 }
@@ -214,7 +216,7 @@ pub struct ChangeRoleRequest {
 #[utoipa::path(
     tag = "v1 identity",
     operation_id = "v1ChangeRole",
-    params(("user_id" = String, Path, description = "The member's id")),
+    params(("user_id" = uuid::Uuid, Path, description = "The member's id")),
     request_body = ChangeRoleRequest,
     responses(
         (status = 200, body = MemberBody),
@@ -246,7 +248,7 @@ async fn change_role(
 #[utoipa::path(
     tag = "v1 identity",
     operation_id = "v1RemoveMember",
-    params(("user_id" = String, Path, description = "The member's id")),
+    params(("user_id" = uuid::Uuid, Path, description = "The member's id")),
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
@@ -302,9 +304,14 @@ async fn add_member(
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::CreateApiKey, example = json!({"name": "ci", "scopes": ["data.projects.read"]}))]
 pub struct CreateApiKeyRequest {
-    /// 1–100 characters.
+    /// 1–100 characters, no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub name: String,
     /// Permission names; each must be held by the key's user and by the caller.
+    #[schema(schema_with = crate::schemas::permission_names)]
     pub scopes: Vec<String>,
     /// Another member of the org (needs `org.members.manage`); the caller when absent.
     pub user_id: Option<Uuid>,
@@ -440,7 +447,7 @@ async fn list_api_keys(
 #[utoipa::path(
     tag = "v1 identity",
     operation_id = "v1RevokeApiKey",
-    params(("key_id" = String, Path, description = "The key's id")),
+    params(("key_id" = uuid::Uuid, Path, description = "The key's id")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "No or bad credentials", body = ErrorBody),

@@ -55,8 +55,8 @@ impl From<VisibilityInput> for Visibility {
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::CreateProject, example = json!({"name": "Legal Counsel Project", "description": "...", "visibility": "private"}))]
 pub struct CreateProjectRequest {
-    /// 1–255 characters.
-    #[schema(min_length = 1, max_length = 255)]
+    /// 1–255 characters, no control characters.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub name: String,
     /// Up to 5,000 characters.
     #[schema(max_length = 5000)]
@@ -148,7 +148,7 @@ fn status_name(status: ProjectStatus) -> &'static str {
     tag = "v1 projects",
     operation_id = "v1CreateProject",
     request_body = CreateProjectRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat the same request with the same key within 24 h to get the first project back")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$", description = "Repeat the same request with the same key within 24 h to get the first project back")),
     responses(
         (status = 201, description = "Created", body = ProjectBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
@@ -193,6 +193,7 @@ pub struct ListProjectsQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// Where to continue: the `cursor` of the previous page's `Link: rel="next"`.
+    #[param(pattern = "^([0-9]{1,17}\\.[0-9a-f]{32})?$")]
     pub cursor: Option<String>,
 }
 
@@ -270,24 +271,24 @@ async fn get_project(
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::UpdateProject, example = json!({"name": "Renamed", "status": "archived"}))]
 pub struct UpdateProjectRequest {
-    /// 1–255 characters. Renaming keeps the slug.
+    /// 1–255 characters, no control characters. Renaming keeps the slug.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub name: Option<Option<String>>,
     /// A new slug; taken → 409.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, max_length = 100, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<Option<String>>,
     /// Up to 5,000 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 5000)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<VisibilityInput>)]
+    #[schema(value_type = VisibilityInput, required = false)]
     pub visibility: Option<Option<VisibilityInput>>,
     /// `active`, `archived` or `completed`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = StatusInput, required = false)]
     pub status: Option<Option<StatusInput>>,
 }
 
@@ -333,7 +334,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
     operation_id = "v1UpdateProject",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read"),
     ),
     request_body = UpdateProjectRequest,
     responses(
@@ -357,7 +358,7 @@ async fn update_project(
 ) -> V1Result<HttpResponse> {
     let request: UpdateProjectRequest = read_json(payload, JSON_BODY_LIMIT).await?;
     let project_id = project_id.into_inner();
-    let expected = expected_version(http.headers(), &project_id)?;
+    let expected = expected_version(http.headers(), &project_id);
     let principal = auth.principal;
     let project = state
         .run(move |app| async move { app.update_project(&principal, &project_id, request.into(), expected).await })
@@ -426,12 +427,19 @@ async fn restore_project(
 #[schema(as = v1::RecordUsage, example = json!({"cost_usd": "0.0125", "model": "gpt-4o-mini", "input_tokens": 1200, "output_tokens": 300}))]
 pub struct RecordUsageRequest {
     /// An exact decimal string in US dollars, at most 9 fractional digits.
-    #[schema(example = "0.0125")]
+    #[schema(example = "0.0125", pattern = "^[0-9]{1,9}(\\.[0-9]{1,9})?$")]
     pub cost_usd: String,
+    /// 1–100 characters, no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub model: String,
     #[schema(minimum = 0)]
+    #[serde(deserialize_with = "crate::body::whole_number")]
     pub input_tokens: i64,
     #[schema(minimum = 0)]
+    #[serde(deserialize_with = "crate::body::whole_number")]
     pub output_tokens: i64,
     /// When the usage happened; now when absent.
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -475,7 +483,7 @@ impl From<&UsageRecord> for UsageBody {
     operation_id = "v1RecordUsage",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$", description = "Makes retries safe"),
     ),
     request_body = RecordUsageRequest,
     responses(
@@ -550,6 +558,7 @@ pub struct ListAuditEventsQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     /// From the previous page's `Link: rel="next"`.
+    #[param(pattern = "^([0-9]{1,17}\\.[0-9a-f]{32})?$")]
     pub cursor: Option<String>,
 }
 

@@ -27,7 +27,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::CreateTeam, example = json!({"name": "Legal"}))]
 pub struct CreateTeamRequest {
-    /// 1–100 characters, unique in the org.
+    /// 1–100 characters (no control characters), unique in the org.
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub name: String,
 }
 
@@ -105,7 +109,7 @@ pub struct AddTeamMemberRequest {
 #[utoipa::path(
     tag = "v1 teams",
     operation_id = "v1AddTeamMember",
-    params(("team_id" = String, Path, description = "The team's id")),
+    params(("team_id" = uuid::Uuid, Path, description = "The team's id")),
     request_body = AddTeamMemberRequest,
     responses(
         (status = 204, description = "A member of the team"),
@@ -137,7 +141,7 @@ async fn add_team_member(
 #[utoipa::path(
     tag = "v1 teams",
     operation_id = "v1RemoveTeamMember",
-    params(("team_id" = String, Path, description = "The team's id"), ("user_id" = String, Path, description = "The member's id")),
+    params(("team_id" = uuid::Uuid, Path, description = "The team's id"), ("user_id" = uuid::Uuid, Path, description = "The member's id")),
     responses(
         (status = 204, description = "No longer in the team"),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
@@ -204,7 +208,7 @@ async fn share_project(
 #[utoipa::path(
     tag = "v1 projects",
     operation_id = "v1UnshareProject",
-    params(("project_id" = String, Path, description = "The project's id or slug"), ("team_id" = String, Path, description = "The team's id")),
+    params(("project_id" = String, Path, description = "The project's id or slug"), ("team_id" = uuid::Uuid, Path, description = "The team's id")),
     responses(
         (status = 204, description = "No longer shared there"),
         (status = 401, description = "No or bad credentials", body = ErrorBody),

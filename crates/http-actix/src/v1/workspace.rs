@@ -39,6 +39,7 @@ pub struct SessionBody {
     #[schema(example = "shref_0123456789abcdef0123456789abcdef")]
     pub session_ref: String,
     /// `shell` or `browser`.
+    #[schema(schema_with = crate::schemas::session_type)]
     pub session_type: String,
     /// `ready`, `busy` or `closed`.
     pub state: String,
@@ -117,7 +118,8 @@ async fn get_workspace(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PathQuery {
-    /// A path inside the workspace, e.g. `/src` (default `/`).
+    /// A path inside the workspace, e.g. `/src` (default `/`); no control characters.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub path: Option<String>,
 }
 
@@ -265,13 +267,13 @@ async fn peek(mut body: ByteStream) -> (Bytes, ByteStream) {
     operation_id = "v1ReadWorkspaceFile",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        PathQuery,
-        ("Range" = Option<String>, Header, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`"),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag already held"),
+        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ("Range" = Option<String>, Header, nullable = false, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag already held"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with the type its name or first bytes tell", content_type = "*/*", body = inline(crate::schemas::Bytes)),
+        (status = 206, description = "The requested range", content_type = "*/*", body = inline(crate::schemas::Bytes)),
         (status = 304, description = "Unchanged"),
         (status = 400, description = "Invalid path, or the root", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
@@ -343,6 +345,15 @@ pub struct FileWrittenBody {
     pub revision: String,
 }
 
+/// A file's content; a declared length over the limit is a 413 before any byte is read.
+fn file_body(request: &HttpRequest, payload: web::Payload) -> Result<ByteStream, HttpError> {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > FILE_BODY_LIMIT) {
+        return Err(HttpError::PayloadTooLarge { limit: FILE_BODY_LIMIT as usize });
+    }
+    Ok(capped(payload, FILE_BODY_LIMIT))
+}
+
 /// The request body as a stream that fails past the limit. actix payloads live on their worker
 /// thread, so a task there reads it into a small channel (backpressure: 4 chunks) that the use
 /// case reads from wherever it runs.
@@ -388,10 +399,10 @@ fn if_match_revision(request: &HttpRequest) -> Option<String> {
     operation_id = "v1WriteWorkspaceFile",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        PathQuery,
-        ("If-Match" = Option<String>, Header, description = "The revision the write is based on"),
+        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The revision the write is based on"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = inline(crate::schemas::Bytes), content_type = "application/octet-stream", description = "The content (an empty body makes an empty file)"),
     responses(
         (status = 201, description = "Created", body = FileWrittenBody),
         (status = 200, description = "Replaced", body = FileWrittenBody),
@@ -414,11 +425,7 @@ async fn write_file(
 ) -> V1Result<HttpResponse> {
     let query: PathQuery = read_query(request.query_string())?;
     let raw = query.path.unwrap_or_default();
-    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > FILE_BODY_LIMIT) {
-        return Err(HttpError::PayloadTooLarge { limit: FILE_BODY_LIMIT as usize }.into());
-    }
-    let body = capped(payload, FILE_BODY_LIMIT);
+    let body = file_body(&request, payload)?;
     let if_match = if_match_revision(&request);
     let principal = auth.principal;
     let project_id = project_id.into_inner();
@@ -442,12 +449,13 @@ async fn write_file(
     operation_id = "v1DeleteWorkspaceFile",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        PathQuery,
-        ("If-Match" = Option<String>, Header, description = "The revision the change is based on"),
+        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The revision the change is based on"),
     ),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Invalid path", body = ErrorBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project or file", body = ErrorBody),
         (status = 412, description = "The head moved", body = ErrorBody),
@@ -480,6 +488,7 @@ async fn delete_file(
 #[schema(as = v1::OpenSession, example = json!({"session_type": "shell"}))]
 pub struct OpenSessionRequest {
     /// `shell` or `browser`.
+    #[schema(schema_with = crate::schemas::session_type)]
     pub session_type: String,
 }
 
@@ -493,6 +502,7 @@ pub struct OpenSessionRequest {
     request_body = OpenSessionRequest,
     responses(
         (status = 201, body = SessionBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 422, description = "Unknown session type", body = ErrorBody),
@@ -519,7 +529,8 @@ async fn open_session(
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::TouchSession, example = json!({"state": "busy"}))]
 pub struct TouchSessionRequest {
-    /// `ready` or `busy`; absent: only a heartbeat.
+    /// `ready` or `busy`; absent or null: only a heartbeat.
+    #[schema(schema_with = crate::schemas::session_state_or_null)]
     pub state: Option<String>,
 }
 
@@ -534,6 +545,7 @@ pub struct TouchSessionRequest {
     request_body = TouchSessionRequest,
     responses(
         (status = 200, body = SessionBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project or open session", body = ErrorBody),
         (status = 422, description = "Unknown state", body = ErrorBody),
@@ -568,6 +580,7 @@ async fn touch_session(
     ),
     responses(
         (status = 200, description = "The session, now `closed`", body = SessionBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project or open session", body = ErrorBody),
     ),
@@ -603,9 +616,10 @@ pub struct BlobBody {
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
         ("sha256" = String, Path, description = "The SHA-256 of the body, lowercase hex"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = inline(crate::schemas::Bytes), content_type = "application/octet-stream"),
     responses(
         (status = 201, body = BlobBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 413, description = "Body over the upload limit", body = ErrorBody),
@@ -617,11 +631,12 @@ pub struct BlobBody {
 async fn upload_blob(
     auth: V1Auth<WriteRuns>,
     state: web::Data<HttpState>,
+    request: HttpRequest,
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> V1Result<HttpResponse> {
     let (project_id, sha256) = path.into_inner();
-    let body = capped(payload, FILE_BODY_LIMIT);
+    let body = file_body(&request, payload)?;
     let principal = auth.principal;
     let expected = sha256.clone();
     let size =
@@ -635,9 +650,34 @@ async fn upload_blob(
 pub struct SnapshotRequest {
     /// The revision this tree replaces; a head that moved meanwhile is a 412.
     pub base_revision: Option<String>,
-    /// The whole tree: `{path, type, size, mtime_unix_ms, sha256, mode?, link_target?}` each.
-    #[schema(value_type = Vec<Object>)]
+    /// The whole tree.
+    #[schema(value_type = Vec<SnapshotEntry>)]
     pub entries: Vec<ManifestEntry>,
+}
+
+/// One entry of a snapshot (the domain's `ManifestEntry`, as the document shows it).
+#[derive(ToSchema)]
+#[schema(as = v1::SnapshotEntry)]
+#[allow(dead_code)]
+struct SnapshotEntry {
+    #[schema(
+        pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    path: String,
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::schemas::entry_kind)]
+    kind: String,
+    /// Bytes (default 0).
+    #[schema(nullable = false)]
+    size: Option<u64>,
+    /// Default 0.
+    #[schema(nullable = false)]
+    mtime_unix_ms: Option<i64>,
+    /// Lowercase hex SHA-256 of the content, uploaded first; required for files.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    sha256: Option<String>,
+    mode: Option<u32>,
+    link_target: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -658,6 +698,7 @@ pub struct RevisionBody {
     responses(
         (status = 201, body = RevisionBody),
         (status = 400, description = "A path that is invalid or not canonical", body = ErrorBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 412, description = "`base_revision` is not the head", body = ErrorBody),
