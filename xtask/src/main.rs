@@ -1,7 +1,10 @@
 //! Project automation, the single entry point of CI (matklad's cargo-xtask pattern).
 //!
-//! - `cargo xtask test`: fmt check, clippy `-D warnings`, the OpenAPI drift check, then every test
-//!   with a PostgreSQL server (`DATABASE_URL`, or a throwaway cluster started and stopped here).
+//! - `cargo xtask test`: fmt check, clippy `-D warnings`, the OpenAPI drift check, every test with
+//!   a PostgreSQL server (`DATABASE_URL`, or a throwaway cluster started and stopped here), then
+//!   the conformance checks of the binary (`cargo xtask conformance`).
+//! - `cargo xtask conformance`: `scripts/conformance.sh` on the debug binary: schemathesis over
+//!   every operation, the docs page in headless Chromium, a generated client's smoke flow.
 //! - `cargo xtask openapi [--check]`: regenerate `openapi/openapi.json` (or fail when it is stale).
 //! - `cargo xtask bench`: in release mode, list latency in a 100,000-project org on SQLite and
 //!   PostgreSQL, listings of a 100,000-entry workspace, and resident memory while a 1 GiB file is
@@ -15,7 +18,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: cargo xtask <test | openapi [--check] | bench | postgres>";
+const USAGE: &str = "usage: cargo xtask <test | conformance | openapi [--check] | bench | postgres>";
 const OPENAPI_PATH: &str = "openapi/openapi.json";
 
 fn main() -> ExitCode {
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["test"] => test(),
+        ["conformance"] => conformance(),
         ["openapi"] => openapi(false),
         ["openapi", "--check"] => openapi(true),
         ["postgres"] => hold_postgres(),
@@ -82,7 +86,18 @@ fn test() -> Result<()> {
     tests.env("DATABASE_URL", postgres.url());
     let result = run(tests);
     drop(postgres);
-    result
+    result?;
+    conformance()
+}
+
+/// The binary against its own document, from outside: see `scripts/conformance.sh`.
+fn conformance() -> Result<()> {
+    let mut build = cargo();
+    build.args(["build", "--package", "projects-server", "--bin", "server"]);
+    run(build)?;
+    let mut script = Command::new(root().join("scripts/conformance.sh"));
+    script.arg(root().join("target/debug/server")).current_dir(root());
+    run(script).context("conformance checks failed (artefacts in target/conformance/)")
 }
 
 fn nextest_available() -> bool {

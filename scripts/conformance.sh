@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The spec matches behaviour, checked from outside against the real binary, each tool on a fresh
+# server (embedded default: SQLite + files) with the first-start owner key:
+#   1. schemathesis (PyPI, pinned) over every operation of /openapi.json, all checks;
+#   2. the docs page in headless Chromium (scripts/docs-check.sh), screenshot kept;
+#   3. a TypeScript client generated from openapi/openapi.json runs a smoke flow (tests/client).
+# Artefacts land in target/conformance/. Tools are installed on first use: a Python venv under
+# target/tools/, npm packages from tests/client/package-lock.json, Debian's chromium.
+#
+# Usage: scripts/conformance.sh [SERVER_BINARY]   (default target/debug/server)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+server_bin="${1:-$root/target/debug/server}"
+out="$root/target/conformance"
+tools="$root/target/tools"
+schemathesis_version="4.32.5"
+rm -rf "$out"
+mkdir -p "$out" "$tools"
+
+say() { echo "conformance: $*" >&2; }
+[[ -x "$server_bin" ]] || { say "no server binary at $server_bin"; exit 1; }
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# Starts a server on a free port with its own data directory; sets BASE_URL and API_KEY.
+start_server() {
+  local name="$1" dir="$out/$1"
+  mkdir -p "$dir"
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  env -u DATABASE_URL -u BLOB_STORE_URL "$server_bin" --listen "127.0.0.1:$port" --data-dir "$dir/data" \
+    >"$dir/server.out" 2>"$dir/server.log" &
+  pids+=("$!")
+  for _ in $(seq 1 100); do
+    if grep -q '^ak-' "$dir/server.out" 2>/dev/null && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+      BASE_URL="http://127.0.0.1:$port"
+      API_KEY="$(grep -m1 '^ak-' "$dir/server.out")"
+      return 0
+    fi
+    sleep 0.1
+  done
+  say "$name: the server did not start"; cat "$dir/server.log" >&2; return 1
+}
+
+# No panics and no 5xx in a server's log.
+check_server_log() {
+  local log="$out/$1/server.log"
+  if sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E 'panicked|status=5[0-9][0-9]' >&2; then
+    say "$1: the server logged a panic or a 5xx"; return 1
+  fi
+}
+
+# 1. schemathesis
+venv="$tools/schemathesis-$schemathesis_version"
+if [[ ! -x "$venv/bin/st" ]]; then
+  say "installing schemathesis $schemathesis_version into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+start_server schemathesis
+say "schemathesis against $BASE_URL"
+export ST_API_KEY="$API_KEY"
+(cd "$root" && timeout 600 "$venv/bin/st" --config-file tests/schemathesis/schemathesis.toml run "$BASE_URL/openapi.json" \
+  --checks all --phases examples,coverage,fuzzing,stateful --report junit,json \
+  --report-dir "$out/schemathesis" --no-color) >"$out/schemathesis/run.log" 2>&1 || st_failed=1
+tail -25 "$out/schemathesis/run.log" >&2
+# The run must not have locked itself out (it may revoke keys): then it tested nothing.
+curl -fsS -o /dev/null -H "Authorization: Bearer $API_KEY" "$BASE_URL/v1/me" \
+  || { say "schemathesis: the owner key stopped working during the run"; st_failed=1; }
+check_server_log schemathesis || st_failed=1
+python3 - "$out/schemathesis" <<'PY' >&2 || true
+import glob, json, sys
+for path in glob.glob(sys.argv[1] + "/*.json"):
+    report = json.load(open(path))
+    ops, cases = report.get("operations", {}), report.get("test_cases", {})
+    print(f"conformance: schemathesis: {ops.get('tested')}/{ops.get('total')} operations tested, "
+          f"{cases.get('generated')} test cases, {cases.get('unique_failures', 0)} unique failures")
+PY
+[[ -z "${st_failed:-}" ]] || { say "schemathesis found failures (report: $out/schemathesis)"; exit 1; }
+
+# 2. the docs page in a real browser
+start_server docs
+"$root/scripts/docs-check.sh" "$BASE_URL" "$out/docs"
+
+# 3. a generated client
+start_server client
+(cd "$root/tests/client" && npm ci --no-audit --no-fund --silent \
+  && BASE_URL="$BASE_URL" API_KEY="$API_KEY" OPENAPI="$root/openapi/openapi.json" npm run --silent smoke)
+check_server_log client
+say "all green; artefacts in $out"
