@@ -28,7 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a server on a free port with its own data directory; sets BASE_URL and API_KEY.
+# Starts a server on a free port with its own data directory; sets BASE_URL, API_KEY (the owner's
+# first-start key) and JWT (a token of the same owner, signed with the server's JWT_SECRET).
+export JWT_SECRET="conformance-$RANDOM$RANDOM"
 start_server() {
   local name="$1" dir="$out/$1"
   mkdir -p "$dir"
@@ -41,6 +43,7 @@ start_server() {
     if grep -q '^ak-' "$dir/server.out" 2>/dev/null && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
       BASE_URL="http://127.0.0.1:$port"
       API_KEY="$(grep -m1 '^ak-' "$dir/server.out")"
+      JWT="$(env -u DATABASE_URL "$server_bin" token --email owner@localhost --data-dir "$dir/data")"
       return 0
     fi
     sleep 0.1
@@ -65,7 +68,7 @@ if [[ ! -x "$venv/bin/st" ]]; then
 fi
 start_server schemathesis
 say "schemathesis against $BASE_URL"
-export ST_API_KEY="$API_KEY"
+export ST_API_KEY="$API_KEY" ST_JWT="$JWT"
 (cd "$root" && timeout 600 "$venv/bin/st" --config-file tests/schemathesis/schemathesis.toml run "$BASE_URL/openapi.json" \
   --checks all --phases examples,coverage,fuzzing,stateful --report junit,json \
   --report-dir "$out/schemathesis" --no-color) >"$out/schemathesis/run.log" 2>&1 || st_failed=1

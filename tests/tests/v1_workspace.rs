@@ -11,6 +11,7 @@ on_both_backends!(
     file_reads_follow_http_caching_and_ranges,
     workspace_access_is_checked,
     snapshots_publish_a_whole_tree,
+    concurrent_writers_keep_each_others_files,
 );
 
 async fn put_file(server: &TestServer, key: &str, project: &str, path: &str, body: &'static [u8]) -> reqwest::Response {
@@ -316,4 +317,35 @@ async fn snapshots_publish_a_whole_tree(backend: Backend) {
     expect_json(emptied, 201).await;
     let root = expect_json(server.get(&format!("/v1/projects/{id}/workspace/files"), key).await, 200).await;
     assert_eq!(root["items"], json!([]));
+}
+
+/// Writers racing on one workspace: each loser of the head's compare-and-swap retries on the new
+/// head, so every file is there at the end.
+async fn concurrent_writers_keep_each_others_files(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let key = &server.owner_key;
+    let project = expect_json(server.post_json("/v1/projects", key, json!({"name": "Race"})).await, 201).await;
+    let id = project["id"].as_str().unwrap();
+    let writers = 8;
+    let paths: Vec<String> = (0..writers).map(|n| format!("/race/file{n}.txt")).collect();
+    let writes = paths.iter().map(|path| {
+        server
+            .request(Method::PUT, &format!("/v1/projects/{id}/workspace/file?path={path}"), Some(key))
+            .body(path.clone())
+            .send()
+    });
+    for response in futures::future::join_all(writes).await {
+        expect_json(response.unwrap(), 201).await;
+    }
+    let listed =
+        expect_json(server.get(&format!("/v1/projects/{id}/workspace/files?path=/race"), key).await, 200).await;
+    let mut names: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    names.sort();
+    let expected: Vec<String> = (0..writers).map(|n| format!("file{n}.txt")).collect();
+    assert_eq!(names, expected, "no write lost");
+    for path in &paths {
+        let read = server.get(&format!("/v1/projects/{id}/workspace/file?path={path}"), key).await;
+        assert_eq!(read.text().await.unwrap(), *path);
+    }
 }

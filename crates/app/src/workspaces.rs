@@ -14,8 +14,10 @@ use crate::{App, AppError, Principal, Resource};
 
 /// How many parsed manifests are kept; manifests never change, so a revision is parsed once.
 const CACHED_MANIFESTS: usize = 256;
-/// A head moved by someone else meanwhile is re-read and the change re-applied this many times.
-const WRITE_ATTEMPTS: usize = 5;
+/// A head moved by someone else meanwhile is re-read and the change re-applied, up to this many
+/// times: each loser of a race retries on the winner's head, so with N writers at once nobody
+/// loses more than N - 1 times; the bound only stops a pathological storm.
+const WRITE_ATTEMPTS: usize = 64;
 
 /// Why a request body stopped: it grew past the configured limit.
 #[derive(Debug, thiserror::Error)]

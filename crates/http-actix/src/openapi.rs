@@ -30,16 +30,22 @@ pub(crate) fn base_document() -> OpenApi {
 }
 
 pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
-    document.components.get_or_insert_with(Default::default).add_security_scheme(
-        "bearer",
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("API key")
-                .description(Some("`Authorization: Bearer ak-<64 hex>`: an API key of the org"))
-                .build(),
+    // Both are `Authorization: Bearer …`; the server tells them apart by shape.
+    let schemes = [
+        ("bearer", "API key", "`Authorization: Bearer ak-<64 hex>`: an API key of the org"),
+        (
+            "jwt",
+            "JWT",
+            "`Authorization: Bearer <JWT>`: HS256, signed with the server's `JWT_SECRET`, claims `sub` (user \
+             id), `org`, `role`, `exp`, `iat`; accepted when the server has a secret",
         ),
-    );
+    ];
+    let components = document.components.get_or_insert_with(Default::default);
+    for (name, format, description) in schemes {
+        let scheme =
+            HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format(format).description(Some(description));
+        components.add_security_scheme(name, SecurityScheme::Http(scheme.build()));
+    }
     // HTTP cannot tell "no body" from a body of zero bytes, and an empty body is an empty file:
     // the write's body is optional (utoipa marks every body that is not an `Option` required,
     // and an `Option` would document a JSON null).

@@ -267,7 +267,7 @@ impl ListProjectsQuery {
         (status = 401, description = "No valid key", body = ErrorEnvelope),
         (status = 403, description = "Missing `data.projects.read`", body = ErrorEnvelope),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects")]
 async fn list_projects(
@@ -335,7 +335,7 @@ pub struct CreateProjectRequest {
         (status = 403, description = "Missing `data.projects.manage`", body = ErrorEnvelope),
         (status = 409, description = "Slug taken, or `Idempotency-Key` reused with another body", body = ErrorEnvelope),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects")]
 async fn create_project(
@@ -385,7 +385,7 @@ async fn create_project(
         (status = 403, description = "Missing `data.projects.read`", body = ErrorEnvelope),
         (status = 404, description = "Missing, deleted, or invisible to the caller", body = ErrorEnvelope),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects/{id}")]
 async fn get_project(
@@ -478,7 +478,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
         (status = 409, description = "Slug taken", body = ErrorEnvelope),
         (status = 412, description = "Stale `If-Match`", body = ErrorEnvelope),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[patch("/projects/{id}")]
 async fn update_project(
@@ -513,7 +513,7 @@ async fn update_project(
         (status = 403, description = "Missing `data.projects.manage`, or neither its creator nor an admin", body = ErrorEnvelope),
         (status = 404, description = "Missing, deleted, or invisible to the caller", body = ErrorEnvelope),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/projects/{id}")]
 async fn delete_project(

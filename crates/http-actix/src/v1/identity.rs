@@ -122,7 +122,7 @@ fn me_body(user: &User, permissions: projects_domain::PermissionSet) -> MeBody {
     tag = "v1 identity",
     operation_id = "v1GetMe",
     responses((status = 200, body = MeBody), (status = 401, description = "No or bad credentials", body = ErrorBody)),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/me")]
 async fn get_me(auth: V1Auth<Anyone>) -> V1Result<HttpResponse> {
@@ -164,7 +164,7 @@ pub struct UpdateMeRequest {
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 422, description = "Invalid body, or a team the caller is not in", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[patch("/me")]
 async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: web::Payload) -> V1Result<HttpResponse> {
@@ -193,7 +193,7 @@ async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: w
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `org.teams.read`", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/members")]
 async fn list_members(auth: V1Auth<ReadTeams>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
@@ -225,7 +225,7 @@ pub struct ChangeRoleRequest {
         (status = 404, description = "No such member (`members.not_found`)", body = ErrorBody),
         (status = 422, description = "Invalid body, or the caller themselves", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[patch("/members/{user_id}")]
 async fn change_role(
@@ -256,7 +256,7 @@ async fn change_role(
         (status = 404, description = "No such member (`members.not_found`)", body = ErrorBody),
         (status = 422, description = "The caller themselves", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/members/{user_id}")]
 async fn remove_member(
@@ -284,7 +284,7 @@ async fn remove_member(
         (status = 409, description = "Already a member (`members.conflict`)", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/members")]
 async fn add_member(
@@ -344,7 +344,7 @@ pub struct CreatedApiKeyBody {
         (status = 403, description = "Missing permission, or a scope beyond the role", body = ErrorBody),
         (status = 422, description = "Invalid body or unknown scope", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/api-keys")]
 async fn create_api_key(
@@ -421,7 +421,7 @@ pub struct ListApiKeysQuery {
         (status = 403, description = "Missing `data.api_keys.manage` (or `org.members.manage` for `all`)", body = ErrorBody),
         (status = 422, description = "`all` is not true or false", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/api-keys")]
 async fn list_api_keys(
@@ -454,7 +454,7 @@ async fn list_api_keys(
         (status = 403, description = "Missing `data.api_keys.manage`", body = ErrorBody),
         (status = 404, description = "No such live key of the caller (`api_keys.not_found`)", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/api-keys/{key_id}")]
 async fn revoke_api_key(

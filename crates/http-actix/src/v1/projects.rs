@@ -157,7 +157,7 @@ fn status_name(status: ProjectStatus) -> &'static str {
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
         (status = 422, description = "Invalid body (`validation.error`, `details` names each field)", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects")]
 async fn create_project(
@@ -213,7 +213,7 @@ pub struct ListProjectsQuery {
         (status = 403, description = "Missing `data.projects.read`", body = ErrorBody),
         (status = 422, description = "Bad `limit` or `cursor`", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects")]
 async fn list_projects(
@@ -250,7 +250,7 @@ async fn list_projects(
         (status = 403, description = "Missing `data.projects.read`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller (`projects.not_found`)", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects/{project_id}")]
 async fn get_project(
@@ -346,7 +346,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
         (status = 412, description = "Stale `If-Match` (`projects.precondition_failed`)", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[patch("/projects/{project_id}")]
 async fn update_project(
@@ -380,7 +380,7 @@ async fn update_project(
         (status = 403, description = "Missing `data.projects.manage`, or neither its owner nor an admin", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/projects/{project_id}")]
 async fn delete_project(
@@ -408,7 +408,7 @@ async fn delete_project(
         (status = 403, description = "Missing `data.projects.manage`, or neither its owner nor an admin", body = ErrorBody),
         (status = 404, description = "No such project, or deleted too long ago", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects/{project_id}/restore")]
 async fn restore_project(
@@ -494,7 +494,7 @@ impl From<&UsageRecord> for UsageBody {
         (status = 409, description = "`Idempotency-Key` reused with another report", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects/{project_id}/usage")]
 async fn record_usage(
@@ -575,7 +575,7 @@ pub struct ListAuditEventsQuery {
         (status = 403, description = "Missing `org.members.manage`", body = ErrorBody),
         (status = 422, description = "Bad `project_id`, `limit` or `cursor`", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/audit-events")]
 async fn list_audit_events(

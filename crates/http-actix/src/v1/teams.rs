@@ -62,7 +62,7 @@ impl From<&Team> for TeamBody {
         (status = 409, description = "Name taken (`teams.conflict`)", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/teams")]
 async fn create_team(
@@ -87,7 +87,7 @@ async fn create_team(
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `org.teams.read`", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/teams")]
 async fn list_teams(auth: V1Auth<ReadTeams>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
@@ -118,7 +118,7 @@ pub struct AddTeamMemberRequest {
         (status = 404, description = "No such team (`teams.not_found`)", body = ErrorBody),
         (status = 422, description = "Invalid body or not a member of the org", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/teams/{team_id}/members")]
 async fn add_team_member(
@@ -148,7 +148,7 @@ async fn add_team_member(
         (status = 403, description = "Missing `org.teams.manage`", body = ErrorBody),
         (status = 404, description = "No such team, or not in it", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/teams/{team_id}/members/{user_id}")]
 async fn remove_team_member(
@@ -187,7 +187,7 @@ pub struct ShareRequest {
         (status = 404, description = "No such project visible to the caller (`projects.not_found`)", body = ErrorBody),
         (status = 422, description = "Invalid body or unknown team", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects/{project_id}/shares")]
 async fn share_project(
@@ -215,7 +215,7 @@ async fn share_project(
         (status = 403, description = "Missing `data.projects.manage`, or not the caller's project", body = ErrorBody),
         (status = 404, description = "No such project, or not shared into that team", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/projects/{project_id}/shares/{team_id}")]
 async fn unshare_project(

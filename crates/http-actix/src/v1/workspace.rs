@@ -101,7 +101,7 @@ impl From<&WorkspaceView> for WorkspaceBody {
         (status = 403, description = "Missing `data.projects.read`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects/{project_id}/workspace")]
 async fn get_workspace(
@@ -211,7 +211,7 @@ fn sniff(first: &[u8]) -> String {
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 503, description = "The blob store is unavailable", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects/{project_id}/workspace/files")]
 async fn list_files(
@@ -281,7 +281,7 @@ async fn peek(mut body: ByteStream) -> (Bytes, ByteStream) {
         (status = 404, description = "No such project, or no such file (`workspace_files.not_found`)", body = ErrorBody),
         (status = 416, description = "Range outside the file", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/projects/{project_id}/workspace/file")]
 async fn read_file(
@@ -413,7 +413,7 @@ fn if_match_revision(request: &HttpRequest) -> Option<String> {
         (status = 412, description = "The head moved (`workspace_files.precondition_failed`)", body = ErrorBody),
         (status = 413, description = "Body over the upload limit", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[put("/projects/{project_id}/workspace/file")]
 async fn write_file(
@@ -460,7 +460,7 @@ async fn write_file(
         (status = 404, description = "No such project or file", body = ErrorBody),
         (status = 412, description = "The head moved", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/projects/{project_id}/workspace/file")]
 async fn delete_file(
@@ -507,7 +507,7 @@ pub struct OpenSessionRequest {
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 422, description = "Unknown session type", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects/{project_id}/workspace/sessions")]
 async fn open_session(
@@ -550,7 +550,7 @@ pub struct TouchSessionRequest {
         (status = 404, description = "No such project or open session", body = ErrorBody),
         (status = 422, description = "Unknown state", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[patch("/projects/{project_id}/workspace/sessions/{session_ref}")]
 async fn touch_session(
@@ -584,7 +584,7 @@ async fn touch_session(
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project or open session", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[delete("/projects/{project_id}/workspace/sessions/{session_ref}")]
 async fn close_session(
@@ -625,7 +625,7 @@ pub struct BlobBody {
         (status = 413, description = "Body over the upload limit", body = ErrorBody),
         (status = 422, description = "The body does not hash to `sha256`", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[put("/projects/{project_id}/workspace/blobs/{sha256}")]
 async fn upload_blob(
@@ -704,7 +704,7 @@ pub struct RevisionBody {
         (status = 412, description = "`base_revision` is not the head", body = ErrorBody),
         (status = 422, description = "Invalid entries or a missing blob", body = ErrorBody),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("jwt" = []))
 )]
 #[post("/projects/{project_id}/workspace/snapshots")]
 async fn commit_snapshot(
