@@ -403,7 +403,7 @@ impl App {
                 },
                 entries,
             };
-            ManifestIndex::build(&manifest).map_err(|e| AppError::InvalidPath(e.message))?;
+            let index = ManifestIndex::build(&manifest).map_err(|e| AppError::InvalidPath(e.message))?;
             let json = serde_json::to_vec(&manifest).map_err(|e| AppError::Unexpected(e.into()))?;
             let body = futures::stream::once(async move { Ok(Bytes::from(json)) }).boxed();
             self.blobs.put(&manifest_key(&workspace.workspace_ref, &revision), body).await.map_err(unavailable)?;
@@ -412,6 +412,9 @@ impl App {
                 .swap_head(workspace.org_id, &workspace.workspace_ref, current.head_revision.as_deref(), &revision)
                 .await?;
             if swapped {
+                // The next listing needs no parse: the new head is already in memory.
+                let key = (workspace.workspace_ref.clone(), revision.clone());
+                self.manifests.put(key, Arc::new((manifest, index)));
                 return Ok(revision);
             }
             if if_match.is_some() {

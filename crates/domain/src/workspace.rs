@@ -1,7 +1,7 @@
 //! Workspace trees: validated paths and immutable manifests (a snapshot of every entry), with the
 //! pure listing and lookup rules of the Arkloop file endpoints.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -179,24 +179,24 @@ impl ManifestIndex {
             }
         }
         // Every ancestor of an entry is a directory, listed even when the manifest only implies it.
-        let mut listed: BTreeMap<WorkspacePath, Option<&ManifestEntry>> = BTreeMap::new();
-        for (path, entry) in &entries {
-            listed.insert(path.clone(), Some(entry));
+        // An ancestor met before had its own ancestors walked then: stop there.
+        let mut ancestors: HashSet<WorkspacePath> = HashSet::new();
+        for path in entries.keys() {
             let mut ancestor = path.parent();
             while let Some(dir) = ancestor.filter(|d| !d.is_root()) {
-                match entries.get(&dir) {
-                    Some(explicit) if explicit.kind != EntryKind::Dir => {
-                        return Err(invalid(format!("{} is below {}, which is not a directory", path, dir)));
-                    }
-                    _ => {
-                        listed.entry(dir.clone()).or_insert(None);
-                    }
+                if entries.get(&dir).is_some_and(|explicit| explicit.kind != EntryKind::Dir) {
+                    return Err(invalid(format!("{} is below {}, which is not a directory", path, dir)));
                 }
                 ancestor = dir.parent();
+                if !ancestors.insert(dir) {
+                    break;
+                }
             }
         }
+        let implied = ancestors.iter().filter(|dir| !entries.contains_key(*dir)).map(|dir| (dir, None));
+        let listed = entries.iter().map(|(path, entry)| (path, Some(entry))).chain(implied);
         let mut directories: HashMap<WorkspacePath, Vec<Child>> = HashMap::new();
-        for (path, entry) in &listed {
+        for (path, entry) in listed {
             let parent = path.parent().unwrap_or_else(WorkspacePath::root);
             directories.entry(parent).or_default().push(Child {
                 name: path.name().to_owned(),
@@ -204,14 +204,11 @@ impl ManifestIndex {
                 kind: entry.map_or(EntryKind::Dir, |e| e.kind),
                 size: entry.map_or(0, |e| e.size),
                 mtime_unix_ms: entry.map_or(0, |e| e.mtime_unix_ms),
-                has_children: false,
+                // A directory has children exactly when something lists it as its parent.
+                has_children: ancestors.contains(path),
             });
         }
-        let non_empty: std::collections::HashSet<WorkspacePath> = directories.keys().cloned().collect();
         for children in directories.values_mut() {
-            for child in children.iter_mut() {
-                child.has_children = child.kind == EntryKind::Dir && non_empty.contains(&child.path);
-            }
             children.sort_by(|a, b| {
                 let files_after_directories = (a.kind != EntryKind::Dir).cmp(&(b.kind != EntryKind::Dir));
                 files_after_directories.then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
