@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, Principal, Resource};
 
-/// How many parsed manifests are kept; manifests never change, so a revision is parsed once.
+/// How many parsed manifests are kept (least recently used out first); manifests never change,
+/// so a revision is parsed once while it is in use.
 const CACHED_MANIFESTS: usize = 256;
 /// A head moved by someone else meanwhile is re-read and the change re-applied, up to this many
 /// times: each loser of a race retries on the winner's head, so with N writers at once nobody
@@ -29,24 +30,78 @@ pub struct BodyTooLarge {
 /// A manifest with its index, shared by every request that reads the same revision.
 type Parsed = Arc<(Manifest, ManifestIndex)>;
 
-/// Parsed manifests by workspace and revision.
+/// Parsed manifests by workspace and revision, the least recently used going first when full.
 #[derive(Default)]
 pub(crate) struct ManifestCache {
-    entries: Mutex<HashMap<(String, String), Parsed>>,
+    state: Mutex<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    /// Each entry with the tick of its last use.
+    entries: HashMap<(String, String), (Parsed, u64)>,
+    tick: u64,
 }
 
 impl ManifestCache {
     fn get(&self, key: &(String, String)) -> Option<Parsed> {
-        self.entries.lock().ok()?.get(key).cloned()
+        let mut state = self.state.lock().ok()?;
+        state.tick += 1;
+        let tick = state.tick;
+        let (parsed, last_used) = state.entries.get_mut(key)?;
+        *last_used = tick;
+        Some(parsed.clone())
     }
 
     fn put(&self, key: (String, String), value: Parsed) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CACHED_MANIFESTS {
-                entries.clear();
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if state.entries.len() >= CACHED_MANIFESTS && !state.entries.contains_key(&key) {
+            // A scan of a few hundred ticks: cheaper than the parse it saves, and no extra crate.
+            let oldest = state.entries.iter().min_by_key(|(_, (_, last_used))| *last_used).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                state.entries.remove(&oldest);
             }
-            entries.insert(key, value);
         }
+        state.tick += 1;
+        let tick = state.tick;
+        state.entries.insert(key, (value, tick));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn parsed(revision: &str) -> Parsed {
+        let manifest = Manifest {
+            version: 1,
+            revision: revision.to_owned(),
+            base_revision: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            entries: Vec::new(),
+            stats: Default::default(),
+        };
+        Arc::new((manifest, ManifestIndex::default()))
+    }
+
+    fn key(n: usize) -> (String, String) {
+        ("wsref".to_owned(), n.to_string())
+    }
+
+    #[test]
+    fn the_least_recently_used_revision_goes_first() {
+        let cache = ManifestCache::default();
+        for n in 0..CACHED_MANIFESTS {
+            cache.put(key(n), parsed(&n.to_string()));
+        }
+        assert!(cache.get(&key(0)).is_some(), "0 is now the most recently used");
+        cache.put(key(CACHED_MANIFESTS), parsed("new"));
+        assert!(cache.get(&key(1)).is_none(), "1 was the least recently used");
+        assert!(cache.get(&key(0)).is_some());
+        assert_eq!(cache.get(&key(CACHED_MANIFESTS)).unwrap().0.revision, "new");
+        assert!(cache.get(&key(2)).is_some(), "only one went");
     }
 }
 
