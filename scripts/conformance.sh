@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The spec matches behaviour, checked from outside against the real binary, each tool on a fresh
-# server (embedded default: SQLite + files) with the first-start owner key:
+# server with the first-start owner key:
 #   1. schemathesis (PyPI, pinned) over every operation of /openapi.json, all checks;
 #   2. the docs page in headless Chromium (scripts/docs-check.sh), screenshot kept;
 #   3. a TypeScript client generated from openapi/openapi.json runs a smoke flow (tests/client).
+# 1 and 3 run on the embedded default (SQLite + files) and, when DATABASE_URL names a PostgreSQL
+# server where databases may be created (`cargo xtask test` provides one), on a fresh database
+# there too.
 # Artefacts land in target/conformance/. Tools are installed on first use: a Python venv under
 # target/tools/, npm packages from tests/client/package-lock.json, Debian's chromium.
 #
-# Usage: scripts/conformance.sh [SERVER_BINARY]   (default target/debug/server)
+# Usage: [DATABASE_URL=postgres://…] scripts/conformance.sh [SERVER_BINARY]   (default target/debug/server)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,22 +31,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a server on a free port with its own data directory; sets BASE_URL, API_KEY (the owner's
-# first-start key) and JWT (a token of the same owner, signed with the server's JWT_SECRET).
+# Starts a server on a free port with its own data directory (and, with a second argument, a
+# fresh PostgreSQL database of that name); sets BASE_URL, API_KEY (the owner's first-start key)
+# and JWT (a token of the same owner, signed with the server's JWT_SECRET).
 export JWT_SECRET="conformance-$RANDOM$RANDOM"
+postgres_admin_url="${DATABASE_URL:-}"
+unset DATABASE_URL
 start_server() {
-  local name="$1" dir="$out/$1"
+  local name="$1" database="${2:-}" dir="$out/$1"
   mkdir -p "$dir"
+  local storage=(--data-dir "$dir/data")
+  if [[ -n "$database" ]]; then
+    local psql
+    psql="$(command -v psql || ls /usr/lib/postgresql/*/bin/psql | tail -1)"
+    "$psql" -q "$postgres_admin_url" -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" >&2
+    storage+=(--database-url "$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$postgres_admin_url" "$database")")
+  fi
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  env -u DATABASE_URL -u BLOB_STORE_URL "$server_bin" --listen "127.0.0.1:$port" --data-dir "$dir/data" \
+  env -u BLOB_STORE_URL "$server_bin" --listen "127.0.0.1:$port" "${storage[@]}" \
     >"$dir/server.out" 2>"$dir/server.log" &
   pids+=("$!")
   for _ in $(seq 1 100); do
     if grep -q '^ak-' "$dir/server.out" 2>/dev/null && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
       BASE_URL="http://127.0.0.1:$port"
       API_KEY="$(grep -m1 '^ak-' "$dir/server.out")"
-      JWT="$(env -u DATABASE_URL "$server_bin" token --email owner@localhost --data-dir "$dir/data")"
+      JWT="$("$server_bin" token --email owner@localhost "${storage[@]}")"
       return 0
     fi
     sleep 0.1
@@ -66,34 +79,47 @@ if [[ ! -x "$venv/bin/st" ]]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
-start_server schemathesis
-say "schemathesis against $BASE_URL"
-export ST_API_KEY="$API_KEY" ST_JWT="$JWT"
-(cd "$root" && timeout 600 "$venv/bin/st" --config-file tests/schemathesis/schemathesis.toml run "$BASE_URL/openapi.json" \
-  --checks all --phases examples,coverage,fuzzing,stateful --report junit,json \
-  --report-dir "$out/schemathesis" --no-color) >"$out/schemathesis/run.log" 2>&1 || st_failed=1
-tail -25 "$out/schemathesis/run.log" >&2
-# The run must not have locked itself out (it may revoke keys): then it tested nothing.
-curl -fsS -o /dev/null -H "Authorization: Bearer $API_KEY" "$BASE_URL/v1/me" \
-  || { say "schemathesis: the owner key stopped working during the run"; st_failed=1; }
-check_server_log schemathesis || st_failed=1
-python3 - "$out/schemathesis" <<'PY' >&2 || true
+# Runs schemathesis against a fresh server: NAME [DATABASE].
+run_schemathesis() {
+  local name="$1" report="$out/$1" failed=""
+  start_server "$name" "${2:-}"
+  say "$name against $BASE_URL"
+  export ST_API_KEY="$API_KEY" ST_JWT="$JWT"
+  (cd "$root" && timeout 600 "$venv/bin/st" --config-file tests/schemathesis/schemathesis.toml run "$BASE_URL/openapi.json" \
+    --checks all --phases examples,coverage,fuzzing,stateful --report junit,json \
+    --report-dir "$report" --no-color) >"$report/run.log" 2>&1 || failed=1
+  tail -25 "$report/run.log" >&2
+  # The run must not have locked itself out (it may revoke keys): then it tested nothing.
+  curl -fsS -o /dev/null -H "Authorization: Bearer $API_KEY" "$BASE_URL/v1/me" \
+    || { say "$name: the owner key stopped working during the run"; failed=1; }
+  check_server_log "$name" || failed=1
+  python3 - "$report" "$name" <<'PY' >&2 || true
 import glob, json, sys
 for path in glob.glob(sys.argv[1] + "/*.json"):
     report = json.load(open(path))
     ops, cases = report.get("operations", {}), report.get("test_cases", {})
-    print(f"conformance: schemathesis: {ops.get('tested')}/{ops.get('total')} operations tested, "
+    print(f"conformance: {sys.argv[2]}: {ops.get('tested')}/{ops.get('total')} operations tested, "
           f"{cases.get('generated')} test cases, {cases.get('unique_failures', 0)} unique failures")
 PY
-[[ -z "${st_failed:-}" ]] || { say "schemathesis found failures (report: $out/schemathesis)"; exit 1; }
+  [[ -z "$failed" ]] || { say "$name found failures (report: $report)"; return 1; }
+}
+
+# Runs the generated client's smoke flow against a fresh server: NAME [DATABASE].
+run_client_smoke() {
+  start_server "$1" "${2:-}"
+  (cd "$root/tests/client" && BASE_URL="$BASE_URL" API_KEY="$API_KEY" OPENAPI="$root/openapi/openapi.json" npm run --silent smoke)
+  check_server_log "$1"
+}
+
+run_schemathesis schemathesis-sqlite
+[[ -z "$postgres_admin_url" ]] || run_schemathesis schemathesis-postgres conformance_schemathesis
 
 # 2. the docs page in a real browser
 start_server docs
 "$root/scripts/docs-check.sh" "$BASE_URL" "$out/docs"
 
 # 3. a generated client
-start_server client
-(cd "$root/tests/client" && npm ci --no-audit --no-fund --silent \
-  && BASE_URL="$BASE_URL" API_KEY="$API_KEY" OPENAPI="$root/openapi/openapi.json" npm run --silent smoke)
-check_server_log client
+(cd "$root/tests/client" && npm ci --no-audit --no-fund --silent)
+run_client_smoke client-sqlite
+[[ -z "$postgres_admin_url" ]] || run_client_smoke client-postgres conformance_client
 say "all green; artefacts in $out"

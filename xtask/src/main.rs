@@ -84,19 +84,26 @@ fn test() -> Result<()> {
         tests.args(["test", "--workspace", "--no-fail-fast"]);
     }
     tests.env("DATABASE_URL", postgres.url());
-    let result = run(tests);
+    let result = run(tests).and_then(|()| conformance_with(&postgres));
     drop(postgres);
-    result?;
-    conformance()
+    result
 }
 
-/// The binary against its own document, from outside: see `scripts/conformance.sh`.
 fn conformance() -> Result<()> {
+    let postgres = postgres::Postgres::from_env_or_start()?;
+    let result = conformance_with(&postgres);
+    drop(postgres);
+    result
+}
+
+/// The binary against its own document, from outside, on SQLite and on PostgreSQL: see
+/// `scripts/conformance.sh`.
+fn conformance_with(postgres: &postgres::Postgres) -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--package", "projects-server", "--bin", "server"]);
     run(build)?;
     let mut script = Command::new(root().join("scripts/conformance.sh"));
-    script.arg(root().join("target/debug/server")).current_dir(root());
+    script.arg(root().join("target/debug/server")).env("DATABASE_URL", postgres.url()).current_dir(root());
     run(script).context("conformance checks failed (artefacts in target/conformance/)")
 }
 

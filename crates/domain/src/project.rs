@@ -19,6 +19,16 @@ fn too_long(field: &str, max: usize) -> FieldError {
     FieldError::new(field, format!("must be at most {max} characters"))
 }
 
+/// Stored text never holds NUL: PostgreSQL can keep it neither in `text` nor in `jsonb`, so it is
+/// refused on every backend alike rather than failing on one.
+fn has_nul(s: &str) -> bool {
+    s.contains('\0')
+}
+
+fn nul_refused(field: &str) -> FieldError {
+    FieldError::new(field, "must not contain NUL characters")
+}
+
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
         $(#[$doc])*
@@ -31,6 +41,9 @@ macro_rules! bounded_text {
             pub fn new(raw: &str) -> Result<Self, FieldError> {
                 if char_len(raw) > Self::MAX_CHARS {
                     return Err(too_long($field, Self::MAX_CHARS));
+                }
+                if has_nul(raw) {
+                    return Err(nul_refused($field));
                 }
                 Ok(Self(raw.to_owned()))
             }
@@ -191,6 +204,9 @@ impl Tags {
             if tag.is_empty() {
                 return Err(FieldError::new("tags", "must not contain empty tags"));
             }
+            if has_nul(tag) {
+                return Err(nul_refused("tags"));
+            }
             if char_len(tag) > Self::MAX_TAG_CHARS {
                 return Err(FieldError::new(
                     "tags",
@@ -226,6 +242,9 @@ impl Metadata {
         if depth(&object) > Self::MAX_DEPTH {
             return Err(FieldError::new("metadata", format!("must be nested at most {} levels deep", Self::MAX_DEPTH)));
         }
+        if holds_nul(&object) {
+            return Err(nul_refused("metadata"));
+        }
         let size = serde_json::to_vec(&object).map(|v| v.len()).unwrap_or(usize::MAX);
         if size > Self::MAX_BYTES {
             return Err(FieldError::new("metadata", format!("must be at most {} bytes of JSON", Self::MAX_BYTES)));
@@ -243,6 +262,25 @@ impl Metadata {
     pub fn to_value(&self) -> Value {
         Value::Object(self.0.clone())
     }
+}
+
+/// Whether any key or string at any depth holds NUL (iteratively, as `depth`).
+fn holds_nul(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(text) if has_nul(text) => return true,
+            Value::Object(map) => {
+                if map.keys().any(|key| has_nul(key)) {
+                    return true;
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Nesting depth of objects and arrays, iteratively so that hostile input cannot overflow the stack.
@@ -447,6 +485,11 @@ mod tests {
         assert_eq!(Prompt::new(&"p".repeat(12_001)).unwrap_err().field, "prompt");
         assert!(Emoji::new("👩‍👩‍👧‍👦").is_ok());
         assert_eq!(Emoji::new(&"🙂".repeat(17)).unwrap_err().field, "emoji");
+        assert_eq!(Description::new("a\0b").unwrap_err().field, "description");
+        assert_eq!(Tags::new(&["ok", "n\0l"]).unwrap_err().field, "tags");
+        assert!(Metadata::new(serde_json::json!({"a": [{"deep": "x\0"}]})).is_err());
+        assert!(Metadata::new(serde_json::json!({"k\0": 1})).is_err());
+        assert!(Metadata::new(serde_json::json!({"a": [{"deep": "tab\tand newline\n are fine"}]})).is_ok());
     }
 
     #[test]

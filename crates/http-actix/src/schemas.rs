@@ -10,10 +10,12 @@ fn free_form(types: &[Type]) -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter(types.iter().cloned()))
         .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .property_names(Some(ObjectBuilder::new().schema_type(Type::String).pattern(Some(NO_NUL))))
         .build()
 }
 
-/// Any JSON object (`metadata`).
+/// Any JSON object (`metadata`); no key or string in it may hold NUL, which JSON Schema cannot
+/// say of every nested string, so only the keys carry the pattern.
 pub fn object() -> Object {
     free_form(&[Type::Object])
 }
@@ -24,9 +26,13 @@ pub fn object_or_null() -> Object {
 }
 
 fn tag_list(types: &[Type]) -> Array {
-    let tag = ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(80));
+    let tag =
+        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(80)).pattern(Some(NO_NUL));
     ArrayBuilder::new().schema_type(SchemaType::from_iter(types.iter().cloned())).items(tag).max_items(Some(30)).build()
 }
+
+/// Stored text never holds NUL (PostgreSQL cannot keep it).
+const NO_NUL: &str = "^[^\\x00]*$";
 
 /// Up to 30 tags of 1–80 characters.
 pub fn tags() -> Array {

@@ -296,13 +296,13 @@ pub struct CreateProjectRequest {
     #[schema(min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub name: Option<String>,
     /// Up to 5,000 characters. One of name and description is required.
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// Project-wide system prompt, up to 12,000 characters.
-    #[schema(max_length = 12000)]
+    #[schema(max_length = 12000, pattern = "^[^\\x00]*$")]
     pub prompt: Option<String>,
     /// Up to 16 characters.
-    #[schema(max_length = 16)]
+    #[schema(max_length = 16, pattern = "^[^\\x00]*$")]
     pub emoji: Option<String>,
     /// Defaults to the user's `defaultProjectVisibility`, then `team`.
     pub visibility: Option<AlumiaVisibility>,
@@ -415,15 +415,15 @@ pub struct UpdateProjectRequest {
     pub slug: Option<Option<String>>,
     /// Up to 5,000 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 5000)]
+    #[schema(value_type = Option<String>, max_length = 5000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// Up to 12,000 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 12000)]
+    #[schema(value_type = Option<String>, max_length = 12000, pattern = "^[^\\x00]*$")]
     pub prompt: Option<Option<String>>,
     /// Up to 16 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 16)]
+    #[schema(value_type = Option<String>, max_length = 16, pattern = "^[^\\x00]*$")]
     pub emoji: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = AlumiaStatus, required = false)]

@@ -59,7 +59,7 @@ pub struct CreateProjectRequest {
     #[schema(min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub name: String,
     /// Up to 5,000 characters.
-    #[schema(max_length = 5000)]
+    #[schema(max_length = 5000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// The team the project belongs to; none means the whole org.
     pub team_id: Option<Uuid>,
@@ -281,7 +281,7 @@ pub struct UpdateProjectRequest {
     pub slug: Option<Option<String>>,
     /// Up to 5,000 characters; null clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 5000)]
+    #[schema(value_type = Option<String>, max_length = 5000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = VisibilityInput, required = false)]
