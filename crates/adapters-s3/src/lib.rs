@@ -111,18 +111,13 @@ fn s3_builder(bucket: &str, settings: &S3Settings) -> AmazonS3Builder {
     s3
 }
 
-/// What a store answered: a "not found" is an answer, anything else that failed is an error.
-enum Answer<T> {
-    Found(T),
-    NotFound,
-}
-
 impl ObjectBlobStore {
-    /// Counts a failure for the `dependency_errors_total` metric.
-    fn counted<T>(&self, result: object_store::Result<T>) -> anyhow::Result<Answer<T>> {
+    /// "Not found" is an answer (`None`); any other failure is an error, counted for the
+    /// `dependency_errors_total` metric.
+    fn counted<T>(&self, result: object_store::Result<T>) -> anyhow::Result<Option<T>> {
         match result {
-            Ok(value) => Ok(Answer::Found(value)),
-            Err(object_store::Error::NotFound { .. }) => Ok(Answer::NotFound),
+            Ok(value) => Ok(Some(value)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(err) => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
                 Err(err.into())
@@ -131,17 +126,15 @@ impl ObjectBlobStore {
     }
 
     async fn get_with(&self, key: &str, options: GetOptions) -> anyhow::Result<Option<ByteStream>> {
-        match self.counted(self.store.get_opts(&Path::from(key), options).await)? {
-            Answer::Found(result) => {
-                let errors = self.errors.clone();
-                let stream = result.into_stream().map_err(move |err| {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                    anyhow::Error::from(err)
-                });
-                Ok(Some(stream.boxed()))
-            }
-            Answer::NotFound => Ok(None),
-        }
+        let found = self.counted(self.store.get_opts(&Path::from(key), options).await)?;
+        Ok(found.map(|result| {
+            let errors = self.errors.clone();
+            let stream = result.into_stream().map_err(move |err| {
+                errors.fetch_add(1, Ordering::Relaxed);
+                anyhow::Error::from(err)
+            });
+            stream.boxed()
+        }))
     }
 }
 
@@ -189,23 +182,18 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        Ok(matches!(self.counted(self.store.head(&Path::from(key)).await)?, Answer::Found(_)))
+        Ok(self.counted(self.store.head(&Path::from(key)).await)?.is_some())
     }
 
     async fn copy(&self, from: &str, to: &str) -> anyhow::Result<()> {
-        match self.counted(self.store.copy(&Path::from(from), &Path::from(to)).await)? {
-            Answer::Found(()) => Ok(()),
-            Answer::NotFound => anyhow::bail!("cannot copy {from}: not found"),
-        }
+        self.counted(self.store.copy(&Path::from(from), &Path::from(to)).await)?
+            .with_context(|| format!("cannot copy {from}: not found"))
     }
 
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<usize> {
         let locations = self.store.list(Some(&Path::from(prefix))).map_ok(|meta| meta.location).boxed();
         let deleted = self.store.delete_stream(locations).try_collect::<Vec<Path>>().await;
-        match self.counted(deleted)? {
-            Answer::Found(deleted) => Ok(deleted.len()),
-            Answer::NotFound => Ok(0),
-        }
+        Ok(self.counted(deleted)?.map_or(0, |deleted| deleted.len()))
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
 use projects_domain::{
-    ApiKey, ApiKeyId, ApiKeyToken, Email, Permission, PermissionSet, Role, TeamId, User, UserId, ValidationErrors,
-    Visibility,
+    ApiKey, ApiKeyId, ApiKeyToken, Email, Patch, Permission, PermissionSet, Role, TeamId, User, UserId,
+    ValidationErrors, Visibility,
 };
 
 use projects_ports::StoreError;
@@ -61,9 +61,6 @@ impl App {
         Ok((key, token))
     }
 }
-
-/// A field a PATCH may set, clear (`null`) or leave alone (absent).
-pub type Patch<T> = Option<Option<T>>;
 
 impl App {
     /// Sets the caller's own preferences. The active team must be one of the caller's teams.

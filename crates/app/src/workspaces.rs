@@ -119,7 +119,8 @@ pub struct FileRead {
     pub entry: ManifestEntry,
     /// The bytes sent: all of them, or the requested range.
     pub range: Option<std::ops::Range<u64>>,
-    pub body: ByteStream,
+    /// `None` when the caller already holds this content: nothing was read from the blob store.
+    pub body: Option<ByteStream>,
 }
 
 /// What a write made.
@@ -244,6 +245,7 @@ impl App {
         id_or_slug: &str,
         raw_path: &str,
         range: Option<ByteRange>,
+        held_sha256s: &[String],
     ) -> Result<FileRead, AppError> {
         principal.require(Permission::ProjectsRead)?;
         principal.require(Permission::RunsRead)?;
@@ -252,6 +254,10 @@ impl App {
         let not_found = || AppError::NotFound(Resource::WorkspaceFile);
         let parsed = self.head_manifest(&workspace).await?.ok_or_else(not_found)?;
         let entry = parsed.1.file(&path).ok_or_else(not_found)?.clone();
+        // A caller that holds the content already (If-None-Match) is answered before any range.
+        if held_sha256s.iter().any(|held| Some(held.as_str()) == entry.sha256.as_deref()) {
+            return Ok(FileRead { entry, range: None, body: None });
+        }
         let key = blob_key(&workspace.workspace_ref, entry.sha256.as_deref().unwrap_or_default());
         let range = match range {
             Some(requested) => {
@@ -264,7 +270,7 @@ impl App {
             Some(range) => self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?,
             None => self.blobs.get(&key).await.map_err(unavailable)?,
         };
-        Ok(FileRead { entry, range, body: body.ok_or_else(not_found)? })
+        Ok(FileRead { entry, range, body: Some(body.ok_or_else(not_found)?) })
     }
 
     /// Streams `body` into a blob while hashing it, then commits a manifest with the file at
@@ -335,8 +341,7 @@ impl App {
         body: ByteStream,
     ) -> Result<u64, AppError> {
         principal.require(Permission::RunsWrite)?;
-        let wellformed = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !wellformed {
+        if !projects_domain::workspace::is_sha256(sha256) {
             return Err(projects_domain::ValidationErrors::single("sha256", "must be 64 lowercase hex digits").into());
         }
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
@@ -432,12 +437,16 @@ impl App {
         mut change: impl FnMut(&mut Vec<ManifestEntry>) -> Result<(), AppError>,
     ) -> Result<String, AppError> {
         let stale = || AppError::PreconditionFailed(Resource::WorkspaceFile);
-        for _ in 0..WRITE_ATTEMPTS {
-            let current = self
-                .workspaces
-                .find_workspace(workspace.org_id, &workspace.workspace_ref)
-                .await?
-                .ok_or(AppError::NotFound(Resource::Project))?;
+        // The caller's row is fresh for the first attempt; a lost race re-reads it.
+        let mut current = workspace.clone();
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt > 0 {
+                current = self
+                    .workspaces
+                    .find_workspace(workspace.org_id, &workspace.workspace_ref)
+                    .await?
+                    .ok_or(AppError::NotFound(Resource::Project))?;
+            }
             if if_match.as_ref().is_some_and(|expected| current.head_revision.as_ref() != Some(expected)) {
                 return Err(stale());
             }

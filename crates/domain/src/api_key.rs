@@ -15,9 +15,7 @@ pub struct ApiKeyToken(String);
 impl ApiKeyToken {
     /// Accepts exactly `ak-` + 64 lowercase hex digits.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let well_formed = raw.strip_prefix(API_KEY_PREFIX).is_some_and(|hex| {
-            hex.len() == SECRET_HEX_LEN && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        });
+        let well_formed = raw.strip_prefix(API_KEY_PREFIX).is_some_and(|hex| crate::is_lower_hex(hex, SECRET_HEX_LEN));
         if well_formed {
             Ok(Self(raw.to_owned()))
         } else {

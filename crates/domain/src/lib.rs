@@ -26,7 +26,7 @@ pub use project::{
     Visibility,
 };
 pub use records::{AuditEvent, UsageRecord};
-pub use validation::{FieldError, ValidationErrors};
+pub use validation::{is_lower_hex, FieldError, ValidationErrors};
 pub use workspace::{
     ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath,
 };

@@ -3,6 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// Exactly `len` lowercase hex digits (SHA-256 digests, key secrets, trace ids).
+pub fn is_lower_hex(value: &str, len: usize) -> bool {
+    value.len() == len && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// One field that failed validation, with a message naming the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {

@@ -135,8 +135,9 @@ pub struct Manifest {
     pub stats: ManifestStats,
 }
 
-fn is_sha256(hex: &str) -> bool {
-    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// A lowercase hex SHA-256 digest, the key of a blob.
+pub fn is_sha256(hex: &str) -> bool {
+    crate::is_lower_hex(hex, 64)
 }
 
 /// One direct child of a directory, as listings show it.

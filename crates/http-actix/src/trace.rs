@@ -7,6 +7,7 @@ use std::time::Instant;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use futures::future::LocalBoxFuture;
+use projects_domain::is_lower_hex;
 
 pub const TRACE_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
 
@@ -21,10 +22,6 @@ pub fn current_trace_id() -> String {
 
 fn new_trace_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-fn is_lower_hex(value: &str, len: usize) -> bool {
-    value.len() == len && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The trace id of a W3C trace context header: `version-traceid-parentid-flags`, lowercase hex,

@@ -293,28 +293,29 @@ async fn read_file(
     let query: PathQuery = read_query(request.query_string())?;
     let raw = query.path.unwrap_or_default();
     let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(ByteRange::parse);
+    // The file's ETag is its SHA-256: the tags the caller holds name contents it has.
+    let held: Vec<String> = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"').to_owned()).collect())
+        .unwrap_or_default();
     let principal = auth.principal;
     let project_id = project_id.into_inner();
     let FileRead { entry, range, body } =
-        state.run(move |app| async move { app.read_file(&principal, &project_id, &raw, range).await }).await?;
-    let etag = header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default());
-    let unchanged =
-        request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| {
-            v.split(',').any(|tag| tag.trim().trim_start_matches("W/").trim_matches('"') == etag.tag())
-        });
+        state.run(move |app| async move { app.read_file(&principal, &project_id, &raw, range, &held).await }).await?;
+    let etag = header::ETag(header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default()));
+    let Some(body) = body else {
+        return Ok(HttpResponse::NotModified().insert_header(etag).finish());
+    };
     let mut response = match &range {
         Some(_) => HttpResponse::PartialContent(),
         None => HttpResponse::Ok(),
     };
     response
-        .insert_header(header::ETag(etag))
+        .insert_header(etag)
         .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
-    if unchanged {
-        return Ok(HttpResponse::NotModified()
-            .insert_header(header::ETag(header::EntityTag::new_strong(entry.sha256.unwrap_or_default())))
-            .finish());
-    }
     let (content_type, body) = match mime_from_extension(&entry.path) {
         Some(known) => (known, body),
         None => {
