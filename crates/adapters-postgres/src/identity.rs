@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
 use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
@@ -121,11 +121,11 @@ impl IdentityStore for PostgresStore {
         let Some((key, user)) = found else {
             return Ok(None);
         };
-        drop(conn);
         let user = decode_user(user)?;
+        // On the same connection: this runs for every request made with an API key.
         Ok(Some(ApiKeyOwner {
             key: ApiKeyRecord::from(key).decode()?,
-            team_ids: self.team_ids_of(user.org_id, user.id).await?,
+            team_ids: team_ids(&mut conn, user.org_id, user.id).await?,
             user,
         }))
     }
@@ -251,16 +251,7 @@ impl IdentityStore for PostgresStore {
     }
 
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
-        let mut conn = self.conn().await?;
-        let team_ids: Vec<Uuid> = team_members::table
-            .filter(team_members::org_id.eq(org_id.as_uuid()))
-            .filter(team_members::user_id.eq(user_id.as_uuid()))
-            .order(team_members::team_id)
-            .select(team_members::team_id)
-            .load(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(team_ids.into_iter().map(TeamId::from_uuid).collect())
+        team_ids(&mut *self.conn().await?, org_id, user_id).await
     }
 
     async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError> {
@@ -290,4 +281,17 @@ impl IdentityStore for PostgresStore {
             .map(drop)
             .map_err(|e| constraint_error(e, MEMBER_CONSTRAINTS))
     }
+}
+
+/// The teams a user is in, ordered by id.
+async fn team_ids(conn: &mut AsyncPgConnection, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
+    let team_ids: Vec<Uuid> = team_members::table
+        .filter(team_members::org_id.eq(org_id.as_uuid()))
+        .filter(team_members::user_id.eq(user_id.as_uuid()))
+        .order(team_members::team_id)
+        .select(team_members::team_id)
+        .load(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(team_ids.into_iter().map(TeamId::from_uuid).collect())
 }

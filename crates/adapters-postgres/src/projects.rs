@@ -272,12 +272,12 @@ impl ProjectStore for PostgresStore {
     async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError> {
         let row = ProjectRow::from(ProjectRecord::from_domain(project));
         let audit = audit_row(audit);
-        for _ in 0..SLUG_ATTEMPTS {
+        for attempt in 0..SLUG_ATTEMPTS {
             let mut conn = self.conn().await?;
             let restored = conn
                 .transaction::<_, diesel::result::Error, _>(async |conn| {
                     let taken = taken_slugs(conn, row.org_id, &project.slug).await?;
-                    let slug = project.slug.first_free(|slug| taken.contains(slug));
+                    let slug = projects_ports::free_slug(&project.slug, &taken, attempt);
                     let restored: Option<ProjectRow> = diesel::update(projects::table)
                         .filter(projects::org_id.eq(row.org_id))
                         .filter(projects::id.eq(row.id))

@@ -8,7 +8,7 @@ use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{id, id_text, micros, ApiKeyRow, OrgRow, TeamRow, UserRow};
 use crate::schema::{api_keys, orgs, team_members, teams, users};
-use crate::SqliteStore;
+use crate::{Connection, SqliteStore};
 
 const ORG_UNIQUE: &[(&str, &str)] = &[("orgs.name", "org"), ("users.org_id, users.email", "email")];
 const USER_UNIQUE: &[(&str, &str)] = &[("users.org_id, users.email", "email")];
@@ -118,11 +118,11 @@ impl IdentityStore for SqliteStore {
         let Some((key, owner)) = found else {
             return Ok(None);
         };
-        drop(conn);
         let owner = user(owner)?;
+        // On the same connection: this runs for every request made with an API key.
         Ok(Some(ApiKeyOwner {
             key: key.into_record()?.decode()?,
-            team_ids: self.team_ids_of(owner.org_id, owner.id).await?,
+            team_ids: team_ids(&mut conn, owner.org_id, owner.id).await?,
             user: owner,
         }))
     }
@@ -250,16 +250,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
-        let mut conn = self.conn().await?;
-        let team_ids: Vec<String> = team_members::table
-            .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
-            .order(team_members::team_id)
-            .select(team_members::team_id)
-            .load(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(team_ids.iter().map(|t| id(t).map(TeamId::from_uuid)).collect::<anyhow::Result<_>>()?)
+        team_ids(&mut *self.conn().await?, org_id, user_id).await
     }
 
     async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError> {
@@ -288,4 +279,17 @@ impl IdentityStore for SqliteStore {
             .map(drop)
             .map_err(|e| constraint_error(e, &[], "team_id"))
     }
+}
+
+/// The teams a user is in, ordered by id.
+async fn team_ids(conn: &mut Connection, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
+    let team_ids: Vec<String> = team_members::table
+        .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
+        .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
+        .order(team_members::team_id)
+        .select(team_members::team_id)
+        .load(conn)
+        .await
+        .map_err(db_error)?;
+    Ok(team_ids.iter().map(|t| id(t).map(TeamId::from_uuid)).collect::<anyhow::Result<_>>()?)
 }

@@ -20,11 +20,16 @@ pub fn hash_api_key(key: &ApiKeyToken) -> [u8; 32] {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// HS256 only, `exp` and `sub` required, 30 s of clock leeway: built once, read per request.
+    validation: Validation,
 }
 
 impl JwtKeys {
     pub fn hs256(secret: &[u8]) -> Self {
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 }
 
@@ -95,10 +100,7 @@ impl App {
 
     async fn authenticate_jwt(&self, bearer_token: &str) -> Result<Principal, AppError> {
         let keys = self.jwt.as_ref().ok_or(unauthenticated(AuthFailure::InvalidToken))?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 30;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        let claims = jsonwebtoken::decode::<Claims>(bearer_token, &keys.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(bearer_token, &keys.decoding, &keys.validation)
             .map_err(|err| match err.kind() {
                 ErrorKind::ExpiredSignature => unauthenticated(AuthFailure::TokenExpired),
                 _ => unauthenticated(AuthFailure::InvalidToken),

@@ -73,9 +73,7 @@ impl App {
         match self.usage.record_usage(&usage, idempotency).await {
             Ok(UsageRecorded::Created(record)) => Ok((record, false)),
             Ok(UsageRecorded::Replayed(record)) => Ok((record, true)),
-            Err(projects_ports::StoreError::Conflict { field }) => {
-                Err(AppError::Conflict { resource: Resource::Project, field })
-            }
+            // The project went away meanwhile: not a bad field of the request.
             Err(projects_ports::StoreError::MissingReference { .. }) => Err(AppError::NotFound(Resource::Project)),
             Err(other) => Err(other.into()),
         }

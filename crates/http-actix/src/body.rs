@@ -45,7 +45,7 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| invalid(".", &format!("could not read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
-            return Err(HttpError::PayloadTooLarge { limit });
+            return Err(projects_app::AppError::PayloadTooLarge { limit: limit as u64 }.into());
         }
         body.extend_from_slice(&chunk);
     }

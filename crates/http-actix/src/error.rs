@@ -13,9 +13,6 @@ use projects_domain::ValidationErrors;
 #[derive(Debug)]
 pub enum HttpError {
     App(AppError),
-    PayloadTooLarge {
-        limit: usize,
-    },
     RouteNotFound,
     /// The path exists, but not with this method.
     MethodNotAllowed {
@@ -45,7 +42,6 @@ impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HttpError::App(err) => err.fmt(f),
-            HttpError::PayloadTooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             HttpError::RouteNotFound => f.write_str("no such route"),
             HttpError::MethodNotAllowed { allowed } => {
                 write!(f, "method not allowed here; allowed: {}", allowed.join(", "))

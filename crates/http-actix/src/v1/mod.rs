@@ -96,7 +96,6 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
-        HttpError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "http.method_not_allowed"),
     }

@@ -350,7 +350,7 @@ pub struct FileWrittenBody {
 fn file_body(request: &HttpRequest, payload: web::Payload) -> Result<ByteStream, HttpError> {
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|length| length > FILE_BODY_LIMIT) {
-        return Err(HttpError::PayloadTooLarge { limit: FILE_BODY_LIMIT as usize });
+        return Err(projects_app::AppError::PayloadTooLarge { limit: FILE_BODY_LIMIT }.into());
     }
     Ok(capped(payload, FILE_BODY_LIMIT))
 }
