@@ -80,6 +80,30 @@ impl TestServer {
         self.app.bootstrap(org, email).await.expect("bootstrap").api_key.expose().to_owned()
     }
 
+    /// Adds `email` to the org as `role` (through the owner) and redeems the invitation as that
+    /// person would: returns their user id and their own key, with every permission of the role.
+    pub async fn add_member(&self, email: &str, role: &str) -> (String, String) {
+        let body = serde_json::json!({"email": email, "role": role});
+        let added = expect_json(self.post_json("/v1/members", &self.owner_key, body).await, 201).await;
+        let token = added["invite_token"].as_str().expect("an invitation").to_owned();
+        let accept = self
+            .request(Method::POST, "/v1/invitations/accept", None)
+            .json(&serde_json::json!({"token": token}))
+            .send()
+            .await
+            .expect("request");
+        let accepted = expect_json(accept, 201).await;
+        assert_eq!(accepted["user_id"], added["user_id"]);
+        (added["user_id"].as_str().unwrap().to_owned(), accepted["api_key"].as_str().unwrap().to_owned())
+    }
+
+    /// A new key of `key`'s own user, narrowed to `scopes`.
+    pub async fn scoped_key(&self, key: &str, scopes: &[&str]) -> String {
+        let body = serde_json::json!({"name": "scoped", "scopes": scopes});
+        let created = expect_json(self.post_json("/v1/api-keys", key, body).await, 201).await;
+        created["key"].as_str().unwrap().to_owned()
+    }
+
     /// Inserts `count` projects of `owner_id` straight into the database (for benchmarks).
     pub async fn seed_projects(&self, org_id: uuid::Uuid, owner_id: uuid::Uuid, count: i64) -> anyhow::Result<()> {
         match (self.backend, &self._database) {

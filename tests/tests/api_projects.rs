@@ -219,19 +219,8 @@ async fn errors_use_the_alumia_codes(backend: Backend) {
     let bad_key = server.get("/api/v1/projects", &format!("ak-{}", "0".repeat(64))).await;
     expect_error(bad_key, 401, "UNAUTHORIZED").await;
 
-    let member = expect_json(
-        server.post_json("/v1/members", owner, json!({"email": "v@localhost", "role": "viewer"})).await,
-        201,
-    )
-    .await;
-    let viewer = server
-        .post_json(
-            "/v1/api-keys",
-            owner,
-            json!({"name": "v", "scopes": ["data.projects.read"], "user_id": member["user_id"]}),
-        )
-        .await;
-    let viewer = expect_json(viewer, 201).await["key"].as_str().unwrap().to_owned();
+    let (_, viewer) = server.add_member("v@localhost", "viewer").await;
+    let viewer = server.scoped_key(&viewer, &["data.projects.read"]).await;
     expect_error(server.post_json("/api/v1/projects", &viewer, json!({"name": "x"})).await, 403, "FORBIDDEN").await;
 
     let private =

@@ -12,17 +12,10 @@ on_both_backends!(
     roles_change_within_the_owner_rules,
 );
 
-/// Adds a member with `role` and returns a key of theirs with every scope of the role.
+/// Adds a member with `role` and returns a key of theirs narrowed to `scopes`.
 async fn member_key(server: &TestServer, email: &str, role: &str, scopes: &[&str]) -> String {
-    let owner = &server.owner_key;
-    let member =
-        expect_json(server.post_json("/v1/members", owner, json!({"email": email, "role": role})).await, 201).await;
-    assert_eq!(member["role"], role);
-    let key = server
-        .post_json("/v1/api-keys", owner, json!({"name": email, "scopes": scopes, "user_id": member["user_id"]}))
-        .await;
-    let key = expect_json(key, 201).await;
-    key["key"].as_str().unwrap().to_owned()
+    let (_, own_key) = server.add_member(email, role).await;
+    server.scoped_key(&own_key, scopes).await
 }
 
 async fn permissions_are_checked_before_the_body(backend: Backend) {
@@ -65,18 +58,10 @@ async fn key_scopes_cannot_exceed_the_role_or_the_caller(backend: Backend) {
     let error = expect_v1_error(unknown, 422, "validation.error").await;
     assert!(error["details"]["scopes"].as_str().unwrap().contains("data.projects.delete"), "{error}");
 
-    let viewer = expect_json(
-        server.post_json("/v1/members", owner, json!({"email": "v@localhost", "role": "viewer"})).await,
-        201,
-    )
-    .await;
-    let beyond_role = server
-        .post_json(
-            "/v1/api-keys",
-            owner,
-            json!({"name": "x", "scopes": ["data.projects.manage"], "user_id": viewer["user_id"]}),
-        )
-        .await;
+    let (viewer_id, viewer_key) = server.add_member("v@localhost", "viewer").await;
+    let viewer = json!({"user_id": viewer_id});
+    let beyond_role =
+        server.post_json("/v1/api-keys", &viewer_key, json!({"name": "x", "scopes": ["data.projects.manage"]})).await;
     expect_v1_error(beyond_role, 403, "auth.forbidden").await;
 
     let member = member_key(&server, "m@localhost", "member", &["data.projects.read", "data.api_keys.manage"]).await;
@@ -122,16 +107,8 @@ async fn roles_change_within_the_owner_rules(backend: Backend) {
     let owner = &server.owner_key;
     let me = expect_json(server.get("/v1/me", owner).await, 200).await;
     let owner_id = me["user_id"].as_str().unwrap().to_owned();
-    let ada = expect_json(
-        server.post_json("/v1/members", owner, json!({"email": "ada@localhost", "role": "admin"})).await,
-        201,
-    )
-    .await;
-    let ada_id = ada["user_id"].as_str().unwrap().to_owned();
-    let ada_key = server
-        .post_json("/v1/api-keys", owner, json!({"name": "ada", "scopes": ["org.members.manage"], "user_id": ada_id}))
-        .await;
-    let ada_key = expect_json(ada_key, 201).await["key"].as_str().unwrap().to_owned();
+    let (ada_id, ada_key) = server.add_member("ada@localhost", "admin").await;
+    let ada_key = server.scoped_key(&ada_key, &["org.members.manage"]).await;
 
     let demoted = server.patch_json(&format!("/v1/members/{ada_id}"), owner, json!({"role": "member"})).await;
     assert_eq!(expect_json(demoted, 200).await["role"], "member");

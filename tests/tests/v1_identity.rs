@@ -15,18 +15,12 @@ on_both_backends!(
 );
 
 async fn add_member(server: &TestServer, email: &str, role: &str) -> (String, String) {
-    let owner = &server.owner_key;
-    let member =
-        expect_json(server.post_json("/v1/members", owner, json!({"email": email, "role": role})).await, 201).await;
-    let user_id = member["user_id"].as_str().unwrap().to_owned();
+    let (user_id, own_key) = server.add_member(email, role).await;
     let scopes = match role {
-        "viewer" => json!(["data.projects.read", "org.teams.read"]),
-        _ => json!(["data.projects.read", "data.projects.manage", "org.teams.read", "data.api_keys.manage"]),
+        "viewer" => vec!["data.projects.read", "org.teams.read"],
+        _ => vec!["data.projects.read", "data.projects.manage", "org.teams.read", "data.api_keys.manage"],
     };
-    let key =
-        server.post_json("/v1/api-keys", owner, json!({"name": email, "scopes": scopes, "user_id": user_id})).await;
-    let key = expect_json(key, 201).await["key"].as_str().unwrap().to_owned();
-    (user_id, key)
+    (user_id, server.scoped_key(&own_key, &scopes).await)
 }
 
 async fn create_team(server: &TestServer, name: &str, members: &[&str]) -> String {

@@ -53,19 +53,8 @@ async fn delete_then_restore_with_a_fresh_slug(backend: Backend) {
     )
     .await;
     let id = project["id"].as_str().unwrap();
-    let member = expect_json(
-        server.post_json("/v1/members", owner, json!({"email": "m@localhost", "role": "member"})).await,
-        201,
-    )
-    .await;
-    let member_key = server
-        .post_json(
-            "/v1/api-keys",
-            owner,
-            json!({"name": "m", "scopes": ["data.projects.read", "data.projects.manage"], "user_id": member["user_id"]}),
-        )
-        .await;
-    let member_key = expect_json(member_key, 201).await["key"].as_str().unwrap().to_owned();
+    let (_, member_key) = server.add_member("m@localhost", "member").await;
+    let member_key = server.scoped_key(&member_key, &["data.projects.read", "data.projects.manage"]).await;
     // A member who can see it may not delete someone else's project.
     expect_v1_error(server.delete(&format!("/v1/projects/{id}"), &member_key).await, 403, "auth.forbidden").await;
 

@@ -1,14 +1,16 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
-use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
+use projects_domain::{
+    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+};
+use projects_ports::records::{ApiKeyRecord, AuditEventRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
 use uuid::Uuid;
 
 use crate::errors::{constraint_error, db_error};
-use crate::rows::{ApiKeyRow, OrgRow, TeamRow, UserRow};
-use crate::schema::{api_keys, orgs, team_members, teams, users};
+use crate::rows::{ApiKeyRow, AuditEventRow, OrgRow, TeamRow, UserRow};
+use crate::schema::{api_keys, audit_events, invitations, orgs, team_members, teams, users};
 use crate::PostgresStore;
 
 const ORG_CONSTRAINTS: &[(&str, &str)] = &[("orgs_name_key", "org"), ("users_org_email_live_key", "email")];
@@ -17,6 +19,10 @@ const KEY_CONSTRAINTS: &[(&str, &str)] = &[("api_keys_user_fkey", "user_id"), ("
 const TEAM_CONSTRAINTS: &[(&str, &str)] = &[("teams_org_name_key", "name"), ("teams_org_id_fkey", "org_id")];
 const MEMBER_CONSTRAINTS: &[(&str, &str)] =
     &[("team_members_team_fkey", "team_id"), ("team_members_user_fkey", "user_id")];
+
+fn audit_row(event: &AuditEvent) -> AuditEventRow {
+    AuditEventRow::from(AuditEventRecord::from_domain(event))
+}
 
 fn decode_user(row: UserRow) -> Result<User, StoreError> {
     Ok(UserRecord::from(row).decode()?)
@@ -76,15 +82,86 @@ impl IdentityStore for PostgresStore {
         Ok(row.map(|r| OrgRecord::from(r).decode()).transpose()?)
     }
 
-    async fn create_user(&self, user: &User) -> Result<(), StoreError> {
+    async fn create_user(
+        &self,
+        user: &User,
+        invitation: Option<&Invitation>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let row = UserRow::from(UserRecord::from_domain(user));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(users::table)
-            .values(&row)
-            .execute(&mut conn)
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(users::table).values(&row).execute(conn).await?;
+            if let Some(invitation) = invitation {
+                diesel::insert_into(invitations::table)
+                    .values((
+                        invitations::token_sha256.eq(invitation.token_sha256.as_slice()),
+                        invitations::org_id.eq(invitation.org_id.as_uuid()),
+                        invitations::user_id.eq(invitation.user_id.as_uuid()),
+                        invitations::created_at.eq(invitation.created_at),
+                        invitations::expires_at.eq(invitation.expires_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, USER_CONSTRAINTS))
+    }
+
+    async fn find_invitation(&self, token_sha256: &[u8; 32], now: Timestamp) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = invitations::table
+            .inner_join(users::table)
+            .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
+            .filter(invitations::used_at.is_null())
+            .filter(invitations::expires_at.gt(now))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
             .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, USER_CONSTRAINTS))
+            .optional()
+            .map_err(db_error)?;
+        row.map(decode_user).transpose()
+    }
+
+    async fn redeem_invitation(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+        key: &ApiKey,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let audit = audit_row(audit);
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let live_member = users::table
+                .filter(users::org_id.eq(key.org_id))
+                .filter(users::id.eq(key.user_id))
+                .filter(users::removed_at.is_null())
+                .select(users::id);
+            let used = diesel::update(invitations::table)
+                .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
+                .filter(invitations::org_id.eq(key.org_id))
+                .filter(invitations::user_id.eq_any(live_member))
+                .filter(invitations::used_at.is_null())
+                .filter(invitations::expires_at.gt(now))
+                .set(invitations::used_at.eq(now))
+                .execute(conn)
+                .await?;
+            if used == 0 {
+                return Ok(false);
+            }
+            diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| constraint_error(e, KEY_CONSTRAINTS))
     }
 
     async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError> {
@@ -95,15 +172,31 @@ impl IdentityStore for PostgresStore {
         self.find_live_user(org_id, users::table.filter(users::id.eq(user_id.as_uuid())).into_boxed()).await
     }
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+    async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError> {
         let row = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(api_keys::table)
-            .values(&row)
-            .execute(&mut conn)
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(api_keys::table).values(&row).execute(conn).await?;
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, KEY_CONSTRAINTS))
+    }
+
+    async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<ApiKeyRow> = api_keys::table
+            .filter(api_keys::org_id.eq(org_id.as_uuid()))
+            .filter(api_keys::id.eq(key_id.as_uuid()))
+            .filter(api_keys::revoked_at.is_null())
+            .select(ApiKeyRow::as_select())
+            .first(&mut conn)
             .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, KEY_CONSTRAINTS))
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|r| ApiKeyRecord::from(r).decode()).transpose()?)
     }
 
     async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError> {
@@ -130,17 +223,24 @@ impl IdentityStore for PostgresStore {
         }))
     }
 
-    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, audit: &AuditEvent) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let revoked = diesel::update(api_keys::table)
-            .filter(api_keys::org_id.eq(org_id.as_uuid()))
-            .filter(api_keys::id.eq(key_id.as_uuid()))
-            .filter(api_keys::revoked_at.is_null())
-            .set(api_keys::revoked_at.eq(at))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(revoked > 0)
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let revoked = diesel::update(api_keys::table)
+                .filter(api_keys::org_id.eq(org_id.as_uuid()))
+                .filter(api_keys::id.eq(key_id.as_uuid()))
+                .filter(api_keys::revoked_at.is_null())
+                .set(api_keys::revoked_at.eq(audit.created_at))
+                .execute(conn)
+                .await?;
+            if revoked > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(revoked > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
     async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError> {
@@ -183,46 +283,62 @@ impl IdentityStore for PostgresStore {
         rows.into_iter().map(decode_user).collect()
     }
 
-    async fn update_member(&self, user: &User) -> Result<bool, StoreError> {
+    async fn update_member(&self, user: &User, audit: Option<&AuditEvent>) -> Result<bool, StoreError> {
         let row = UserRow::from(UserRecord::from_domain(user));
+        let audit = audit.map(audit_row);
         let mut conn = self.conn().await?;
-        let updated = diesel::update(users::table)
-            .filter(users::org_id.eq(row.org_id))
-            .filter(users::id.eq(row.id))
-            .filter(users::removed_at.is_null())
-            .set((
-                users::role.eq(&row.role),
-                users::default_project_visibility.eq(&row.default_project_visibility),
-                users::active_team_id.eq(row.active_team_id),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(updated > 0)
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let updated = diesel::update(users::table)
+                .filter(users::org_id.eq(row.org_id))
+                .filter(users::id.eq(row.id))
+                .filter(users::removed_at.is_null())
+                .set((
+                    users::role.eq(&row.role),
+                    users::default_project_visibility.eq(&row.default_project_visibility),
+                    users::active_team_id.eq(row.active_team_id),
+                ))
+                .execute(conn)
+                .await?;
+            if let (true, Some(audit)) = (updated > 0, &audit) {
+                diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+            }
+            Ok(updated > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
-    async fn remove_member(&self, org_id: OrgId, user_id: UserId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn remove_member(&self, org_id: OrgId, user_id: UserId, audit: &AuditEvent) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let removed = diesel::update(users::table)
-            .filter(users::org_id.eq(org_id.as_uuid()))
-            .filter(users::id.eq(user_id.as_uuid()))
-            .filter(users::removed_at.is_null())
-            .set(users::removed_at.eq(at))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(removed > 0)
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let removed = diesel::update(users::table)
+                .filter(users::org_id.eq(org_id.as_uuid()))
+                .filter(users::id.eq(user_id.as_uuid()))
+                .filter(users::removed_at.is_null())
+                .set(users::removed_at.eq(audit.created_at))
+                .execute(conn)
+                .await?;
+            if removed > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(removed > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
-    async fn create_team(&self, team: &Team) -> Result<(), StoreError> {
+    async fn create_team(&self, team: &Team, audit: &AuditEvent) -> Result<(), StoreError> {
         let row = TeamRow::from(TeamRecord::from_domain(team));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(teams::table)
-            .values(&row)
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, TEAM_CONSTRAINTS))
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(teams::table).values(&row).execute(conn).await?;
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, TEAM_CONSTRAINTS))
     }
 
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError> {
@@ -254,32 +370,58 @@ impl IdentityStore for PostgresStore {
         team_ids(&mut *self.conn().await?, org_id, user_id).await
     }
 
-    async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError> {
+    async fn remove_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let removed = diesel::delete(team_members::table)
-            .filter(team_members::org_id.eq(org_id.as_uuid()))
-            .filter(team_members::team_id.eq(team_id.as_uuid()))
-            .filter(team_members::user_id.eq(user_id.as_uuid()))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(removed > 0)
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let removed = diesel::delete(team_members::table)
+                .filter(team_members::org_id.eq(org_id.as_uuid()))
+                .filter(team_members::team_id.eq(team_id.as_uuid()))
+                .filter(team_members::user_id.eq(user_id.as_uuid()))
+                .execute(conn)
+                .await?;
+            if removed > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(removed > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
-    async fn add_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<(), StoreError> {
+    async fn add_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(team_members::table)
-            .values((
-                team_members::org_id.eq(org_id.as_uuid()),
-                team_members::team_id.eq(team_id.as_uuid()),
-                team_members::user_id.eq(user_id.as_uuid()),
-                team_members::created_at.eq(time::OffsetDateTime::now_utc()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, MEMBER_CONSTRAINTS))
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            let added = diesel::insert_into(team_members::table)
+                .values((
+                    team_members::org_id.eq(org_id.as_uuid()),
+                    team_members::team_id.eq(team_id.as_uuid()),
+                    team_members::user_id.eq(user_id.as_uuid()),
+                    team_members::created_at.eq(audit.created_at),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            if added > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, MEMBER_CONSTRAINTS))
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) struct UserRow {
     pub default_project_visibility: Option<String>,
     pub active_team_id: Option<Uuid>,
     pub created_at: OffsetDateTime,
+    pub kind: String,
+    pub name: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -94,7 +96,9 @@ pub(crate) struct ProjectRow {
 }
 
 mirror!(OrgRow <=> OrgRecord { id, name, created_at });
-mirror!(UserRow <=> UserRecord { id, org_id, email, role, default_project_visibility, active_team_id, created_at });
+mirror!(UserRow <=> UserRecord {
+    id, org_id, email, role, default_project_visibility, active_team_id, created_at, kind, name,
+});
 mirror!(TeamRow <=> TeamRecord { id, org_id, name, created_at });
 mirror!(ApiKeyRow <=> ApiKeyRecord {
     id, org_id, user_id, name, key_prefix, key_sha256, scopes, created_at, last_used_at, revoked_at,
@@ -114,9 +118,13 @@ pub(crate) struct AuditEventRow {
     pub project_id: Option<Uuid>,
     pub fields: String,
     pub created_at: OffsetDateTime,
+    pub target_type: Option<String>,
+    pub target_id: Option<Uuid>,
 }
 
-mirror!(AuditEventRow <=> AuditEventRecord { id, org_id, actor_user_id, action, project_id, fields, created_at });
+mirror!(AuditEventRow <=> AuditEventRecord {
+    id, org_id, actor_user_id, action, project_id, fields, created_at, target_type, target_id,
+});
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = usage_records, check_for_backend(diesel::pg::Pg))]

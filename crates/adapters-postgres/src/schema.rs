@@ -18,6 +18,8 @@ diesel::table! {
         active_team_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         removed_at -> Nullable<Timestamptz>,
+        kind -> Text,
+        name -> Nullable<Text>,
     }
 }
 
@@ -94,6 +96,8 @@ diesel::table! {
         project_id -> Nullable<Uuid>,
         fields -> Text,
         created_at -> Timestamptz,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Uuid>,
     }
 }
 
@@ -149,8 +153,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (token_sha256) {
+        token_sha256 -> Bytea,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(invitations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    invitations,
     workspaces,
     workspace_sessions,
     audit_events,

@@ -125,7 +125,8 @@ impl UsageStore for PostgresStore {
         }
         let mut conn = self.conn().await?;
         let rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
-        let decoded: Vec<_> = rows.into_iter().map(|r| AuditEventRecord::from(r).decode()).collect();
+        let decoded: Vec<_> =
+            rows.into_iter().map(|r| AuditEventRecord::from(r).decode()).collect::<anyhow::Result<_>>()?;
         let (items, next) = page.split(decoded, |last| Cursor { created_at: last.at, id: last.id });
         Ok(AuditPage { items, next })
     }

@@ -1,19 +1,25 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
-use projects_ports::records::{ApiKeyRecord, OrgRecord, TeamRecord, UserRecord};
+use projects_domain::{
+    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+};
+use projects_ports::records::{ApiKeyRecord, AuditEventRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
 
 use crate::errors::{constraint_error, db_error};
-use crate::rows::{id, id_text, micros, ApiKeyRow, OrgRow, TeamRow, UserRow};
-use crate::schema::{api_keys, orgs, team_members, teams, users};
+use crate::rows::{id, id_text, micros, ApiKeyRow, AuditEventRow, OrgRow, TeamRow, UserRow};
+use crate::schema::{api_keys, audit_events, invitations, orgs, team_members, teams, users};
 use crate::{Connection, SqliteStore};
 
 const ORG_UNIQUE: &[(&str, &str)] = &[("orgs.name", "org"), ("users.org_id, users.email", "email")];
 const USER_UNIQUE: &[(&str, &str)] = &[("users.org_id, users.email", "email")];
 const KEY_UNIQUE: &[(&str, &str)] = &[("api_keys.key_sha256", "key")];
 const TEAM_UNIQUE: &[(&str, &str)] = &[("teams.org_id, teams.name", "name")];
+
+fn audit_row(event: &AuditEvent) -> AuditEventRow {
+    AuditEventRow::from(AuditEventRecord::from_domain(event))
+}
 
 fn user(row: UserRow) -> Result<User, StoreError> {
     Ok(row.into_record()?.decode()?)
@@ -73,15 +79,87 @@ impl IdentityStore for SqliteStore {
         Ok(row.map(|r| r.into_record()?.decode()).transpose()?)
     }
 
-    async fn create_user(&self, new_user: &User) -> Result<(), StoreError> {
+    async fn create_user(
+        &self,
+        new_user: &User,
+        invitation: Option<&Invitation>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let row = UserRow::from(UserRecord::from_domain(new_user));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(users::table)
-            .values(&row)
-            .execute(&mut conn)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(users::table).values(&row).execute(conn).await?;
+            if let Some(invitation) = invitation {
+                diesel::insert_into(invitations::table)
+                    .values((
+                        invitations::token_sha256.eq(invitation.token_sha256.as_slice()),
+                        invitations::org_id.eq(id_text(invitation.org_id.as_uuid())),
+                        invitations::user_id.eq(id_text(invitation.user_id.as_uuid())),
+                        invitations::created_at.eq(micros(invitation.created_at)),
+                        invitations::expires_at.eq(micros(invitation.expires_at)),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, USER_UNIQUE, "org_id"))
+    }
+
+    async fn find_invitation(&self, token_sha256: &[u8; 32], now: Timestamp) -> Result<Option<User>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<UserRow> = invitations::table
+            .inner_join(users::table)
+            .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
+            .filter(invitations::used_at.is_null())
+            .filter(invitations::expires_at.gt(micros(now)))
+            .filter(users::removed_at.is_null())
+            .select(UserRow::as_select())
+            .first(&mut conn)
             .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, USER_UNIQUE, "org_id"))
+            .optional()
+            .map_err(db_error)?;
+        row.map(user).transpose()
+    }
+
+    async fn redeem_invitation(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+        key: &ApiKey,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let audit = audit_row(audit);
+        let now = micros(now);
+        let mut conn = self.conn().await?;
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let live_member = users::table
+                .filter(users::org_id.eq(&key.org_id))
+                .filter(users::id.eq(&key.user_id))
+                .filter(users::removed_at.is_null())
+                .select(users::id);
+            let used = diesel::update(invitations::table)
+                .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
+                .filter(invitations::org_id.eq(&key.org_id))
+                .filter(invitations::user_id.eq_any(live_member))
+                .filter(invitations::used_at.is_null())
+                .filter(invitations::expires_at.gt(now))
+                .set(invitations::used_at.eq(now))
+                .execute(conn)
+                .await?;
+            if used == 0 {
+                return Ok(false);
+            }
+            diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| constraint_error(e, KEY_UNIQUE, "user_id"))
     }
 
     async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError> {
@@ -92,15 +170,31 @@ impl IdentityStore for SqliteStore {
         self.find_live_user(org_id, users::table.filter(users::id.eq(id_text(user_id.as_uuid()))).into_boxed()).await
     }
 
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+    async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError> {
         let row = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(api_keys::table)
-            .values(&row)
-            .execute(&mut conn)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(api_keys::table).values(&row).execute(conn).await?;
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, KEY_UNIQUE, "user_id"))
+    }
+
+    async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row: Option<ApiKeyRow> = api_keys::table
+            .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(api_keys::id.eq(id_text(key_id.as_uuid())))
+            .filter(api_keys::revoked_at.is_null())
+            .select(ApiKeyRow::as_select())
+            .first(&mut conn)
             .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, KEY_UNIQUE, "user_id"))
+            .optional()
+            .map_err(db_error)?;
+        Ok(row.map(|r| r.into_record()?.decode()).transpose()?)
     }
 
     async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError> {
@@ -127,17 +221,24 @@ impl IdentityStore for SqliteStore {
         }))
     }
 
-    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, audit: &AuditEvent) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let revoked = diesel::update(api_keys::table)
-            .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(api_keys::id.eq(id_text(key_id.as_uuid())))
-            .filter(api_keys::revoked_at.is_null())
-            .set(api_keys::revoked_at.eq(micros(at)))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(revoked > 0)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let revoked = diesel::update(api_keys::table)
+                .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(api_keys::id.eq(id_text(key_id.as_uuid())))
+                .filter(api_keys::revoked_at.is_null())
+                .set(api_keys::revoked_at.eq(audit.created_at))
+                .execute(conn)
+                .await?;
+            if revoked > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(revoked > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
     async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError> {
@@ -182,46 +283,62 @@ impl IdentityStore for SqliteStore {
         rows.into_iter().map(user).collect()
     }
 
-    async fn update_member(&self, member: &User) -> Result<bool, StoreError> {
+    async fn update_member(&self, member: &User, audit: Option<&AuditEvent>) -> Result<bool, StoreError> {
         let row = UserRow::from(UserRecord::from_domain(member));
+        let audit = audit.map(audit_row);
         let mut conn = self.conn().await?;
-        let updated = diesel::update(users::table)
-            .filter(users::org_id.eq(&row.org_id))
-            .filter(users::id.eq(&row.id))
-            .filter(users::removed_at.is_null())
-            .set((
-                users::role.eq(&row.role),
-                users::default_project_visibility.eq(&row.default_project_visibility),
-                users::active_team_id.eq(&row.active_team_id),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(updated > 0)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let updated = diesel::update(users::table)
+                .filter(users::org_id.eq(&row.org_id))
+                .filter(users::id.eq(&row.id))
+                .filter(users::removed_at.is_null())
+                .set((
+                    users::role.eq(&row.role),
+                    users::default_project_visibility.eq(&row.default_project_visibility),
+                    users::active_team_id.eq(&row.active_team_id),
+                ))
+                .execute(conn)
+                .await?;
+            if let (true, Some(audit)) = (updated > 0, &audit) {
+                diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+            }
+            Ok(updated > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
-    async fn remove_member(&self, org_id: OrgId, user_id: UserId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn remove_member(&self, org_id: OrgId, user_id: UserId, audit: &AuditEvent) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let removed = diesel::update(users::table)
-            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(users::id.eq(id_text(user_id.as_uuid())))
-            .filter(users::removed_at.is_null())
-            .set(users::removed_at.eq(micros(at)))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(removed > 0)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let removed = diesel::update(users::table)
+                .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(users::id.eq(id_text(user_id.as_uuid())))
+                .filter(users::removed_at.is_null())
+                .set(users::removed_at.eq(audit.created_at))
+                .execute(conn)
+                .await?;
+            if removed > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(removed > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
-    async fn create_team(&self, team: &Team) -> Result<(), StoreError> {
+    async fn create_team(&self, team: &Team, audit: &AuditEvent) -> Result<(), StoreError> {
         let row = TeamRow::from(TeamRecord::from_domain(team));
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_into(teams::table)
-            .values(&row)
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, TEAM_UNIQUE, "org_id"))
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            diesel::insert_into(teams::table).values(&row).execute(conn).await?;
+            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, TEAM_UNIQUE, "org_id"))
     }
 
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError> {
@@ -253,31 +370,57 @@ impl IdentityStore for SqliteStore {
         team_ids(&mut *self.conn().await?, org_id, user_id).await
     }
 
-    async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError> {
+    async fn remove_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        let removed = diesel::delete(team_members::table)
-            .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(team_members::team_id.eq(id_text(team_id.as_uuid())))
-            .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
-            .execute(&mut conn)
-            .await
-            .map_err(db_error)?;
-        Ok(removed > 0)
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let removed = diesel::delete(team_members::table)
+                .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(team_members::team_id.eq(id_text(team_id.as_uuid())))
+                .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
+                .execute(conn)
+                .await?;
+            if removed > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(removed > 0)
+        })
+        .await
+        .map_err(db_error)
     }
 
-    async fn add_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<(), StoreError> {
+    async fn add_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
-        diesel::insert_or_ignore_into(team_members::table)
-            .values((
-                team_members::org_id.eq(id_text(org_id.as_uuid())),
-                team_members::team_id.eq(id_text(team_id.as_uuid())),
-                team_members::user_id.eq(id_text(user_id.as_uuid())),
-                team_members::created_at.eq(micros(Timestamp::now_utc())),
-            ))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| constraint_error(e, &[], "team_id"))
+        conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
+            let added = diesel::insert_or_ignore_into(team_members::table)
+                .values((
+                    team_members::org_id.eq(id_text(org_id.as_uuid())),
+                    team_members::team_id.eq(id_text(team_id.as_uuid())),
+                    team_members::user_id.eq(id_text(user_id.as_uuid())),
+                    team_members::created_at.eq(audit.created_at),
+                ))
+                .execute(conn)
+                .await?;
+            if added > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| constraint_error(e, &[], "team_id"))
     }
 }
 

@@ -66,6 +66,8 @@ pub(crate) struct UserRow {
     pub default_project_visibility: Option<String>,
     pub active_team_id: Option<String>,
     pub created_at: i64,
+    pub kind: String,
+    pub name: Option<String>,
 }
 
 impl From<UserRecord> for UserRow {
@@ -78,6 +80,8 @@ impl From<UserRecord> for UserRow {
             default_project_visibility: r.default_project_visibility,
             active_team_id: r.active_team_id.map(id_text),
             created_at: micros(r.created_at),
+            kind: r.kind,
+            name: r.name,
         }
     }
 }
@@ -92,6 +96,8 @@ impl UserRow {
             default_project_visibility: self.default_project_visibility,
             active_team_id: opt_id(self.active_team_id)?,
             created_at: instant(self.created_at)?,
+            kind: self.kind,
+            name: self.name,
         })
     }
 }
@@ -251,6 +257,8 @@ pub(crate) struct AuditEventRow {
     pub project_id: Option<String>,
     pub fields: String,
     pub created_at: i64,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
 }
 
 impl From<AuditEventRecord> for AuditEventRow {
@@ -263,6 +271,8 @@ impl From<AuditEventRecord> for AuditEventRow {
             project_id: r.project_id.map(id_text),
             fields: r.fields,
             created_at: micros(r.created_at),
+            target_type: r.target_type,
+            target_id: r.target_id.map(id_text),
         }
     }
 }
@@ -277,6 +287,8 @@ impl AuditEventRow {
             project_id: opt_id(self.project_id)?,
             fields: self.fields,
             created_at: instant(self.created_at)?,
+            target_type: self.target_type,
+            target_id: opt_id(self.target_id)?,
         })
     }
 }

@@ -19,6 +19,8 @@ diesel::table! {
         active_team_id -> Nullable<Text>,
         created_at -> BigInt,
         removed_at -> Nullable<BigInt>,
+        kind -> Text,
+        name -> Nullable<Text>,
     }
 }
 
@@ -95,6 +97,8 @@ diesel::table! {
         project_id -> Nullable<Text>,
         fields -> Text,
         created_at -> BigInt,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
     }
 }
 
@@ -150,8 +154,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (token_sha256) {
+        token_sha256 -> Binary,
+        org_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(invitations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    invitations,
     workspaces,
     workspace_sessions,
     audit_events,

@@ -125,7 +125,7 @@ impl UsageStore for SqliteStore {
         let mut conn = self.conn().await?;
         let rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
         let decoded: Vec<_> =
-            rows.into_iter().map(|r| Ok(r.into_record()?.decode())).collect::<anyhow::Result<Vec<_>>>()?;
+            rows.into_iter().map(|r| r.into_record()?.decode()).collect::<anyhow::Result<Vec<_>>>()?;
         let (items, next) = page.split(decoded, |last| Cursor { created_at: last.at, id: last.id });
         Ok(AuditPage { items, next })
     }

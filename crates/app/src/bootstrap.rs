@@ -1,4 +1,4 @@
-use projects_domain::{ApiKey, ApiKeyId, ApiKeyToken, Email, Org, OrgId, OrgName, Role, User, UserId};
+use projects_domain::{ApiKey, ApiKeyId, ApiKeyToken, Email, Org, OrgId, OrgName, Role, User, UserId, UserKind};
 use projects_ports::StoreError;
 use rand::RngCore;
 
@@ -55,12 +55,16 @@ impl App {
             Some(user) => user,
             None => {
                 let user = self.new_user(org.id, email, Role::Owner);
-                self.identity.create_user(&user).await?;
+                // Made from the server's own command line: the new owner is the actor.
+                let audit =
+                    self.identity_audit(&user, "member.added", "member", user.id.as_uuid(), vec!["owner".into()]);
+                self.identity.create_user(&user, None, &audit).await?;
                 user
             }
         };
         let (key, token) = self.new_api_key(&owner, "bootstrap");
-        self.identity.create_api_key(&key).await?;
+        let audit = self.identity_audit(&owner, "api_key.created", "api_key", key.id.as_uuid(), vec![]);
+        self.identity.create_api_key(&key, &audit).await?;
         Ok(Bootstrapped { org_id: org.id, user_id: owner.id, api_key: token, created_org: false })
     }
 
@@ -70,6 +74,8 @@ impl App {
             org_id,
             email: email.clone(),
             role,
+            kind: UserKind::Person,
+            name: None,
             default_project_visibility: None,
             active_team_id: None,
             created_at: self.clock.now(),

@@ -29,6 +29,19 @@ pub enum Resource {
     Session,
 }
 
+/// Why a caller who holds the permission still may not do this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Granting, changing or removing the owner role.
+    OwnerRoleNeedsOwner,
+    /// A key for another person: keys act as their own user.
+    KeyForAnotherPerson,
+    /// A role above the caller's own.
+    RoleAboveYours,
+    /// A project in a team the caller is not in.
+    NotInTeam,
+}
+
 /// The one error type of the use cases.
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -36,6 +49,8 @@ pub enum AppError {
     Unauthenticated(AuthFailure),
     #[error("missing permission {missing}")]
     Forbidden { missing: Permission },
+    #[error("not allowed: {0:?}")]
+    NotAllowed(Refusal),
     #[error("invalid request: {0}")]
     Invalid(ValidationErrors),
     #[error("{0:?} not found")]

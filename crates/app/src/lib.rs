@@ -20,7 +20,8 @@ use projects_ports::{
 use auth::KeyUsage;
 pub use auth::{hash_api_key, JwtKeys};
 pub use bootstrap::Bootstrapped;
-pub use error::{AppError, AuthFailure, Resource};
+pub use error::{AppError, AuthFailure, Refusal, Resource};
+pub use members::Invited;
 pub use principal::Principal;
 pub use projects::{ExpectedVersion, IdempotencyKey};
 pub use usage::{ProjectDetails, UsageInput};

@@ -1,31 +1,147 @@
 use projects_domain::{
-    ApiKey, ApiKeyId, ApiKeyToken, Email, Patch, Permission, PermissionSet, Role, TeamId, User, UserId,
-    ValidationErrors, Visibility,
+    service_account_email, ApiKey, ApiKeyId, ApiKeyToken, Email, Invitation, InvitationToken, Patch, Permission,
+    PermissionSet, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
 };
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 use projects_ports::StoreError;
 
-use crate::{short_name, App, AppError, Principal, Resource};
+use crate::{short_name, App, AppError, AuthFailure, Principal, Refusal, Resource};
+
+/// A person just added to the org, and the invitation that lets them in (shown this once).
+#[derive(Debug)]
+pub struct Invited {
+    pub user: User,
+    pub invite_token: InvitationToken,
+}
+
+fn hash_invitation(token: &InvitationToken) -> [u8; 32] {
+    Sha256::digest(token.expose().as_bytes()).into()
+}
+
+fn owner_only() -> AppError {
+    AppError::NotAllowed(Refusal::OwnerRoleNeedsOwner)
+}
+
+fn target_type(user: &User) -> &'static str {
+    match user.kind {
+        UserKind::Person => "member",
+        UserKind::ServiceAccount => "service_account",
+    }
+}
 
 impl App {
-    /// Adds a member to the caller's org. Needs `org.members.manage`; only an owner makes owners.
-    pub async fn add_member(&self, principal: &Principal, email: &str, role: Role) -> Result<User, AppError> {
+    /// Adds a person to the caller's org, with an invitation only they should redeem. Needs
+    /// `org.members.manage`; only an owner makes owners.
+    pub async fn add_member(&self, principal: &Principal, email: &str, role: Role) -> Result<Invited, AppError> {
         principal.require(Permission::MembersManage)?;
         let email = Email::new(email)?;
         if role == Role::Owner && principal.role() != Role::Owner {
-            return Err(AppError::Forbidden { missing: Permission::MembersManage });
+            return Err(owner_only());
         }
         let user = self.new_user(principal.org_id(), &email, role);
-        match self.identity.create_user(&user).await {
-            Ok(()) => Ok(user),
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let invite_token = InvitationToken::from_secret(&secret);
+        let now = self.clock.now();
+        let invitation = Invitation {
+            token_sha256: hash_invitation(&invite_token),
+            org_id: user.org_id,
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + Invitation::VALIDITY,
+        };
+        let audit = self.identity_audit(
+            principal.user(),
+            "member.added",
+            "member",
+            user.id.as_uuid(),
+            vec![role.as_str().to_owned()],
+        );
+        match self.identity.create_user(&user, Some(&invitation), &audit).await {
+            Ok(()) => Ok(Invited { user, invite_token }),
             Err(StoreError::Conflict { field }) => Err(AppError::Conflict { resource: Resource::Member, field }),
             Err(other) => Err(other.into()),
         }
     }
 
-    /// Makes an API key for the caller, or (with `org.members.manage`) for another member. The
-    /// scopes must be known permission names (else 422) held by both the key's user and the caller
-    /// (else 403). The token is returned to be shown once.
+    /// Redeems an invitation for the invited member's own first key, with every permission of
+    /// their role. Unknown, used, expired or void (member removed) → `InvalidToken`.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        key_name: Option<&str>,
+    ) -> Result<(User, ApiKeyToken), AppError> {
+        let invalid = || AppError::Unauthenticated(AuthFailure::InvalidToken);
+        let key_name = short_name("key_name", key_name.unwrap_or("invitation"))?;
+        let token = InvitationToken::parse(token).map_err(|_| invalid())?;
+        let token_sha256 = hash_invitation(&token);
+        let now = self.clock.now();
+        let user = self.identity.find_invitation(&token_sha256, now).await?.ok_or_else(invalid)?;
+        let (key, api_key) = self.new_api_key(&user, &key_name);
+        let audit = self.identity_audit(&user, "api_key.created", "api_key", key.id.as_uuid(), vec![]);
+        if !self.identity.redeem_invitation(&token_sha256, now, &key, &audit).await? {
+            return Err(invalid());
+        }
+        Ok((user, api_key))
+    }
+
+    /// Adds a service account: a non-human member whose keys admins mint. Its role is never
+    /// `owner` (422) and never above the caller's (403).
+    pub async fn create_service_account(
+        &self,
+        principal: &Principal,
+        name: &str,
+        role: Role,
+    ) -> Result<User, AppError> {
+        principal.require(Permission::MembersManage)?;
+        let name = short_name("name", name)?;
+        if role == Role::Owner {
+            return Err(ValidationErrors::single("role", "a service account cannot be an owner").into());
+        }
+        if !role.is_at_most(principal.role()) {
+            return Err(AppError::NotAllowed(Refusal::RoleAboveYours));
+        }
+        let id = UserId::from_uuid(self.ids.new_id());
+        let account = User {
+            id,
+            email: service_account_email(id),
+            kind: UserKind::ServiceAccount,
+            name: Some(name),
+            ..self.new_user(principal.org_id(), &service_account_email(id), role)
+        };
+        let audit = self.identity_audit(
+            principal.user(),
+            "service_account.created",
+            "service_account",
+            account.id.as_uuid(),
+            vec![role.as_str().to_owned()],
+        );
+        self.identity.create_user(&account, None, &audit).await?;
+        Ok(account)
+    }
+
+    /// The org's service accounts.
+    pub async fn list_service_accounts(&self, principal: &Principal) -> Result<Vec<User>, AppError> {
+        principal.require(Permission::MembersManage)?;
+        let members = self.identity.list_members(principal.org_id()).await?;
+        Ok(members.into_iter().filter(|m| m.kind == UserKind::ServiceAccount).collect())
+    }
+
+    /// Removes a service account; its keys stop working with the next request.
+    pub async fn remove_service_account(&self, principal: &Principal, user_id: UserId) -> Result<(), AppError> {
+        principal.require(Permission::MembersManage)?;
+        let account =
+            self.identity.find_user(principal.org_id(), user_id).await?.filter(|u| u.kind == UserKind::ServiceAccount);
+        let account = account.ok_or(AppError::NotFound(Resource::Member))?;
+        self.remove(principal, &account).await
+    }
+
+    /// Makes an API key for the caller, or (with `org.members.manage`) for a service account of the
+    /// org. Never for another person: a key acts as its user. The scopes must be known permission
+    /// names (else 422) held by both the key's user and the caller (else 403). The token is
+    /// returned to be shown once.
     pub async fn create_api_key(
         &self,
         principal: &Principal,
@@ -45,11 +161,17 @@ impl App {
         let (name, scopes) = (name.expect("checked"), scopes.expect("checked"));
         let user = match for_user {
             None => principal.user.clone(),
-            Some(user_id) => self
-                .identity
-                .find_user(principal.org_id(), user_id)
-                .await?
-                .ok_or_else(|| ValidationErrors::single("user_id", "is not a member of this org"))?,
+            Some(user_id) => {
+                let user = self
+                    .identity
+                    .find_user(principal.org_id(), user_id)
+                    .await?
+                    .ok_or_else(|| ValidationErrors::single("user_id", "is not a member of this org"))?;
+                if user.kind != UserKind::ServiceAccount {
+                    return Err(AppError::NotAllowed(Refusal::KeyForAnotherPerson));
+                }
+                user
+            }
         };
         let allowed = user.role.permissions().intersection(principal.permissions);
         if let Some(beyond) = scopes.iter().find(|scope| !allowed.contains(*scope)) {
@@ -57,7 +179,9 @@ impl App {
         }
         let (mut key, token) = self.new_api_key(&user, &name);
         key.scopes = scopes;
-        self.identity.create_api_key(&key).await?;
+        let fields = if user.id == principal.user_id() { vec![] } else { vec![user.id.to_string()] };
+        let audit = self.identity_audit(principal.user(), "api_key.created", "api_key", key.id.as_uuid(), fields);
+        self.identity.create_api_key(&key, &audit).await?;
         Ok((key, token))
     }
 }
@@ -82,13 +206,13 @@ impl App {
             }
             user.active_team_id = team_id;
         }
-        if !self.identity.update_member(&user).await? {
+        if !self.identity.update_member(&user, None).await? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(user)
     }
 
-    /// The org's members. Needs `org.teams.read`.
+    /// The org's members, service accounts included. Needs `org.teams.read`.
     pub async fn list_members(&self, principal: &Principal) -> Result<Vec<User>, AppError> {
         principal.require(Permission::TeamsRead)?;
         Ok(self.identity.list_members(principal.org_id()).await?)
@@ -104,28 +228,55 @@ impl App {
         let member =
             self.identity.find_user(principal.org_id(), user_id).await?.ok_or(AppError::NotFound(Resource::Member))?;
         if member.role == Role::Owner && principal.role() != Role::Owner {
-            return Err(AppError::Forbidden { missing: Permission::MembersManage });
+            return Err(owner_only());
         }
         Ok(member)
     }
 
-    /// Changes a member's role; only an owner grants or takes away the owner role.
+    /// Changes a member's role; only an owner grants or takes away the owner role, and a service
+    /// account is never an owner.
     pub async fn change_role(&self, principal: &Principal, user_id: UserId, role: Role) -> Result<User, AppError> {
         let mut member = self.managed_member(principal, user_id).await?;
         if role == Role::Owner && principal.role() != Role::Owner {
-            return Err(AppError::Forbidden { missing: Permission::MembersManage });
+            return Err(owner_only());
         }
+        if role == Role::Owner && member.kind == UserKind::ServiceAccount {
+            return Err(ValidationErrors::single("role", "a service account cannot be an owner").into());
+        }
+        if member.role == role {
+            return Ok(member);
+        }
+        let fields = vec![member.role.as_str().to_owned(), role.as_str().to_owned()];
+        let audit = self.identity_audit(
+            principal.user(),
+            "member.role_changed",
+            target_type(&member),
+            member.id.as_uuid(),
+            fields,
+        );
         member.role = role;
-        if !self.identity.update_member(&member).await? {
+        if !self.identity.update_member(&member, Some(&audit)).await? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(member)
     }
 
-    /// Removes a member; their keys and tokens stop working with the next request.
+    /// Removes a member; their keys, tokens and invitation stop working with the next request.
     pub async fn remove_member(&self, principal: &Principal, user_id: UserId) -> Result<(), AppError> {
         let member = self.managed_member(principal, user_id).await?;
-        if !self.identity.remove_member(principal.org_id(), member.id, self.clock.now()).await? {
+        self.remove(principal, &member).await
+    }
+
+    async fn remove(&self, principal: &Principal, member: &User) -> Result<(), AppError> {
+        if member.id == principal.user_id() {
+            return Err(ValidationErrors::single("user_id", "you cannot change your own membership").into());
+        }
+        let action = match member.kind {
+            UserKind::Person => "member.removed",
+            UserKind::ServiceAccount => "service_account.removed",
+        };
+        let audit = self.identity_audit(principal.user(), action, target_type(member), member.id.as_uuid(), vec![]);
+        if !self.identity.remove_member(principal.org_id(), member.id, &audit).await? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(())
@@ -147,14 +298,19 @@ impl App {
     /// working with the next request.
     pub async fn revoke_api_key(&self, principal: &Principal, key_id: ApiKeyId) -> Result<(), AppError> {
         principal.require(Permission::ApiKeysManage)?;
+        let key = self.identity.find_api_key(principal.org_id(), key_id).await?;
         let may_revoke_any = principal.permissions.contains(Permission::MembersManage);
-        if !may_revoke_any {
-            let own = self.identity.list_api_keys(principal.org_id(), Some(principal.user_id())).await?;
-            if !own.iter().any(|key| key.id == key_id) {
-                return Err(AppError::NotFound(Resource::ApiKey));
-            }
-        }
-        if !self.identity.revoke_api_key(principal.org_id(), key_id, self.clock.now()).await? {
+        let key = key
+            .filter(|key| may_revoke_any || key.user_id == principal.user_id())
+            .ok_or(AppError::NotFound(Resource::ApiKey))?;
+        let audit = self.identity_audit(
+            principal.user(),
+            "api_key.revoked",
+            "api_key",
+            key.id.as_uuid(),
+            vec![key.user_id.to_string()],
+        );
+        if !self.identity.revoke_api_key(principal.org_id(), key_id, &audit).await? {
             return Err(AppError::NotFound(Resource::ApiKey));
         }
         Ok(())

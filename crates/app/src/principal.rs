@@ -16,6 +16,15 @@ impl Principal {
         self.user.org_id
     }
 
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
+    /// Whether the caller runs the org (owner or admin).
+    pub fn runs_the_org(&self) -> bool {
+        matches!(self.user.role, Role::Owner | Role::Admin)
+    }
+
     pub fn user_id(&self) -> UserId {
         self.user.id
     }

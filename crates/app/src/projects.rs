@@ -1,18 +1,19 @@
 use projects_domain::{
     can_view_project, AuditEvent, NewProject, NewProjectInput, PageRequest, Permission, Project, ProjectAudience,
-    ProjectId, ProjectPatch, ProjectPatchInput, ProjectStatus, Role, Slug, Timestamp, ValidationErrors, Visibility,
+    ProjectId, ProjectPatch, ProjectPatchInput, ProjectStatus, Slug, Timestamp, User, ValidationErrors, Visibility,
 };
 use projects_ports::{IdempotencyClaim, ProjectFilter, ProjectKey, ProjectPage, StoreError, StoredProject};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{App, AppError, Principal, Resource};
+use crate::{App, AppError, Principal, Refusal, Resource};
 
 /// How long an `Idempotency-Key` of a create is remembered.
 const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
-/// How often an update is re-applied on a fresh read when someone else changed the project
-/// in between (only without `If-Match`).
-const UPDATE_ATTEMPTS: usize = 3;
+/// How often an update without `If-Match` is re-applied on a fresh read when someone else changed
+/// the project in between. Each round one writer wins, so this only runs out when more than this
+/// many write the same project at once; a caller that sent no precondition must not see one fail.
+const UPDATE_ATTEMPTS: usize = 1_000;
 
 /// How a path segment names a project: a UUID is an id, anything else a slug. A segment that is
 /// neither can name nothing.
@@ -55,11 +56,28 @@ impl App {
         fields: Vec<String>,
     ) -> AuditEvent {
         AuditEvent {
-            id: self.ids.new_id(),
-            org_id: principal.org_id(),
-            actor_user_id: principal.user_id(),
-            action: action.to_owned(),
             project_id: Some(project_id),
+            ..self.identity_audit(principal.user(), action, "project", project_id.as_uuid(), fields)
+        }
+    }
+
+    /// The audit event of a change `actor` makes to a `target_type` (`member`, `api_key`, …).
+    pub(crate) fn identity_audit(
+        &self,
+        actor: &User,
+        action: &str,
+        target_type: &'static str,
+        target_id: Uuid,
+        fields: Vec<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: self.ids.new_id(),
+            org_id: actor.org_id,
+            actor_user_id: actor.id,
+            action: action.to_owned(),
+            project_id: None,
+            target_type,
+            target_id,
             fields,
             at: self.clock.now(),
         }
@@ -81,6 +99,10 @@ impl App {
         if let Some(team_id) = new.team_id {
             if self.identity.find_team(principal.org_id(), team_id).await?.is_none() {
                 return Err(ValidationErrors::single("team_id", "does not exist in this org").into());
+            }
+            // A project in a team is the team's business: its members', and the org's admins'.
+            if !principal.team_ids.contains(&team_id) && !principal.runs_the_org() {
+                return Err(AppError::NotAllowed(Refusal::NotInTeam));
             }
         }
         let now = self.clock.now();
@@ -227,13 +249,12 @@ impl App {
                 return Err(AppError::PreconditionFailed(Resource::Project));
             }
         }
-        Err(AppError::PreconditionFailed(Resource::Project))
+        Err(AppError::Unavailable(anyhow::anyhow!("the project is being changed too often to apply this update")))
     }
 
     /// Whether the caller may delete or restore `project`: its owner, or an org owner or admin.
     fn may_remove(principal: &Principal, project: &Project) -> Result<(), AppError> {
-        let runs_the_org = matches!(principal.role(), Role::Owner | Role::Admin);
-        if project.owner_user_id == principal.user_id() || runs_the_org {
+        if project.owner_user_id == principal.user_id() || principal.runs_the_org() {
             Ok(())
         } else {
             Err(AppError::Forbidden { missing: Permission::ProjectsManage })
@@ -262,14 +283,17 @@ impl App {
         let Some(ProjectKey::Id(project_id)) = project_key(id_or_slug) else {
             return Err(not_found());
         };
-        let deleted = self.projects.find_deleted(principal.org_id(), project_id).await?.ok_or_else(not_found)?;
+        let Some(deleted) = self.projects.find_deleted(principal.org_id(), project_id).await? else {
+            // Restored by a concurrent request since the first look: answer with it.
+            return Ok(self.get_project(principal, id_or_slug).await?.project);
+        };
         let now = self.clock.now();
         if deleted.deleted_at.is_none_or(|at| at < now - self.retention) {
             return Err(not_found());
         }
         // A deleted project is only the business of its owner and the org's admins.
         let audience = ProjectAudience::of(&deleted, vec![]);
-        if !can_view_project(&principal.viewer(), &audience) && !matches!(principal.role(), Role::Owner | Role::Admin) {
+        if !can_view_project(&principal.viewer(), &audience) && !principal.runs_the_org() {
             return Err(not_found());
         }
         Self::may_remove(principal, &deleted)?;
@@ -278,7 +302,11 @@ impl App {
         back.updated_at = now;
         back.version += 1;
         let audit = self.audit(principal, "project.restored", deleted.id, vec![]);
-        self.projects.restore(&back, &audit).await?.ok_or_else(not_found)
+        match self.projects.restore(&back, &audit).await? {
+            Some(restored) => Ok(restored),
+            // A concurrent restore got there first: the project is back, which is what was asked.
+            None => Ok(self.get_project(principal, id_or_slug).await?.project),
+        }
     }
 
     /// Removes for good the projects deleted longer than the retention window ago; returns how many.

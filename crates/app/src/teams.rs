@@ -1,4 +1,4 @@
-use projects_domain::{Permission, Role, Team, TeamId, UserId, ValidationErrors};
+use projects_domain::{Permission, Team, TeamId, UserId, ValidationErrors};
 use projects_ports::StoreError;
 
 use crate::{short_name, App, AppError, Principal, Resource};
@@ -12,7 +12,8 @@ impl App {
             name: short_name("name", name)?,
             created_at: self.clock.now(),
         };
-        match self.identity.create_team(&team).await {
+        let audit = self.identity_audit(principal.user(), "team.created", "team", team.id.as_uuid(), vec![]);
+        match self.identity.create_team(&team, &audit).await {
             Ok(()) => Ok(team),
             Err(StoreError::Conflict { field }) => Err(AppError::Conflict { resource: Resource::Team, field }),
             Err(other) => Err(other.into()),
@@ -39,7 +40,14 @@ impl App {
         if self.identity.find_user(principal.org_id(), user_id).await?.is_none() {
             return Err(ValidationErrors::single("user_id", "is not a member of this org").into());
         }
-        Ok(self.identity.add_team_member(principal.org_id(), team.id, user_id).await?)
+        let audit = self.identity_audit(
+            principal.user(),
+            "team.member_added",
+            "team",
+            team.id.as_uuid(),
+            vec![user_id.to_string()],
+        );
+        Ok(self.identity.add_team_member(principal.org_id(), team.id, user_id, &audit).await?)
     }
 
     pub async fn remove_team_member(
@@ -49,7 +57,14 @@ impl App {
         user_id: UserId,
     ) -> Result<(), AppError> {
         let team = self.managed_team(principal, team_id).await?;
-        if !self.identity.remove_team_member(principal.org_id(), team.id, user_id).await? {
+        let audit = self.identity_audit(
+            principal.user(),
+            "team.member_removed",
+            "team",
+            team.id.as_uuid(),
+            vec![user_id.to_string()],
+        );
+        if !self.identity.remove_team_member(principal.org_id(), team.id, user_id, &audit).await? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(())
@@ -64,8 +79,7 @@ impl App {
     ) -> Result<projects_domain::Project, AppError> {
         principal.require(Permission::ProjectsManage)?;
         let project = self.get_project(principal, id_or_slug).await?.project;
-        let runs_the_org = matches!(principal.role(), Role::Owner | Role::Admin);
-        if project.owner_user_id != principal.user_id() && !runs_the_org {
+        if project.owner_user_id != principal.user_id() && !principal.runs_the_org() {
             return Err(AppError::Forbidden { missing: Permission::ProjectsManage });
         }
         Ok(project)

@@ -25,14 +25,7 @@ impl ApiKeyToken {
 
     /// The key made of 32 secret bytes.
     pub fn from_secret(secret: &[u8; 32]) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut key = String::with_capacity(API_KEY_PREFIX.len() + SECRET_HEX_LEN);
-        key.push_str(API_KEY_PREFIX);
-        for byte in secret {
-            key.push(HEX[usize::from(byte >> 4)] as char);
-            key.push(HEX[usize::from(byte & 0x0f)] as char);
-        }
-        Self(key)
+        Self(prefixed_hex(API_KEY_PREFIX, secret))
     }
 
     /// The part shown in listings: `ak-` and the first 8 hex digits.
@@ -49,6 +42,50 @@ impl ApiKeyToken {
 impl fmt::Debug for ApiKeyToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ApiKeyToken({}…)", self.prefix().0)
+    }
+}
+
+fn prefixed_hex(prefix: &str, secret: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut token = String::with_capacity(prefix.len() + SECRET_HEX_LEN);
+    token.push_str(prefix);
+    for byte in secret {
+        token.push(HEX[usize::from(byte >> 4)] as char);
+        token.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    token
+}
+
+pub const INVITATION_PREFIX: &str = "inv-";
+
+/// A single-use invitation: `inv-` + 64 lowercase hex digits, shown once to the inviter and
+/// redeemed by the invited member for a key of their own. Only its SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InvitationToken(String);
+
+impl InvitationToken {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let well_formed =
+            raw.strip_prefix(INVITATION_PREFIX).is_some_and(|hex| crate::is_lower_hex(hex, SECRET_HEX_LEN));
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new("token", "must be `inv-` followed by 64 lowercase hex digits"))
+        }
+    }
+
+    pub fn from_secret(secret: &[u8; 32]) -> Self {
+        Self(prefixed_hex(INVITATION_PREFIX, secret))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for InvitationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InvitationToken(…)")
     }
 }
 
@@ -83,6 +120,15 @@ mod tests {
         ] {
             assert!(ApiKeyToken::parse(&bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn invitations_are_inv_and_64_lowercase_hex() {
+        let token = InvitationToken::from_secret(&[0x0f; 32]);
+        assert_eq!(token.expose(), format!("inv-{}", "0f".repeat(32)));
+        assert_eq!(InvitationToken::parse(token.expose()), Ok(token.clone()));
+        assert!(InvitationToken::parse(&format!("ak-{}", "0f".repeat(32))).is_err());
+        assert!(!format!("{token:?}").contains("0f0f"));
     }
 
     #[test]

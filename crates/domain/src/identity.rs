@@ -256,13 +256,68 @@ pub struct Org {
     pub created_at: Timestamp,
 }
 
-/// A member of one org.
+/// Whether a member is a person or automation. Only a person receives invitations; only a service
+/// account has keys minted for it by somebody else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserKind {
+    Person,
+    ServiceAccount,
+}
+
+impl UserKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Person => "user",
+            UserKind::ServiceAccount => "service_account",
+        }
+    }
+}
+
+impl FromStr for UserKind {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "user" => Ok(UserKind::Person),
+            "service_account" => Ok(UserKind::ServiceAccount),
+            _ => Err(FieldError::new("kind", "must be user or service_account")),
+        }
+    }
+}
+
+/// The address a service account is known by. Service accounts have no mailbox; like Google
+/// Cloud's, they still have an email-shaped identity, unique in the org, under a reserved domain
+/// (RFC 2606 `.invalid`) that no person can receive mail at.
+pub fn service_account_email(id: UserId) -> Email {
+    Email(format!("sa-{}@service-accounts.invalid", id.as_uuid().simple()))
+}
+
+impl Role {
+    /// Whether `self` grants nothing beyond `other` (owner ≥ admin ≥ member ≥ viewer).
+    pub const fn is_at_most(self, other: Role) -> bool {
+        self.rank() <= other.rank()
+    }
+
+    const fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Member => 1,
+            Role::Viewer => 0,
+        }
+    }
+}
+
+/// A member of one org: a person or a service account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: UserId,
     pub org_id: OrgId,
     pub email: Email,
     pub role: Role,
+    pub kind: UserKind,
+    /// A service account's display name; people are known by their email.
+    pub name: Option<String>,
     pub default_project_visibility: Option<Visibility>,
     pub active_team_id: Option<TeamId>,
     pub created_at: Timestamp,
@@ -275,6 +330,22 @@ pub struct Team {
     pub org_id: OrgId,
     pub name: String,
     pub created_at: Timestamp,
+}
+
+/// An invitation as stored: its hash, never the token. It names the member it lets in, and dies
+/// when used, when it expires, or when that member is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub token_sha256: [u8; 32],
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl Invitation {
+    /// How long an invitation can be redeemed.
+    pub const VALIDITY: time::Duration = time::Duration::days(7);
 }
 
 /// An API key as stored: its hash, never the key itself.

@@ -16,8 +16,11 @@ pub mod validation;
 pub mod workspace;
 
 pub use access::{can_view_project, ProjectAudience, Viewer};
-pub use api_key::{ApiKeyPrefix, ApiKeyToken, API_KEY_PREFIX};
-pub use identity::{ApiKey, Email, Org, OrgName, Permission, PermissionSet, Role, Team, User};
+pub use api_key::{ApiKeyPrefix, ApiKeyToken, InvitationToken, API_KEY_PREFIX, INVITATION_PREFIX};
+pub use identity::{
+    service_account_email, ApiKey, Email, Invitation, Org, OrgName, Permission, PermissionSet, Role, Team, User,
+    UserKind,
+};
 pub use ids::{ApiKeyId, OrgId, ProjectId, TeamId, UserId};
 pub use lifecycle::{Patch, ProjectPatch, ProjectPatchInput, Usd};
 pub use page::{Cursor, PageRequest};

@@ -12,9 +12,13 @@ pub struct AuditEvent {
     pub org_id: OrgId,
     pub actor_user_id: UserId,
     /// e.g. `project.created`, `project.updated`, `project.deleted`, `project.restored`,
-    /// `project.shared`, `project.unshared`.
+    /// `project.shared`, `project.unshared`, `member.added`, `api_key.revoked`, `team.created`.
     pub action: String,
     pub project_id: Option<ProjectId>,
+    /// What the change was made to: `project`, `member`, `service_account`, `api_key`, `team`.
+    pub target_type: &'static str,
+    /// The id of that thing (for `team.member_*`, the team; the user is in `fields`).
+    pub target_id: Uuid,
     /// The fields the change set, where that applies.
     pub fields: Vec<String>,
     pub at: Timestamp,

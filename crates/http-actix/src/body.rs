@@ -1,7 +1,9 @@
 //! Request bodies and query strings, parsed only after authentication and authorization (so the
 //! documented order 401 → 403 → 422 holds), with errors that name the offending field.
 
-use actix_web::web;
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{web, FromRequest, HttpRequest};
 use futures::StreamExt;
 use projects_domain::{FieldError, PageRequest, ValidationErrors};
 use serde::de::DeserializeOwned;
@@ -40,7 +42,10 @@ fn invalid(path: &str, message: &str) -> HttpError {
 }
 
 /// Reads a whole body of at most `limit` bytes (413 beyond).
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::Bytes, HttpError> {
+pub async fn read_body(
+    mut payload: impl futures::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+    limit: usize,
+) -> Result<web::Bytes, HttpError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| invalid(".", &format!("could not read the body: {e}")))?;
@@ -52,6 +57,48 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::B
     Ok(body.freeze())
 }
 
+/// A request body meant to be JSON. Extracting it never fails, so that authentication and
+/// permissions are still checked first; reading it refuses a declared type that is not JSON
+/// (`application/json` or any `+json`) with 415. No `Content-Type` at all is read as JSON, as
+/// clients that send none mean it.
+pub struct JsonPayload {
+    payload: Payload,
+    declared_json: bool,
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl FromRequest for JsonPayload {
+    type Error = actix_web::Error;
+    type Future = futures::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_json = match req.headers().get(CONTENT_TYPE) {
+            None => true,
+            Some(value) => value.to_str().is_ok_and(is_json_media_type),
+        };
+        futures::future::ready(Ok(JsonPayload { payload: payload.take(), declared_json }))
+    }
+}
+
+impl JsonPayload {
+    /// Reads at most `limit` bytes (413 beyond) and deserializes them.
+    pub async fn read<T: DeserializeOwned>(self, limit: usize) -> Result<T, HttpError> {
+        parse_json(&self.read_bytes(limit).await?)
+    }
+
+    /// The raw bytes (for idempotency keys, which compare the request as sent).
+    pub async fn read_bytes(self, limit: usize) -> Result<web::Bytes, HttpError> {
+        if !self.declared_json {
+            return Err(HttpError::UnsupportedMediaType);
+        }
+        read_body(self.payload, limit).await
+    }
+}
+
 /// Deserializes a JSON object, naming the field that failed.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
     // Serde would also read a struct from a JSON array; only objects are meant.
@@ -61,11 +108,6 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(deserializer)
         .map_err(|err| invalid(&err.path().to_string(), &err.inner().to_string()))
-}
-
-/// Reads a JSON body of at most `limit` bytes and deserializes it.
-pub async fn read_json<T: DeserializeOwned>(payload: web::Payload, limit: usize) -> Result<T, HttpError> {
-    parse_json(&read_body(payload, limit).await?)
 }
 
 /// For PATCH fields: absent stays `None` (thanks to `#[serde(default)]`), `null` becomes
@@ -115,6 +157,16 @@ pub fn page_request(limit: Option<&str>, cursor: Option<&str>) -> Result<PageReq
 #[cfg(test)]
 mod tests {
     use super::field_error;
+
+    #[test]
+    fn json_media_types() {
+        for json in ["application/json", "Application/JSON; charset=utf-8", "application/merge-patch+json"] {
+            assert!(super::is_json_media_type(json), "{json}");
+        }
+        for other in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "", "json"] {
+            assert!(!super::is_json_media_type(other), "{other}");
+        }
+    }
 
     #[test]
     fn serde_messages_name_the_field() {

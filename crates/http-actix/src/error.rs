@@ -18,6 +18,8 @@ pub enum HttpError {
     MethodNotAllowed {
         allowed: Vec<&'static str>,
     },
+    /// A JSON endpoint sent a body declared as something else.
+    UnsupportedMediaType,
 }
 
 impl From<AppError> for HttpError {
@@ -43,6 +45,9 @@ impl fmt::Display for HttpError {
         match self {
             HttpError::App(err) => err.fmt(f),
             HttpError::RouteNotFound => f.write_str("no such route"),
+            HttpError::UnsupportedMediaType => {
+                f.write_str("the body must be JSON: send `Content-Type: application/json` (or none)")
+            }
             HttpError::MethodNotAllowed { allowed } => {
                 write!(f, "method not allowed here; allowed: {}", allowed.join(", "))
             }

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use projects_domain::{
-    can_view_project, ApiKey, ApiKeyId, ApiKeyToken, AuditEvent, Description, Email, Emoji, Metadata, Org, OrgId,
-    OrgName, PageRequest, Permission, PermissionSet, Project, ProjectAudience, ProjectId, ProjectName, ProjectStatus,
-    Prompt, Role, Slug, Tags, Team, TeamId, Timestamp, Usd, User, UserId, Viewer, Visibility,
+    can_view_project, ApiKey, ApiKeyId, ApiKeyToken, AuditEvent, Description, Email, Emoji, Invitation, Metadata, Org,
+    OrgId, OrgName, PageRequest, Permission, PermissionSet, Project, ProjectAudience, ProjectId, ProjectName,
+    ProjectStatus, Prompt, Role, Slug, Tags, Team, TeamId, Timestamp, Usd, User, UserId, UserKind, Viewer, Visibility,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -37,6 +37,8 @@ macro_rules! store_contract_tests {
             identity_api_keys_are_listed_and_touched,
             identity_members_are_listed_updated_and_removed,
             identity_teams_are_listed_and_members_removed,
+            identity_changes_are_audited_with_the_change,
+            identity_invitations_are_redeemed_once,
             projects_shares_are_added_and_removed,
             projects_update_is_a_compare_and_swap,
             projects_soft_delete_hides_and_restore_brings_back,
@@ -75,9 +77,21 @@ fn audit(org_id: OrgId, actor: UserId, action: &str, project_id: Option<ProjectI
         actor_user_id: actor,
         action: action.to_owned(),
         project_id,
+        target_type: "project",
+        target_id: project_id.map_or_else(Uuid::now_v7, |id| id.as_uuid()),
         fields: vec![],
         at: at(100),
     }
+}
+
+/// The audit event of an identity change in `org_id` (the actor does not matter to the store).
+fn change(org_id: OrgId, action: &str) -> AuditEvent {
+    let target_type = match action.split('.').next() {
+        Some("api_key") => "api_key",
+        Some("team") => "team",
+        _ => "member",
+    };
+    AuditEvent { target_type, ..audit(org_id, UserId::from_uuid(Uuid::now_v7()), action, None) }
 }
 
 async fn create(stores: &Stores, project: &Project, slug_is_explicit: bool) -> Result<Project, StoreError> {
@@ -114,6 +128,8 @@ fn user(org: &Org, email: &str, role: Role) -> User {
         org_id: org.id,
         email: Email::new(email).unwrap(),
         role,
+        kind: UserKind::Person,
+        name: None,
         default_project_visibility: None,
         active_team_id: None,
         created_at: at(0),
@@ -151,13 +167,13 @@ async fn bootstrap(stores: &Stores, name: &str, secret_byte: u8) -> (Org, User, 
 
 async fn member(stores: &Stores, org: &Org, email: &str, role: Role) -> User {
     let member = user(org, email, role);
-    stores.identity.create_user(&member).await.unwrap();
+    stores.identity.create_user(&member, None, &change(member.org_id, "member.added")).await.unwrap();
     member
 }
 
 async fn team(stores: &Stores, org: &Org, name: &str) -> Team {
     let team = Team { id: TeamId::from_uuid(Uuid::now_v7()), org_id: org.id, name: name.to_owned(), created_at: at(0) };
-    stores.identity.create_team(&team).await.unwrap();
+    stores.identity.create_team(&team, &change(team.org_id, "team.created")).await.unwrap();
     team
 }
 
@@ -202,7 +218,7 @@ pub async fn identity_bootstrap_and_authentication(stores: Stores) {
     let viewer = member(&stores, &org, "viewer@acme.test", Role::Viewer).await;
     let scopes = PermissionSet::of(&[Permission::ProjectsRead]);
     let (viewer_key, _) = key_for(&viewer, 2, scopes);
-    stores.identity.create_api_key(&viewer_key).await.unwrap();
+    stores.identity.create_api_key(&viewer_key, &change(viewer_key.org_id, "api_key.created")).await.unwrap();
     let found = stores.identity.find_api_key_owner(&viewer_key.key_sha256).await.unwrap().unwrap();
     assert_eq!(found.user.role, Role::Viewer);
     assert_eq!(found.key.scopes, scopes);
@@ -219,7 +235,7 @@ pub async fn identity_org_names_and_emails_are_unique(stores: Stores) {
     assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap(), None);
 
     let twin = user(&org, "OWNER@acme.test", Role::Member);
-    let clash = stores.identity.create_user(&twin).await;
+    let clash = stores.identity.create_user(&twin, None, &change(twin.org_id, "member.added")).await;
     assert!(matches!(clash, Err(StoreError::Conflict { field: "email" })), "{clash:?}");
 
     // The same email in another org is another person.
@@ -231,12 +247,16 @@ pub async fn identity_revoked_keys_stop_authenticating(stores: Stores) {
     let (org, _, key) = bootstrap(&stores, "acme", 1).await;
     let (other_org, _, _) = bootstrap(&stores, "globex", 2).await;
     // Another org cannot revoke it.
-    assert!(!stores.identity.revoke_api_key(other_org.id, key.id, at(5)).await.unwrap());
+    assert!(!stores
+        .identity
+        .revoke_api_key(other_org.id, key.id, &change(other_org.id, "api_key.revoked"))
+        .await
+        .unwrap());
     assert!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().is_some());
 
-    assert!(stores.identity.revoke_api_key(org.id, key.id, at(5)).await.unwrap());
+    assert!(stores.identity.revoke_api_key(org.id, key.id, &change(org.id, "api_key.revoked")).await.unwrap());
     assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap(), None);
-    assert!(!stores.identity.revoke_api_key(org.id, key.id, at(6)).await.unwrap());
+    assert!(!stores.identity.revoke_api_key(org.id, key.id, &change(org.id, "api_key.revoked")).await.unwrap());
 }
 
 pub async fn identity_reads_are_scoped_by_org(stores: Stores) {
@@ -251,7 +271,7 @@ pub async fn identity_reads_are_scoped_by_org(stores: Stores) {
     );
     // A key cannot be made for a user of another org.
     let (stray, _) = key_for(&User { org_id: globex.id, ..acme_owner.clone() }, 9, PermissionSet::EMPTY);
-    let refused = stores.identity.create_api_key(&stray).await;
+    let refused = stores.identity.create_api_key(&stray, &change(stray.org_id, "api_key.created")).await;
     assert!(matches!(refused, Err(StoreError::MissingReference { field: "user_id" })), "{refused:?}");
 }
 
@@ -263,14 +283,15 @@ pub async fn identity_teams_and_membership(stores: Stores) {
     assert_eq!(stores.identity.find_team(acme.id, red.id).await.unwrap(), Some(red.clone()));
     assert_eq!(stores.identity.find_team(globex.id, red.id).await.unwrap(), None);
 
-    stores.identity.add_team_member(acme.id, red.id, owner.id).await.unwrap();
-    stores.identity.add_team_member(acme.id, red.id, owner.id).await.unwrap();
-    stores.identity.add_team_member(acme.id, blue.id, owner.id).await.unwrap();
+    stores.identity.add_team_member(acme.id, red.id, owner.id, &change(acme.id, "team.member_added")).await.unwrap();
+    stores.identity.add_team_member(acme.id, red.id, owner.id, &change(acme.id, "team.member_added")).await.unwrap();
+    stores.identity.add_team_member(acme.id, blue.id, owner.id, &change(acme.id, "team.member_added")).await.unwrap();
     let found = stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().unwrap();
     let teams: BTreeSet<TeamId> = found.team_ids.into_iter().collect();
     assert_eq!(teams, BTreeSet::from([red.id, blue.id]));
 
-    let refused = stores.identity.add_team_member(globex.id, red.id, owner.id).await;
+    let refused =
+        stores.identity.add_team_member(globex.id, red.id, owner.id, &change(globex.id, "team.member_added")).await;
     assert!(matches!(refused, Err(StoreError::MissingReference { .. })), "{refused:?}");
 }
 
@@ -399,8 +420,8 @@ pub async fn projects_list_applies_the_visibility_rule(stores: Stores) {
     let admin = member(&stores, &acme, "admin@acme.test", Role::Admin).await;
     let red = team(&stores, &acme, "red").await;
     let blue = team(&stores, &acme, "blue").await;
-    stores.identity.add_team_member(acme.id, red.id, alice.id).await.unwrap();
-    stores.identity.add_team_member(acme.id, blue.id, bob.id).await.unwrap();
+    stores.identity.add_team_member(acme.id, red.id, alice.id, &change(acme.id, "team.member_added")).await.unwrap();
+    stores.identity.add_team_member(acme.id, blue.id, bob.id, &change(acme.id, "team.member_added")).await.unwrap();
     // Another org's project must never show up, whatever its visibility.
     let (_, stranger, _) = bootstrap(&stores, "globex", 2).await;
     let mut foreign = project(&stranger, "foreign", at(0));
@@ -453,11 +474,11 @@ pub async fn identity_api_keys_are_listed_and_touched(stores: Stores) {
     let alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
     let (mut alice_key, _) = key_for(&alice, 3, PermissionSet::of(&[Permission::ProjectsRead]));
     alice_key.created_at = at(2);
-    stores.identity.create_api_key(&alice_key).await.unwrap();
+    stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created")).await.unwrap();
     let (mut revoked, _) = key_for(&alice, 4, PermissionSet::EMPTY);
     revoked.created_at = at(3);
-    stores.identity.create_api_key(&revoked).await.unwrap();
-    stores.identity.revoke_api_key(acme.id, revoked.id, at(4)).await.unwrap();
+    stores.identity.create_api_key(&revoked, &change(revoked.org_id, "api_key.created")).await.unwrap();
+    stores.identity.revoke_api_key(acme.id, revoked.id, &change(acme.id, "api_key.revoked")).await.unwrap();
 
     let all = stores.identity.list_api_keys(acme.id, None).await.unwrap();
     assert_eq!(all, vec![alice_key.clone(), owner_key.clone()], "newest first, revoked left out");
@@ -479,26 +500,26 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     let red = team(&stores, &acme, "red").await;
     let mut alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
     let (alice_key, _) = key_for(&alice, 3, Role::Member.permissions());
-    stores.identity.create_api_key(&alice_key).await.unwrap();
+    stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created")).await.unwrap();
     assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone(), alice.clone()]);
 
     alice.role = Role::Admin;
     alice.default_project_visibility = Some(Visibility::Shared);
     alice.active_team_id = Some(red.id);
-    assert!(stores.identity.update_member(&alice).await.unwrap());
+    assert!(stores.identity.update_member(&alice, None).await.unwrap());
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
     // Another org cannot touch her.
     let stray = User { org_id: globex.id, role: Role::Viewer, ..alice.clone() };
-    assert!(!stores.identity.update_member(&stray).await.unwrap());
-    assert!(!stores.identity.remove_member(globex.id, alice.id, at(5)).await.unwrap());
+    assert!(!stores.identity.update_member(&stray, None).await.unwrap());
+    assert!(!stores.identity.remove_member(globex.id, alice.id, &change(globex.id, "member.removed")).await.unwrap());
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
 
-    assert!(stores.identity.remove_member(acme.id, alice.id, at(5)).await.unwrap());
-    assert!(!stores.identity.remove_member(acme.id, alice.id, at(6)).await.unwrap());
+    assert!(stores.identity.remove_member(acme.id, alice.id, &change(acme.id, "member.removed")).await.unwrap());
+    assert!(!stores.identity.remove_member(acme.id, alice.id, &change(acme.id, "member.removed")).await.unwrap());
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), None);
     assert_eq!(stores.identity.find_api_key_owner(&alice_key.key_sha256).await.unwrap(), None);
     assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone()]);
-    assert!(!stores.identity.update_member(&alice).await.unwrap(), "a removed member stays removed");
+    assert!(!stores.identity.update_member(&alice, None).await.unwrap(), "a removed member stays removed");
     // Her email can join again, as a new user.
     member(&stores, &acme, "alice@acme.test", Role::Viewer).await;
 }
@@ -510,16 +531,28 @@ pub async fn identity_teams_are_listed_and_members_removed(stores: Stores) {
     let blue = team(&stores, &acme, "blue").await;
     team(&stores, &globex, "red").await;
     let twin = Team { id: TeamId::from_uuid(Uuid::now_v7()), ..red.clone() };
-    let clash = stores.identity.create_team(&twin).await;
+    let clash = stores.identity.create_team(&twin, &change(twin.org_id, "team.created")).await;
     assert!(matches!(clash, Err(StoreError::Conflict { field: "name" })), "{clash:?}");
     assert_eq!(stores.identity.list_teams(acme.id).await.unwrap(), vec![blue.clone(), red.clone()]);
 
-    stores.identity.add_team_member(acme.id, red.id, owner.id).await.unwrap();
-    assert!(!stores.identity.remove_team_member(globex.id, red.id, owner.id).await.unwrap());
+    stores.identity.add_team_member(acme.id, red.id, owner.id, &change(acme.id, "team.member_added")).await.unwrap();
+    assert!(!stores
+        .identity
+        .remove_team_member(globex.id, red.id, owner.id, &change(globex.id, "team.member_removed"))
+        .await
+        .unwrap());
     assert_eq!(stores.identity.team_ids_of(acme.id, owner.id).await.unwrap(), vec![red.id]);
     assert!(stores.identity.team_ids_of(globex.id, owner.id).await.unwrap().is_empty());
-    assert!(stores.identity.remove_team_member(acme.id, red.id, owner.id).await.unwrap());
-    assert!(!stores.identity.remove_team_member(acme.id, red.id, owner.id).await.unwrap());
+    assert!(stores
+        .identity
+        .remove_team_member(acme.id, red.id, owner.id, &change(acme.id, "team.member_removed"))
+        .await
+        .unwrap());
+    assert!(!stores
+        .identity
+        .remove_team_member(acme.id, red.id, owner.id, &change(acme.id, "team.member_removed"))
+        .await
+        .unwrap());
     let found = stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().unwrap();
     assert!(found.team_ids.is_empty());
 }
@@ -778,6 +811,107 @@ pub async fn usage_is_exact_and_idempotent(stores: Stores) {
     stores.projects.soft_delete(acme.id, p.id, at(20), &event).await.unwrap();
     let refused = stores.usage.record_usage(&usage(&p, "1", 14), None).await;
     assert!(matches!(refused, Err(StoreError::MissingReference { field: "project_id" })), "{refused:?}");
+}
+
+pub async fn identity_changes_are_audited_with_the_change(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let bob = member(&stores, &acme, "bob@acme.test", Role::Member).await;
+    let red = team(&stores, &acme, "red").await;
+    let added = change(acme.id, "team.member_added");
+    stores.identity.add_team_member(acme.id, red.id, bob.id, &added).await.unwrap();
+    // Adding again changes nothing, so it records nothing.
+    stores.identity.add_team_member(acme.id, red.id, bob.id, &change(acme.id, "team.member_added")).await.unwrap();
+    let (key, _) = key_for(&bob, 7, Role::Member.permissions());
+    let created = change(acme.id, "api_key.created");
+    stores.identity.create_api_key(&key, &created).await.unwrap();
+    let revoked = change(acme.id, "api_key.revoked");
+    assert!(stores.identity.revoke_api_key(acme.id, key.id, &revoked).await.unwrap());
+    assert!(!stores.identity.revoke_api_key(acme.id, key.id, &change(acme.id, "api_key.revoked")).await.unwrap());
+    let promoted = change(acme.id, "member.role_changed");
+    let bob_admin = User { role: Role::Admin, ..bob.clone() };
+    assert!(stores.identity.update_member(&bob_admin, Some(&promoted)).await.unwrap());
+    let removed = change(acme.id, "member.removed");
+    assert!(stores.identity.remove_member(acme.id, bob.id, &removed).await.unwrap());
+    // A refused change writes no event: the email is taken.
+    let twin = user(&acme, "owner@acme.test", Role::Viewer);
+    assert!(stores.identity.create_user(&twin, None, &change(acme.id, "member.added")).await.is_err());
+    let events = stores.usage.list_audit_events(acme.id, None, PageRequest::first(50)).await.unwrap().items;
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "member.removed",
+            "member.role_changed",
+            "api_key.revoked",
+            "api_key.created",
+            "team.member_added",
+            "team.created",
+            "member.added"
+        ],
+        "one event per change that happened, newest first"
+    );
+    assert_eq!(events[2], revoked);
+    assert_eq!(events[4], added);
+    assert!(events.iter().all(|e| e.project_id.is_none()));
+    let _ = owner;
+}
+
+pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
+    let (acme, _, _) = bootstrap(&stores, "acme", 1).await;
+    let invite = |user: &User, byte: u8, expires_at| Invitation {
+        token_sha256: [byte; 32],
+        org_id: user.org_id,
+        user_id: user.id,
+        created_at: at(0),
+        expires_at,
+    };
+    let ada = user(&acme, "ada@acme.test", Role::Member);
+    stores
+        .identity
+        .create_user(&ada, Some(&invite(&ada, 0x11, at(1000))), &change(acme.id, "member.added"))
+        .await
+        .unwrap();
+    assert_eq!(stores.identity.find_invitation(&[0x11; 32], at(10)).await.unwrap(), Some(ada.clone()));
+    assert_eq!(stores.identity.find_invitation(&[0x11; 32], at(1000)).await.unwrap(), None, "expired");
+    assert_eq!(stores.identity.find_invitation(&[0x12; 32], at(10)).await.unwrap(), None, "unknown");
+    let (key, _) = key_for(&ada, 8, Role::Member.permissions());
+    assert!(!stores
+        .identity
+        .redeem_invitation(&[0x11; 32], at(1000), &key, &change(acme.id, "api_key.created"))
+        .await
+        .unwrap());
+    assert!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().is_none(), "nothing written");
+    assert!(stores
+        .identity
+        .redeem_invitation(&[0x11; 32], at(10), &key, &change(acme.id, "api_key.created"))
+        .await
+        .unwrap());
+    assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().map(|o| o.user), Some(ada.clone()));
+    let (again, _) = key_for(&ada, 9, Role::Member.permissions());
+    assert!(
+        !stores
+            .identity
+            .redeem_invitation(&[0x11; 32], at(11), &again, &change(acme.id, "api_key.created"))
+            .await
+            .unwrap(),
+        "single use"
+    );
+    assert_eq!(stores.identity.find_invitation(&[0x11; 32], at(11)).await.unwrap(), None);
+
+    let bea = user(&acme, "bea@acme.test", Role::Viewer);
+    stores
+        .identity
+        .create_user(&bea, Some(&invite(&bea, 0x21, at(1000))), &change(acme.id, "member.added"))
+        .await
+        .unwrap();
+    assert!(stores.identity.remove_member(acme.id, bea.id, &change(acme.id, "member.removed")).await.unwrap());
+    assert_eq!(stores.identity.find_invitation(&[0x21; 32], at(10)).await.unwrap(), None, "void once removed");
+    let (key, _) = key_for(&bea, 10, Role::Viewer.permissions());
+    assert!(!stores
+        .identity
+        .redeem_invitation(&[0x21; 32], at(10), &key, &change(acme.id, "api_key.created"))
+        .await
+        .unwrap());
 }
 
 pub async fn audit_events_are_paged_and_filtered(stores: Stores) {

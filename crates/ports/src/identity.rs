@@ -1,5 +1,7 @@
 use async_trait::async_trait;
-use projects_domain::{ApiKey, ApiKeyId, Email, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId};
+use projects_domain::{
+    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+};
 
 use crate::{Reachable, StoreError};
 
@@ -12,8 +14,9 @@ pub struct ApiKeyOwner {
     pub team_ids: Vec<TeamId>,
 }
 
-/// Orgs, their members, teams and API keys. Every read is scoped by org, except the lookup of an
-/// API key by its hash, which is how the org is found in the first place.
+/// Orgs, their members, teams and API keys. Every read is scoped by org, except the lookups of an
+/// API key or an invitation by its hash, which is how the org is found in the first place. Every
+/// change to who may do what is written with its audit event, in one transaction.
 #[async_trait]
 pub trait IdentityStore: Reachable {
     /// Creates an org, its first owner and that owner's first key, all or nothing.
@@ -25,22 +28,45 @@ pub trait IdentityStore: Reachable {
 
     async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError>;
 
+    /// Adds a member (with the invitation that lets them in, for a person).
     /// `Conflict { field: "email" }` when the org already has a member with that email.
-    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    async fn create_user(
+        &self,
+        user: &User,
+        invitation: Option<&Invitation>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The live invitation with this SHA-256 (unused, unexpired at `now`, its member still in the
+    /// org), with that member.
+    async fn find_invitation(&self, token_sha256: &[u8; 32], now: Timestamp) -> Result<Option<User>, StoreError>;
+
+    /// Uses up the invitation and creates the member's key, all or nothing. False (and nothing
+    /// written) when the invitation is no longer live, e.g. a concurrent redemption won.
+    async fn redeem_invitation(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+        key: &ApiKey,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 
     async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError>;
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError>;
 
     /// `MissingReference { field: "user_id" }` when the user is not in the key's org.
-    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError>;
 
     /// The live (not revoked) key with this SHA-256, with its owner. Keys of users who left the
     /// org are not live.
     async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError>;
 
     /// Marks a key revoked; it stops authenticating at once. False when there was no live key.
-    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, at: Timestamp) -> Result<bool, StoreError>;
+    async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, audit: &AuditEvent) -> Result<bool, StoreError>;
+
+    /// One live key of the org, or None.
+    async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError>;
 
     /// The org's keys, newest first; only `user_id`'s when given. Revoked keys are left out.
     async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError>;
@@ -52,15 +78,16 @@ pub trait IdentityStore: Reachable {
     async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError>;
 
     /// Saves a member's role and preferences (`role`, `default_project_visibility`,
-    /// `active_team_id`). False when they are not a current member.
-    async fn update_member(&self, user: &User) -> Result<bool, StoreError>;
+    /// `active_team_id`), with the audit event of a role change. False when they are not a
+    /// current member.
+    async fn update_member(&self, user: &User, audit: Option<&AuditEvent>) -> Result<bool, StoreError>;
 
-    /// Removes a member: their keys stop working at once and their email is free again. Their
-    /// projects stay. False when they were not a current member.
-    async fn remove_member(&self, org_id: OrgId, user_id: UserId, at: Timestamp) -> Result<bool, StoreError>;
+    /// Removes a member: their keys and invitations stop working at once and their email is free
+    /// again. Their projects stay. False when they were not a current member.
+    async fn remove_member(&self, org_id: OrgId, user_id: UserId, audit: &AuditEvent) -> Result<bool, StoreError>;
 
     /// `Conflict { field: "name" }` when the org has a team of that name.
-    async fn create_team(&self, team: &Team) -> Result<(), StoreError>;
+    async fn create_team(&self, team: &Team, audit: &AuditEvent) -> Result<(), StoreError>;
 
     /// The org's teams, by name.
     async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError>;
@@ -69,11 +96,23 @@ pub trait IdentityStore: Reachable {
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError>;
 
     /// False when the user was not in the team.
-    async fn remove_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<bool, StoreError>;
+    async fn remove_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError>;
 
     /// Adds a member to a team (a no-op when already a member). `MissingReference` when either
     /// is not in the org.
-    async fn add_team_member(&self, org_id: OrgId, team_id: TeamId, user_id: UserId) -> Result<(), StoreError>;
+    async fn add_team_member(
+        &self,
+        org_id: OrgId,
+        team_id: TeamId,
+        user_id: UserId,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError>;
 }

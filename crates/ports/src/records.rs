@@ -5,7 +5,7 @@
 use anyhow::{anyhow, Context};
 use projects_domain::{
     ApiKey, AuditEvent, Description, Email, Emoji, Metadata, Org, OrgName, PermissionSet, Project, ProjectName, Prompt,
-    Role, Slug, Tags, Team, Timestamp, UsageRecord, Usd, User,
+    Role, Slug, Tags, Team, Timestamp, UsageRecord, Usd, User, UserKind,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -42,6 +42,8 @@ pub struct UserRecord {
     pub default_project_visibility: Option<String>,
     pub active_team_id: Option<Uuid>,
     pub created_at: Timestamp,
+    pub kind: String,
+    pub name: Option<String>,
 }
 
 impl UserRecord {
@@ -54,6 +56,8 @@ impl UserRecord {
             default_project_visibility: user.default_project_visibility.map(|v| v.as_str().to_owned()),
             active_team_id: user.active_team_id.map(Into::into),
             created_at: user.created_at,
+            kind: user.kind.as_str().to_owned(),
+            name: user.name.clone(),
         }
     }
 
@@ -70,6 +74,8 @@ impl UserRecord {
                 .map_err(|e| corrupt("default visibility", e))?,
             active_team_id: self.active_team_id.map(Into::into),
             created_at: self.created_at,
+            kind: self.kind.parse::<UserKind>().map_err(|e| corrupt("user kind", e))?,
+            name: self.name,
         })
     }
 }
@@ -227,6 +233,8 @@ pub struct AuditEventRecord {
     /// Space-separated field names.
     pub fields: String,
     pub created_at: Timestamp,
+    pub target_type: Option<String>,
+    pub target_id: Option<Uuid>,
 }
 
 impl AuditEventRecord {
@@ -239,11 +247,24 @@ impl AuditEventRecord {
             project_id: event.project_id.map(Into::into),
             fields: event.fields.join(" "),
             created_at: event.at,
+            target_type: Some(event.target_type.to_owned()),
+            target_id: Some(event.target_id),
         }
     }
 
-    pub fn decode(self) -> AuditEvent {
-        AuditEvent {
+    pub fn decode(self) -> anyhow::Result<AuditEvent> {
+        const TARGET_TYPES: [&str; 5] = ["project", "member", "service_account", "api_key", "team"];
+        // Events written before targets were recorded are all about a project.
+        let target_type = self.target_type.as_deref().unwrap_or("project");
+        let target_type = TARGET_TYPES
+            .into_iter()
+            .find(|known| *known == target_type)
+            .ok_or_else(|| anyhow!("stored audit target type {target_type:?} is unknown"))?;
+        let target_id = self
+            .target_id
+            .or(self.project_id)
+            .ok_or_else(|| anyhow!("stored audit event {} names no target", self.id))?;
+        Ok(AuditEvent {
             id: self.id,
             org_id: self.org_id.into(),
             actor_user_id: self.actor_user_id.into(),
@@ -251,7 +272,9 @@ impl AuditEventRecord {
             project_id: self.project_id.map(Into::into),
             fields: self.fields.split_whitespace().map(str::to_owned).collect(),
             at: self.created_at,
-        }
+            target_type,
+            target_id,
+        })
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use projects_app::AppError;
+use projects_domain::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -61,7 +62,7 @@ pub fn ok<T: Serialize>(data: T) -> Envelope<T> {
 fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
     match err {
         HttpError::App(AppError::Unauthenticated(_)) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-        HttpError::App(AppError::Forbidden { .. }) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        HttpError::App(AppError::Forbidden { .. } | AppError::NotAllowed(_)) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
         HttpError::App(AppError::Invalid(_)) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
         HttpError::App(AppError::NotFound(_)) | HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
         HttpError::App(AppError::Conflict { .. }) => (StatusCode::CONFLICT, "CONFLICT"),
@@ -72,17 +73,51 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         }
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+        HttpError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
 }
 
+/// A field as `/api/v1` names it: camelCase, and a team is a workspace.
+fn wire_field(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix("team_id") {
+        return format!("workspaceId{rest}");
+    }
+    // Only the field's own name: what follows (`metadata.user_key`, `tags[3]`) is the caller's.
+    let split = field.find(['.', '[']).unwrap_or(field.len());
+    let (name, rest) = field.split_at(split);
+    let mut wire = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in name.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                wire.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => wire.push(c),
+        }
+    }
+    wire.push_str(rest);
+    wire
+}
+
 impl Surface for Alumia {
     fn render(err: &HttpError, trace_id: &str) -> HttpResponse {
         let (status, code) = status_and_code(err);
-        let details = match err {
-            HttpError::App(AppError::Invalid(errors)) => Some(errors.fields().clone()),
-            _ => None,
+        let renamed;
+        let (err, details) = match err {
+            HttpError::App(AppError::Invalid(errors)) => {
+                let mut wire = ValidationErrors::new();
+                for (field, message) in errors.fields() {
+                    wire.add(FieldError::new(wire_field(field), message.clone()));
+                }
+                let details = wire.fields().clone();
+                renamed = HttpError::App(AppError::Invalid(wire));
+                (&renamed, Some(details))
+            }
+            _ => (err, None),
         };
         let mut response = HttpResponse::build(status);
         if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -92,6 +127,17 @@ impl Surface for Alumia {
             success: false,
             error: ErrorDetail { code, message: crate::v1::message(err), details, trace_id: trace_id.to_owned() },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fields_are_named_as_alumia_names_them() {
+        assert_eq!(super::wire_field("team_id"), "workspaceId");
+        assert_eq!(super::wire_field("metadata.user_key"), "metadata.user_key");
+        assert_eq!(super::wire_field("default_project_visibility"), "defaultProjectVisibility");
+        assert_eq!(super::wire_field("name"), "name");
     }
 }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{ok, AlumiaAuth, AlumiaResult, ErrorEnvelope};
 use crate::auth::{ManageProjects, ReadProjects};
-use crate::body::{double_option, page_request, parse_json, read_body, read_json, read_query};
+use crate::body::{double_option, page_request, parse_json, read_query, JsonPayload};
 use crate::headers::{expected_version, idempotency_key, project_etag};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
@@ -342,9 +342,9 @@ async fn create_project(
     auth: AlumiaAuth<ManageProjects>,
     state: web::Data<HttpState>,
     http: HttpRequest,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> AlumiaResult<HttpResponse> {
-    let body = read_body(payload, JSON_BODY_LIMIT).await?;
+    let body = payload.read_bytes(JSON_BODY_LIMIT).await?;
     let request: CreateProjectRequest = parse_json(&body)?;
     let idempotency = idempotency_key(&http)?.map(|key| IdempotencyKey {
         scope: "api.projects.create",
@@ -486,9 +486,9 @@ async fn update_project(
     state: web::Data<HttpState>,
     http: HttpRequest,
     id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> AlumiaResult<HttpResponse> {
-    let request: UpdateProjectRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: UpdateProjectRequest = payload.read(JSON_BODY_LIMIT).await?;
     let id = id.into_inner();
     let expected = expected_version(http.headers(), &id);
     let principal = auth.principal;

@@ -1,8 +1,8 @@
-//! `/v1/members` and `/v1/api-keys`.
+//! `/v1/me`, `/v1/members`, `/v1/invitations`, `/v1/service-accounts` and `/v1/api-keys`.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use projects_app::{AppError, Resource};
-use projects_domain::{ApiKey, ApiKeyId, Role, TeamId, User, UserId, Visibility};
+use projects_domain::{ApiKey, ApiKeyId, Role, TeamId, User, UserId, UserKind, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{Anyone, ManageApiKeys, ManageMembers, ReadTeams};
-use crate::body::{double_option, read_json, read_query};
+use crate::body::{double_option, read_query, JsonPayload};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -20,6 +20,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_members)
         .service(change_role)
         .service(remove_member)
+        .service(accept_invitation)
+        .service(create_service_account)
+        .service(list_service_accounts)
+        .service(remove_service_account)
         .service(create_api_key)
         .service(list_api_keys)
         .service(revoke_api_key);
@@ -68,18 +72,57 @@ pub struct AddMemberRequest {
     pub role: RoleBody,
 }
 
+/// A person or a service account.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = v1::MemberKind)]
+pub enum MemberKind {
+    User,
+    ServiceAccount,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = v1::Member)]
 pub struct MemberBody {
     pub user_id: Uuid,
+    /// A service account's is `sa-<id>@service-accounts.invalid`: it has no mailbox.
     pub email: String,
     pub role: RoleBody,
+    pub kind: MemberKind,
+    /// A service account's name; null for people.
+    pub name: Option<String>,
+}
+
+fn member_kind(kind: UserKind) -> MemberKind {
+    match kind {
+        UserKind::Person => MemberKind::User,
+        UserKind::ServiceAccount => MemberKind::ServiceAccount,
+    }
 }
 
 impl From<&User> for MemberBody {
     fn from(user: &User) -> Self {
-        MemberBody { user_id: user.id.as_uuid(), email: user.email.as_str().to_owned(), role: user.role.into() }
+        MemberBody {
+            user_id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            role: user.role.into(),
+            kind: member_kind(user.kind),
+            name: user.name.clone(),
+        }
     }
+}
+
+/// A person just added, with their invitation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::AddedMember)]
+pub struct AddedMemberBody {
+    pub user_id: Uuid,
+    pub email: String,
+    pub role: RoleBody,
+    pub kind: MemberKind,
+    /// Shown this once: hand it to the person, who redeems it at `POST /v1/invitations/accept`
+    /// for a key of their own. Single use, valid 7 days, void when the member is removed.
+    pub invite_token: String,
 }
 
 /// A path segment that should be an id; anything else names nothing (404).
@@ -167,8 +210,8 @@ pub struct UpdateMeRequest {
     security(("bearer" = []), ("jwt" = []))
 )]
 #[patch("/me")]
-async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: web::Payload) -> V1Result<HttpResponse> {
-    let request: UpdateMeRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: JsonPayload) -> V1Result<HttpResponse> {
+    let request: UpdateMeRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let permissions = principal.permissions;
     let visibility = request.default_project_visibility.map(|v| {
@@ -232,9 +275,9 @@ async fn change_role(
     auth: V1Auth<ManageMembers>,
     state: web::Data<HttpState>,
     user_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: ChangeRoleRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: ChangeRoleRequest = payload.read(JSON_BODY_LIMIT).await?;
     let user_id: UserId = path_id(&user_id, Resource::Member)?;
     let principal = auth.principal;
     let user =
@@ -272,15 +315,16 @@ async fn remove_member(
 
 /// Add a member
 ///
-/// Requires `org.members.manage`; only an owner can make another owner.
+/// Requires `org.members.manage`; only an owner can make another owner. The answer carries the
+/// person's invitation (`invite_token`): nobody but them should ever hold their key.
 #[utoipa::path(
     tag = "v1 identity",
     operation_id = "v1AddMember",
     request_body = AddMemberRequest,
     responses(
-        (status = 201, description = "Added", body = MemberBody),
+        (status = 201, description = "Added", body = AddedMemberBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing `org.members.manage`", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`, or an owner made by a non-owner", body = ErrorBody),
         (status = 409, description = "Already a member (`members.conflict`)", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
@@ -290,14 +334,188 @@ async fn remove_member(
 async fn add_member(
     auth: V1Auth<ManageMembers>,
     state: web::Data<HttpState>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: AddMemberRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: AddMemberRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
-    let user = state
+    let invited = state
         .run(move |app| async move { app.add_member(&principal, &request.email, request.role.into()).await })
         .await?;
-    Ok(HttpResponse::Created().json(MemberBody::from(&user)))
+    let user = &invited.user;
+    Ok(HttpResponse::Created().json(AddedMemberBody {
+        user_id: user.id.as_uuid(),
+        email: user.email.as_str().to_owned(),
+        role: user.role.into(),
+        kind: member_kind(user.kind),
+        invite_token: invited.invite_token.expose().to_owned(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::AcceptInvitation, example = json!({"token": "inv-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}))]
+pub struct AcceptInvitationRequest {
+    /// The `invite_token` the member was given.
+    #[schema(max_length = 100)]
+    pub token: String,
+    /// A name for the key (default `invitation`); 1–100 characters, no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub key_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::AcceptedInvitation)]
+pub struct AcceptedInvitationBody {
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    /// The member's own key, with every permission of their role: shown this once.
+    pub api_key: String,
+}
+
+/// Accept an invitation
+///
+/// No `Authorization`: the token is the credential. Answers the invited member's first key of
+/// their own. A used, expired, unknown or void token → 401 `auth.invalid_token`.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1AcceptInvitation",
+    request_body = AcceptInvitationRequest,
+    responses(
+        (status = 201, description = "Redeemed", body = AcceptedInvitationBody),
+        (status = 401, description = "Used, expired, unknown or void token", body = ErrorBody),
+        (status = 422, description = "Invalid body", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/invitations/accept")]
+async fn accept_invitation(state: web::Data<HttpState>, payload: JsonPayload) -> V1Result<HttpResponse> {
+    let request: AcceptInvitationRequest = payload.read(JSON_BODY_LIMIT).await?;
+    let (user, key) = state
+        .run(move |app| async move { app.accept_invitation(&request.token, request.key_name.as_deref()).await })
+        .await?;
+    Ok(HttpResponse::Created().json(AcceptedInvitationBody {
+        user_id: user.id.as_uuid(),
+        org_id: user.org_id.as_uuid(),
+        api_key: key.expose().to_owned(),
+    }))
+}
+
+/// A role a service account may have: never `owner`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = v1::CreateServiceAccount, example = json!({"name": "ci-bot", "role": "member"}))]
+pub struct CreateServiceAccountRequest {
+    /// 1–100 characters, no control characters.
+    #[schema(
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub name: String,
+    /// `admin`, `member` or `viewer` (`owner` → 422), at most the caller's own (else 403).
+    pub role: RoleBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::ServiceAccount)]
+pub struct ServiceAccountBody {
+    pub user_id: Uuid,
+    pub name: String,
+    pub role: RoleBody,
+    pub kind: MemberKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+impl From<&User> for ServiceAccountBody {
+    fn from(user: &User) -> Self {
+        ServiceAccountBody {
+            user_id: user.id.as_uuid(),
+            name: user.name.clone().unwrap_or_default(),
+            role: user.role.into(),
+            kind: member_kind(user.kind),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// Create a service account
+///
+/// Requires `org.members.manage`. A non-human member for automation: admins mint its keys with
+/// `POST /v1/api-keys {"user_id": …}`. It outlives whoever made it.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1CreateServiceAccount",
+    request_body = CreateServiceAccountRequest,
+    responses(
+        (status = 201, description = "Created", body = ServiceAccountBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`, or a role above the caller's", body = ErrorBody),
+        (status = 422, description = "Invalid body, or the owner role", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[post("/service-accounts")]
+async fn create_service_account(
+    auth: V1Auth<ManageMembers>,
+    state: web::Data<HttpState>,
+    payload: JsonPayload,
+) -> V1Result<HttpResponse> {
+    let request: CreateServiceAccountRequest = payload.read(JSON_BODY_LIMIT).await?;
+    let principal = auth.principal;
+    let account = state
+        .run(move |app| async move { app.create_service_account(&principal, &request.name, request.role.into()).await })
+        .await?;
+    Ok(HttpResponse::Created().json(ServiceAccountBody::from(&account)))
+}
+
+/// List service accounts
+///
+/// Requires `org.members.manage`.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1ListServiceAccounts",
+    responses(
+        (status = 200, body = [ServiceAccountBody]),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[get("/service-accounts")]
+async fn list_service_accounts(auth: V1Auth<ManageMembers>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
+    let principal = auth.principal;
+    let accounts = state.run(move |app| async move { app.list_service_accounts(&principal).await }).await?;
+    Ok(HttpResponse::Ok().json(accounts.iter().map(ServiceAccountBody::from).collect::<Vec<_>>()))
+}
+
+/// Remove a service account
+///
+/// Requires `org.members.manage`. Its keys stop working with the next request. A person's id → 404.
+#[utoipa::path(
+    tag = "v1 identity",
+    operation_id = "v1RemoveServiceAccount",
+    params(("user_id" = uuid::Uuid, Path, description = "The service account's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`", body = ErrorBody),
+        (status = 404, description = "No such service account (`members.not_found`)", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[delete("/service-accounts/{user_id}")]
+async fn remove_service_account(
+    auth: V1Auth<ManageMembers>,
+    state: web::Data<HttpState>,
+    user_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let user_id: UserId = path_id(&user_id, Resource::Member)?;
+    let principal = auth.principal;
+    state.run(move |app| async move { app.remove_service_account(&principal, user_id).await }).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -313,7 +531,8 @@ pub struct CreateApiKeyRequest {
     /// Permission names; each must be held by the key's user and by the caller.
     #[schema(schema_with = crate::schemas::permission_names)]
     pub scopes: Vec<String>,
-    /// Another member of the org (needs `org.members.manage`); the caller when absent.
+    /// The caller (when absent) or a service account of the org (needs `org.members.manage`).
+    /// Another person's id → 403: a key acts as its own user.
     pub user_id: Option<Uuid>,
 }
 
@@ -341,7 +560,7 @@ pub struct CreatedApiKeyBody {
     responses(
         (status = 201, description = "Created", body = CreatedApiKeyBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing permission, or a scope beyond the role", body = ErrorBody),
+        (status = 403, description = "Missing permission, a scope beyond the role, or another person's `user_id`", body = ErrorBody),
         (status = 422, description = "Invalid body or unknown scope", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
@@ -350,9 +569,9 @@ pub struct CreatedApiKeyBody {
 async fn create_api_key(
     auth: V1Auth<ManageApiKeys>,
     state: web::Data<HttpState>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: CreateApiKeyRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: CreateApiKeyRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let (key, token) = state
         .run(move |app| async move {

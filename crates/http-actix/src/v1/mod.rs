@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use projects_app::{AppError, AuthFailure, Resource};
+use projects_app::{AppError, AuthFailure, Refusal, Resource};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -79,7 +79,9 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
                 TokenExpired => "auth.token_expired",
             },
         ),
-        HttpError::App(AppError::Forbidden { .. }) => (StatusCode::FORBIDDEN, "auth.forbidden"),
+        HttpError::App(AppError::Forbidden { .. } | AppError::NotAllowed(_)) => {
+            (StatusCode::FORBIDDEN, "auth.forbidden")
+        }
         HttpError::App(AppError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, "validation.error"),
         HttpError::App(AppError::NotFound(resource)) => (StatusCode::NOT_FOUND, not_found_code(*resource)),
         HttpError::App(AppError::Conflict { resource, .. }) => (StatusCode::CONFLICT, conflict_code(*resource)),
@@ -98,6 +100,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "http.method_not_allowed"),
+        HttpError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "http.unsupported_media_type"),
     }
 }
 
@@ -116,6 +119,15 @@ pub(crate) fn message(err: &HttpError) -> String {
         HttpError::App(AppError::Forbidden { missing }) => {
             format!("this requires the {missing} permission")
         }
+        HttpError::App(AppError::NotAllowed(refusal)) => match refusal {
+            Refusal::OwnerRoleNeedsOwner => "only an owner may grant, change or remove the owner role",
+            Refusal::KeyForAnotherPerson => {
+                "a key acts as its own user: create keys for yourself or for a service account, never for another person"
+            }
+            Refusal::RoleAboveYours => "you cannot grant a role above your own",
+            Refusal::NotInTeam => "only members of that team (or the org's admins) may create projects in it",
+        }
+        .to_owned(),
         HttpError::App(AppError::Invalid(errors)) => format!("request validation failed: {errors}"),
         HttpError::App(AppError::NotFound(resource)) => match resource {
             Resource::Project => "project not found",

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ManageMembers, ManageProjects, ReadProjects, WriteUsage};
-use crate::body::{double_option, page_request, parse_json, read_body, read_json, read_query};
+use crate::body::{double_option, page_request, parse_json, read_query, JsonPayload};
 use crate::headers::{expected_version, idempotency_key, project_etag};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
@@ -164,9 +164,9 @@ async fn create_project(
     auth: V1Auth<ManageProjects>,
     state: web::Data<HttpState>,
     http: HttpRequest,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let body = read_body(payload, JSON_BODY_LIMIT).await?;
+    let body = payload.read_bytes(JSON_BODY_LIMIT).await?;
     let request: CreateProjectRequest = parse_json(&body)?;
     let idempotency = idempotency_key(&http)?.map(|key| IdempotencyKey {
         scope: "v1.projects.create",
@@ -354,9 +354,9 @@ async fn update_project(
     state: web::Data<HttpState>,
     http: HttpRequest,
     project_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: UpdateProjectRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: UpdateProjectRequest = payload.read(JSON_BODY_LIMIT).await?;
     let project_id = project_id.into_inner();
     let expected = expected_version(http.headers(), &project_id);
     let principal = auth.principal;
@@ -502,9 +502,9 @@ async fn record_usage(
     state: web::Data<HttpState>,
     http: HttpRequest,
     project_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: RecordUsageRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: RecordUsageRequest = payload.read(JSON_BODY_LIMIT).await?;
     let key = idempotency_key(&http)?;
     let input = UsageInput {
         cost_usd: request.cost_usd,
@@ -526,10 +526,18 @@ pub struct AuditEventBody {
     pub id: Uuid,
     pub actor_user_id: Uuid,
     /// `project.created`, `project.updated`, `project.deleted`, `project.restored`,
-    /// `project.shared`, `project.unshared`.
+    /// `project.shared`, `project.unshared`, `member.added`, `member.role_changed`,
+    /// `member.removed`, `service_account.created`, `service_account.removed`, `api_key.created`,
+    /// `api_key.revoked`, `team.created`, `team.member_added`, `team.member_removed`.
     pub action: String,
     pub project_id: Option<Uuid>,
-    /// The fields the change set (for shares, the team).
+    /// `project`, `member`, `service_account`, `api_key` or `team`.
+    pub target_type: &'static str,
+    /// The id of the target (for `team.member_*`, the team).
+    pub target_id: Uuid,
+    /// What the change set: field names for projects; for shares the team id; for
+    /// `team.member_*` the user id; for role changes the old and new role; for a key made for or
+    /// revoked from someone other than the actor, their user id.
     pub fields: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,
@@ -542,6 +550,8 @@ impl From<&AuditEvent> for AuditEventBody {
             actor_user_id: event.actor_user_id.as_uuid(),
             action: event.action.clone(),
             project_id: event.project_id.map(|p| p.as_uuid()),
+            target_type: event.target_type,
+            target_id: event.target_id,
             fields: event.fields.clone(),
             created_at: event.at,
         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::identity::path_id;
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ManageProjects, ManageTeams, ReadTeams};
-use crate::body::read_json;
+use crate::body::JsonPayload;
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -68,9 +68,9 @@ impl From<&Team> for TeamBody {
 async fn create_team(
     auth: V1Auth<ManageTeams>,
     state: web::Data<HttpState>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: CreateTeamRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: CreateTeamRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let team = state.run(move |app| async move { app.create_team(&principal, &request.name).await }).await?;
     Ok(HttpResponse::Created().json(TeamBody::from(&team)))
@@ -125,9 +125,9 @@ async fn add_team_member(
     auth: V1Auth<ManageTeams>,
     state: web::Data<HttpState>,
     team_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: AddTeamMemberRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: AddTeamMemberRequest = payload.read(JSON_BODY_LIMIT).await?;
     let team_id: TeamId = path_id(&team_id, Resource::Team)?;
     let user_id = UserId::from_uuid(request.user_id);
     let principal = auth.principal;
@@ -194,9 +194,9 @@ async fn share_project(
     auth: V1Auth<ManageProjects>,
     state: web::Data<HttpState>,
     project_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: ShareRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: ShareRequest = payload.read(JSON_BODY_LIMIT).await?;
     let team_id = TeamId::from_uuid(request.team_id);
     let principal = auth.principal;
     let project_id = project_id.into_inner();

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ReadProjects, ReadRuns, WriteRuns};
-use crate::body::{read_json, read_query};
+use crate::body::{read_query, JsonPayload};
 use crate::{HttpError, HttpState, JSON_BODY_LIMIT};
 
 /// Largest file a single upload may carry.
@@ -515,9 +515,9 @@ async fn open_session(
     auth: V1Auth<WriteRuns>,
     state: web::Data<HttpState>,
     project_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: OpenSessionRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: OpenSessionRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let project_id = project_id.into_inner();
     let session = state
@@ -558,9 +558,9 @@ async fn touch_session(
     auth: V1Auth<WriteRuns>,
     state: web::Data<HttpState>,
     path: web::Path<(String, String)>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: TouchSessionRequest = read_json(payload, JSON_BODY_LIMIT).await?;
+    let request: TouchSessionRequest = payload.read(JSON_BODY_LIMIT).await?;
     let (project_id, session_ref) = path.into_inner();
     let principal = auth.principal;
     let session = state
@@ -712,9 +712,9 @@ async fn commit_snapshot(
     auth: V1Auth<WriteRuns>,
     state: web::Data<HttpState>,
     project_id: web::Path<String>,
-    payload: web::Payload,
+    payload: JsonPayload,
 ) -> V1Result<HttpResponse> {
-    let request: SnapshotRequest = read_json(payload, 64 * JSON_BODY_LIMIT).await?;
+    let request: SnapshotRequest = payload.read(64 * JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
     let project_id = project_id.into_inner();
     let revision = state
