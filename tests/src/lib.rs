@@ -36,6 +36,9 @@ impl TestServer {
 
     /// Starts a server whose configuration `adjust` may change first.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        // Errors only (a 500's cause), into the test's captured output: shown when a test fails.
+        let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| "error".to_owned());
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let mut config = ServeConfig::embedded("127.0.0.1:0", data_dir.path().to_path_buf());
         config.blobs.blob_store_url = Some("memory://".to_owned());

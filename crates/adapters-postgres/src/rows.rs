@@ -87,8 +87,8 @@ pub(crate) struct ProjectRow {
     pub emoji: Option<String>,
     pub visibility: String,
     pub status: String,
-    pub tags: Value,
-    pub metadata: Value,
+    pub tags: StoredJson,
+    pub metadata: StoredJson,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub deleted_at: Option<OffsetDateTime>,
@@ -103,10 +103,78 @@ mirror!(TeamRow <=> TeamRecord { id, org_id, name, created_at });
 mirror!(ApiKeyRow <=> ApiKeyRecord {
     id, org_id, user_id, name, key_prefix, key_sha256, scopes, created_at, last_used_at, revoked_at,
 });
-mirror!(ProjectRow <=> ProjectRecord {
-    id, org_id, team_id, owner_user_id, name, slug, description, prompt, emoji, visibility, status,
-    tags, metadata, created_at, updated_at, deleted_at, version,
-});
+impl From<ProjectRecord> for ProjectRow {
+    fn from(r: ProjectRecord) -> Self {
+        Self {
+            id: r.id,
+            org_id: r.org_id,
+            team_id: r.team_id,
+            owner_user_id: r.owner_user_id,
+            name: r.name,
+            slug: r.slug,
+            description: r.description,
+            prompt: r.prompt,
+            emoji: r.emoji,
+            visibility: r.visibility,
+            status: r.status,
+            tags: StoredJson(r.tags),
+            metadata: StoredJson(r.metadata),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+            version: r.version,
+        }
+    }
+}
+
+impl From<ProjectRow> for ProjectRecord {
+    fn from(r: ProjectRow) -> Self {
+        Self {
+            id: r.id,
+            org_id: r.org_id,
+            team_id: r.team_id,
+            owner_user_id: r.owner_user_id,
+            name: r.name,
+            slug: r.slug,
+            description: r.description,
+            prompt: r.prompt,
+            emoji: r.emoji,
+            visibility: r.visibility,
+            status: r.status,
+            tags: r.tags.0,
+            metadata: r.metadata.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+            version: r.version,
+        }
+    }
+}
+
+/// A jsonb column as read back. jsonb keeps numbers as exact decimals and prints them in full; a
+/// value serde_json cannot read back is logged and read as `null` (which the project's decoding
+/// turns into empty tags or metadata), so that one bad row can never fail a whole listing.
+#[derive(Debug, Clone, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Jsonb)]
+pub(crate) struct StoredJson(pub Value);
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for StoredJson {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        match <Value as diesel::deserialize::FromSql<diesel::sql_types::Jsonb, diesel::pg::Pg>>::from_sql(value) {
+            Ok(json) => Ok(StoredJson(json)),
+            Err(err) => {
+                tracing::error!(error = %err, "a stored jsonb value cannot be read back; reading it as null");
+                Ok(StoredJson(Value::Null))
+            }
+        }
+    }
+}
+
+impl diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg> for StoredJson {
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+        <Value as diesel::serialize::ToSql<diesel::sql_types::Jsonb, diesel::pg::Pg>>::to_sql(&self.0, out)
+    }
+}
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg))]

@@ -1,6 +1,5 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use projects_domain::{Cursor, OrgId, PageRequest, ProjectId, UsageRecord, Usd};
 use projects_ports::records::{AuditEventRecord, UsageFields};
@@ -88,13 +87,16 @@ impl UsageStore for PostgresStore {
 
     async fn project_spend(&self, org_id: OrgId, project_id: ProjectId) -> Result<Usd, StoreError> {
         let mut conn = self.conn().await?;
-        let nanos: i64 = usage_records::table
+        // SUM of bigint is numeric in PostgreSQL: exact and unbounded, read as text.
+        let nanos: String = usage_records::table
             .filter(usage_records::org_id.eq(org_id.as_uuid()))
             .filter(usage_records::project_id.eq(project_id.as_uuid()))
-            .select(diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos), 0)::bigint"))
+            .select(diesel::dsl::sql::<diesel::sql_types::Text>("COALESCE(SUM(cost_nanos), 0)::text"))
             .get_result(&mut conn)
             .await
             .map_err(db_error)?;
+        let nanos: i128 =
+            nanos.parse().map_err(|e| anyhow::anyhow!("the spend sum {nanos:?} is not an integer: {e}"))?;
         Ok(Usd::from_nanos(nanos))
     }
 

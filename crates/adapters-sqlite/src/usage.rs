@@ -89,14 +89,19 @@ impl UsageStore for SqliteStore {
 
     async fn project_spend(&self, org_id: OrgId, project_id: ProjectId) -> Result<Usd, StoreError> {
         let mut conn = self.conn().await?;
-        let nanos: i64 = usage_records::table
+        // SQLite's SUM of integers fails on overflow; summing whole dollars and the nanos under a
+        // dollar apart keeps each sum below i64::MAX for billions of the largest costs.
+        let (dollars, nanos): (i64, i64) = usage_records::table
             .filter(usage_records::org_id.eq(id_text(org_id.as_uuid())))
             .filter(usage_records::project_id.eq(id_text(project_id.as_uuid())))
-            .select(diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos), 0)"))
+            .select((
+                diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos / 1000000000), 0)"),
+                diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos % 1000000000), 0)"),
+            ))
             .get_result(&mut conn)
             .await
             .map_err(db_error)?;
-        Ok(Usd::from_nanos(nanos))
+        Ok(Usd::from_nanos(i128::from(dollars) * 1_000_000_000 + i128::from(nanos)))
     }
 
     async fn list_audit_events(

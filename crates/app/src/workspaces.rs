@@ -532,6 +532,9 @@ impl App {
             return Err(projects_domain::ValidationErrors::single("state", "must be ready or busy").into());
         }
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        if !projects_domain::workspace::is_session_ref(session_ref) {
+            return Err(AppError::NotFound(Resource::Session));
+        }
         self.workspaces
             .touch_session(principal.org_id(), &workspace.workspace_ref, session_ref, state, self.clock.now())
             .await?
@@ -546,6 +549,9 @@ impl App {
     ) -> Result<Session, AppError> {
         principal.require(Permission::RunsWrite)?;
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        if !projects_domain::workspace::is_session_ref(session_ref) {
+            return Err(AppError::NotFound(Resource::Session));
+        }
         self.workspaces
             .close_session(principal.org_id(), &workspace.workspace_ref, session_ref, self.clock.now())
             .await?

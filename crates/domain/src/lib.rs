@@ -29,7 +29,7 @@ pub use project::{
     Visibility,
 };
 pub use records::{AuditEvent, UsageRecord};
-pub use validation::{is_lower_hex, FieldError, ValidationErrors};
+pub use validation::{is_lower_hex, without_nul, FieldError, ValidationErrors};
 pub use workspace::{
     ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath,
 };

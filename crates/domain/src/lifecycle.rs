@@ -181,19 +181,27 @@ impl ProjectName {
 
 /// An exact amount of US dollars, in billionths (nano-dollars). Never a float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Usd(i64);
+pub struct Usd(i128);
 
 impl Usd {
-    const SCALE: i64 = 1_000_000_000;
+    const SCALE: i128 = 1_000_000_000;
     const FRACTION_DIGITS: usize = 9;
+    /// A single cost is below a billion dollars (it fits an i64 of nanos ten times over); sums are
+    /// kept in 128 bits, so no number of records can overflow a project's spend.
+    const MAX_WHOLE_DIGITS: usize = 9;
     pub const ZERO: Usd = Usd(0);
 
-    pub const fn from_nanos(nanos: i64) -> Self {
+    pub const fn from_nanos(nanos: i128) -> Self {
         Usd(nanos)
     }
 
-    pub const fn nanos(self) -> i64 {
+    pub const fn nanos(self) -> i128 {
         self.0
+    }
+
+    /// The nanos of one cost, which [`FromStr`] bounds below 10^18.
+    pub fn cost_nanos(self) -> Option<i64> {
+        i64::try_from(self.0).ok()
     }
 
     pub fn checked_add(self, other: Usd) -> Option<Usd> {
@@ -204,12 +212,12 @@ impl Usd {
 impl FromStr for Usd {
     type Err = FieldError;
 
-    /// A non-negative decimal with at most 9 fractional digits, e.g. `0.0125`.
+    /// A non-negative decimal below a billion with at most 9 fractional digits, e.g. `0.0125`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let invalid = || {
             FieldError::new(
                 "cost_usd",
-                "must be a non-negative decimal with at most 9 fractional digits, like \"0.0125\"",
+                "must be a non-negative decimal below 1000000000 with at most 9 fractional digits, like \"0.0125\"",
             )
         };
         let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
@@ -218,12 +226,13 @@ impl FromStr for Usd {
             || !digits(whole)
             || !digits(fraction)
             || fraction.len() > Self::FRACTION_DIGITS
+            || whole.len() > Self::MAX_WHOLE_DIGITS
             || (s.contains('.') && fraction.is_empty())
         {
             return Err(invalid());
         }
-        let whole: i64 = whole.parse().map_err(|_| invalid())?;
-        let fraction: i64 = format!("{fraction:0<9}").parse().map_err(|_| invalid())?;
+        let whole: i128 = whole.parse().map_err(|_| invalid())?;
+        let fraction: i128 = format!("{fraction:0<9}").parse().map_err(|_| invalid())?;
         whole.checked_mul(Self::SCALE).and_then(|w| w.checked_add(fraction)).map(Usd).ok_or_else(invalid)
     }
 }
@@ -233,7 +242,7 @@ impl fmt::Display for Usd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        let (whole, fraction) = (abs / Self::SCALE as u64, abs % Self::SCALE as u64);
+        let (whole, fraction) = (abs / Self::SCALE as u128, abs % Self::SCALE as u128);
         if fraction == 0 {
             return write!(f, "{sign}{whole}");
         }
@@ -295,7 +304,11 @@ mod tests {
         assert_eq!("0.000000001".parse::<Usd>().unwrap().nanos(), 1);
         let sum = (0..10).fold(Usd::ZERO, |sum, _| sum.checked_add("0.1".parse().unwrap()).unwrap());
         assert_eq!(sum.to_string(), "1", "no float drift");
-        for bad in ["", "-1", "1.", ".5", "1.0000000001", "1e3", "abc", "99999999999999999999"] {
+        let largest: Usd = "999999999.999999999".parse().unwrap();
+        let many = (0..1_000_000).try_fold(Usd::ZERO, |sum, _| sum.checked_add(largest)).unwrap();
+        assert_eq!(many.to_string(), "999999999999999.999", "a million of the largest cost sum exactly");
+        assert_eq!(largest.cost_nanos(), Some(999_999_999_999_999_999));
+        for bad in ["", "-1", "1.", ".5", "1.0000000001", "1e3", "abc", "99999999999999999999", "1000000000"] {
             assert!(bad.parse::<Usd>().is_err(), "{bad:?} should be rejected");
         }
     }

@@ -245,6 +245,11 @@ impl Metadata {
         if holds_nul(&object) {
             return Err(nul_refused("metadata"));
         }
+        if holds_negative_zero(&object) {
+            // jsonb stores numbers as decimals, which have no sign for zero: -0.0 would read back
+            // as 0.0, so it cannot round-trip identically on every backend.
+            return Err(FieldError::new("metadata", "must not hold -0.0 (write 0)"));
+        }
         let size = serde_json::to_vec(&object).map(|v| v.len()).unwrap_or(usize::MAX);
         if size > Self::MAX_BYTES {
             return Err(FieldError::new("metadata", format!("must be at most {} bytes of JSON", Self::MAX_BYTES)));
@@ -252,6 +257,15 @@ impl Metadata {
         match object {
             Value::Object(map) => Ok(Self(map)),
             _ => unreachable!("checked to be an object above"),
+        }
+    }
+
+    /// Metadata as stored: checked when it was written, so reading it back never fails (limits may
+    /// have changed since); anything but an object reads as empty.
+    pub fn stored(value: Value) -> Self {
+        match value {
+            Value::Object(map) => Self(map),
+            _ => Self::default(),
         }
     }
 
@@ -276,6 +290,24 @@ fn holds_nul(value: &Value) -> bool {
                 }
                 stack.extend(map.values());
             }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether any number at any depth is negative zero (iteratively, as `depth`).
+fn holds_negative_zero(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Number(number)
+                if number.is_f64() && number.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) =>
+            {
+                return true
+            }
+            Value::Object(map) => stack.extend(map.values()),
             Value::Array(items) => stack.extend(items),
             _ => {}
         }
@@ -501,6 +533,21 @@ mod tests {
         assert!(Tags::new(&["x".repeat(80)]).is_ok());
         assert!(Tags::new(&["x".repeat(81)]).is_err());
         assert!(Tags::new(&[" "]).is_err());
+    }
+
+    #[test]
+    fn metadata_numbers_are_those_every_backend_keeps() {
+        let extremes = serde_json::json!({"max": f64::MAX, "min": f64::MIN_POSITIVE, "tiny": 5e-324, "u": u64::MAX, "i": i64::MIN, "zero": 0.0});
+        assert!(Metadata::new(extremes).is_ok());
+        let negative_zero: Value = serde_json::from_str(r#"{"a": [{"b": -0.0}]}"#).unwrap();
+        assert_eq!(Metadata::new(negative_zero).unwrap_err().field, "metadata");
+        // serde_json reads `-0` as the double -0.0 too.
+        let written_as_integer: Value = serde_json::from_str(r#"{"a": -0}"#).unwrap();
+        assert!(Metadata::new(written_as_integer).is_err());
+        assert!(Metadata::new(serde_json::json!({"a": 0})).is_ok());
+        // What PostgreSQL prints for a stored f64::MAX reads back as f64::MAX.
+        let printed = format!("17976931348623157{}", "0".repeat(292));
+        assert_eq!(serde_json::from_str::<f64>(&printed).unwrap(), f64::MAX);
     }
 
     #[test]

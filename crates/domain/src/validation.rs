@@ -4,6 +4,16 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Exactly `len` lowercase hex digits (SHA-256 digests, key secrets, trace ids).
+/// Text that will be stored or searched for: PostgreSQL's text and jsonb cannot hold NUL, so it is
+/// refused everywhere, on every backend, naming the field.
+pub fn without_nul<'a>(field: &str, text: &'a str) -> Result<&'a str, FieldError> {
+    if text.contains('\0') {
+        Err(FieldError::new(field, "must not contain NUL characters"))
+    } else {
+        Ok(text)
+    }
+}
+
 pub fn is_lower_hex(value: &str, len: usize) -> bool {
     value.len() == len && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

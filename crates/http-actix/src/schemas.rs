@@ -15,7 +15,8 @@ fn free_form(types: &[Type]) -> Object {
 }
 
 /// Any JSON object (`metadata`); no key or string in it may hold NUL, which JSON Schema cannot
-/// say of every nested string, so only the keys carry the pattern.
+/// say of every nested string, so only the keys carry the pattern. Numbers are kept exactly
+/// (doubles and 64-bit integers), except -0.0, which jsonb cannot keep (refused).
 pub fn object() -> Object {
     free_form(&[Type::Object])
 }
@@ -26,13 +27,21 @@ pub fn object_or_null() -> Object {
 }
 
 fn tag_list(types: &[Type]) -> Array {
-    let tag =
-        ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(80)).pattern(Some(NO_NUL));
+    let tag = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(80))
+        .pattern(Some(NOT_BLANK_NO_NUL));
     ArrayBuilder::new().schema_type(SchemaType::from_iter(types.iter().cloned())).items(tag).max_items(Some(30)).build()
 }
 
 /// Stored text never holds NUL (PostgreSQL cannot keep it).
 const NO_NUL: &str = "^[^\\x00]*$";
+
+/// No NUL, and something besides whitespace. The class is exactly Unicode's White_Space, what
+/// the server trims (Rust's `str::trim`), spelled out because `\\s` differs between ECMAScript,
+/// Python and Rust (U+0085, U+FEFF, U+001C–U+001F).
+const NOT_BLANK_NO_NUL: &str = "^[^\\x00]*[^\\x00\\t\\n\\x0B\\x0C\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\x00]*$";
 
 /// Up to 30 tags of 1–80 characters.
 pub fn tags() -> Array {

@@ -196,7 +196,11 @@ impl ProjectRecord {
     }
 
     pub fn decode(self) -> anyhow::Result<Project> {
-        let tags: Vec<String> = serde_json::from_value(self.tags).context("stored tags are not a list of strings")?;
+        // `null`: the adapter could not read the stored value back (and logged it).
+        let tags: Vec<String> = match self.tags {
+            Value::Null => vec![],
+            tags => serde_json::from_value(tags).context("stored tags are not a list of strings")?,
+        };
         Ok(Project {
             id: self.id.into(),
             org_id: self.org_id.into(),
@@ -215,7 +219,7 @@ impl ProjectRecord {
             visibility: self.visibility.parse().map_err(|e| corrupt("visibility", e))?,
             status: self.status.parse().map_err(|e| corrupt("status", e))?,
             tags: Tags::new(&tags).map_err(|e| corrupt("tags", e))?,
-            metadata: Metadata::new(self.metadata).map_err(|e| corrupt("metadata", e))?,
+            metadata: Metadata::stored(self.metadata),
             created_at: self.created_at,
             updated_at: self.updated_at,
             deleted_at: self.deleted_at,
@@ -296,7 +300,8 @@ impl UsageFields {
             id: usage.id,
             org_id: usage.org_id.as_uuid(),
             project_id: usage.project_id.as_uuid(),
-            cost_nanos: usage.cost.nanos(),
+            // Parsing bounds a single cost far below i64::MAX nanos.
+            cost_nanos: usage.cost.cost_nanos().unwrap_or(i64::MAX),
             model: usage.model.clone(),
             input_tokens: usage.input_tokens,
             output_tokens: usage.output_tokens,
@@ -310,7 +315,7 @@ impl UsageFields {
             id: self.id,
             org_id: self.org_id.into(),
             project_id: self.project_id.into(),
-            cost: Usd::from_nanos(self.cost_nanos),
+            cost: Usd::from_nanos(self.cost_nanos.into()),
             model: self.model,
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,

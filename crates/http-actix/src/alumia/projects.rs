@@ -3,7 +3,9 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use projects_app::{IdempotencyKey, ProjectDetails};
-use projects_domain::{FieldError, NewProjectInput, Project, ProjectPatchInput, ProjectStatus, TeamId, Visibility};
+use projects_domain::{
+    without_nul, FieldError, NewProjectInput, Project, ProjectPatchInput, ProjectStatus, TeamId, Visibility,
+};
 use projects_ports::ProjectFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -224,9 +226,11 @@ pub struct ListProjectsQuery {
     /// `active`, `archived` or `completed`.
     #[param(value_type = Option<AlumiaStatus>)]
     pub status: Option<String>,
-    /// Only projects with this tag.
+    /// Only projects with this tag (no NUL).
+    #[param(pattern = "^[^\\x00]*$")]
     pub tag: Option<String>,
-    /// Case-insensitive text in the name or description.
+    /// Case-insensitive text in the name or description (no NUL).
+    #[param(pattern = "^[^\\x00]*$")]
     pub q: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -248,8 +252,11 @@ impl ListProjectsQuery {
             })
             .transpose()?;
         let status = self.status.as_deref().map(str::parse::<ProjectStatus>).transpose()?;
-        let nonblank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        Ok(ProjectFilter { team_id, status, tag: nonblank(&self.tag), text: nonblank(&self.q) })
+        let nonblank = |field, s: &Option<String>| -> Result<Option<String>, FieldError> {
+            let text = s.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            Ok(text.map(|text| without_nul(field, text)).transpose()?.map(str::to_owned))
+        };
+        Ok(ProjectFilter { team_id, status, tag: nonblank("tag", &self.tag)?, text: nonblank("q", &self.q)? })
     }
 }
 

@@ -414,8 +414,28 @@ pub struct CreateServiceAccountRequest {
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
     )]
     pub name: String,
-    /// `admin`, `member` or `viewer` (`owner` → 422), at most the caller's own (else 403).
-    pub role: RoleBody,
+    /// At most the caller's own (else 403); never `owner` (422).
+    pub role: ServiceAccountRole,
+}
+
+/// The roles a service account may have.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = v1::ServiceAccountRole)]
+pub enum ServiceAccountRole {
+    Admin,
+    Member,
+    Viewer,
+}
+
+impl From<ServiceAccountRole> for Role {
+    fn from(role: ServiceAccountRole) -> Self {
+        match role {
+            ServiceAccountRole::Admin => Role::Admin,
+            ServiceAccountRole::Member => Role::Member,
+            ServiceAccountRole::Viewer => Role::Viewer,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
