@@ -15,7 +15,7 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ClientOptions, GetOptions, ObjectStore, RetryConfig};
-use projects_ports::{BlobStore, ByteStream, Reachable, StoreError};
+use projects_ports::{Blob, BlobStore, ByteStream, Reachable, StoreError};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use url::Url;
@@ -125,15 +125,16 @@ impl ObjectBlobStore {
         }
     }
 
-    async fn get_with(&self, key: &str, options: GetOptions) -> anyhow::Result<Option<ByteStream>> {
+    async fn get_with(&self, key: &str, options: GetOptions) -> anyhow::Result<Option<Blob>> {
         let found = self.counted(self.store.get_opts(&Path::from(key), options).await)?;
         Ok(found.map(|result| {
             let errors = self.errors.clone();
+            let size = result.meta.size;
             let stream = result.into_stream().map_err(move |err| {
                 errors.fetch_add(1, Ordering::Relaxed);
                 anyhow::Error::from(err)
             });
-            stream.boxed()
+            Blob { size, body: stream.boxed() }
         }))
     }
 }
@@ -141,8 +142,20 @@ impl ObjectBlobStore {
 #[async_trait]
 impl Reachable for ObjectBlobStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
-        // Any answer, "not found" included, proves the store is there.
-        self.counted(self.store.head(&Path::from("readiness-probe")).await).map(|_| ()).map_err(StoreError::Unavailable)
+        // Ready means the bucket is there and writable. A missing bucket answers a HEAD with "not
+        // found" (which looks like an answer) but a listing with NoSuchBucket; some S3-compatible
+        // servers create a bucket on a write, so the listing comes first.
+        let probe = async {
+            self.store.list_with_delimiter(Some(&Path::from("readiness-probe"))).await?;
+            self.store.put(&Path::from("readiness-probe/probe"), bytes::Bytes::from_static(b"ready").into()).await
+        };
+        match probe.await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                Err(StoreError::Unavailable(err.into()))
+            }
+        }
     }
 
     fn errors_total(&self) -> Option<u64> {
@@ -150,39 +163,54 @@ impl Reachable for ObjectBlobStore {
     }
 }
 
+/// An upload in progress. Dropped before it completed (a failed body or write, or the task
+/// cancelled), it aborts the multipart upload, so no half-written parts are left in the store.
+/// (A process that dies mid-upload cannot: S3's `AbortIncompleteMultipartUpload` lifecycle rule
+/// covers that; see the README.)
+struct Upload(Option<BufWriter>);
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let (Some(mut writer), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(async move {
+                if let Err(err) = writer.abort().await {
+                    tracing::warn!(error = %err, "could not abort an unfinished upload");
+                }
+            });
+        }
+    }
+}
+
 #[async_trait]
 impl BlobStore for ObjectBlobStore {
     async fn put(&self, key: &str, mut body: ByteStream) -> anyhow::Result<()> {
         // Multipart upload under the hood for large bodies; nothing is held whole in memory.
-        let mut writer = BufWriter::new(self.store.clone(), Path::from(key));
+        let mut upload = Upload(Some(BufWriter::new(self.store.clone(), Path::from(key))));
+        let writer = upload.0.as_mut().expect("just made");
+        let failed = |err: anyhow::Error| {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            err
+        };
         while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(chunk) => {
-                    self.counted(writer.put(chunk).await)?;
-                }
-                Err(err) => {
-                    self.counted(writer.abort().await)?;
-                    return Err(err);
-                }
-            }
+            // A body that fails (a client gone, too large) is the caller's to report, not ours.
+            writer.put(chunk?).await.map_err(|err| failed(err.into()))?;
         }
         // Completing the upload: the writer speaks io::Error here.
-        writer.shutdown().await.inspect_err(|_| {
-            self.errors.fetch_add(1, Ordering::Relaxed);
-        })?;
+        writer.shutdown().await.map_err(|err| failed(err.into()))?;
+        upload.0 = None;
         Ok(())
     }
 
-    async fn get(&self, key: &str) -> anyhow::Result<Option<ByteStream>> {
+    async fn get(&self, key: &str) -> anyhow::Result<Option<Blob>> {
         self.get_with(key, GetOptions::default()).await
     }
 
-    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> anyhow::Result<Option<ByteStream>> {
+    async fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> anyhow::Result<Option<Blob>> {
         self.get_with(key, GetOptions { range: Some(range.into()), ..GetOptions::default() }).await
     }
 
-    async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        Ok(self.counted(self.store.head(&Path::from(key)).await)?.is_some())
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
+        Ok(self.counted(self.store.head(&Path::from(key)).await)?.map(|meta| meta.size))
     }
 
     async fn copy(&self, from: &str, to: &str) -> anyhow::Result<()> {
@@ -212,10 +240,11 @@ mod tests {
         let chunks: Vec<anyhow::Result<Bytes>> =
             vec![Ok(Bytes::from_static(b"hello ")), Ok(Bytes::from_static(b"world"))];
         store.put("workspaces/w/blobs/a", futures::stream::iter(chunks).boxed()).await.unwrap();
-        let read: Vec<Bytes> = store.get("workspaces/w/blobs/a").await.unwrap().unwrap().try_collect().await.unwrap();
+        let read: Vec<Bytes> =
+            store.get("workspaces/w/blobs/a").await.unwrap().unwrap().body.try_collect().await.unwrap();
         assert_eq!(read.concat(), b"hello world");
         let part: Vec<Bytes> =
-            store.get_range("workspaces/w/blobs/a", 6..11).await.unwrap().unwrap().try_collect().await.unwrap();
+            store.get_range("workspaces/w/blobs/a", 6..11).await.unwrap().unwrap().body.try_collect().await.unwrap();
         assert_eq!(part.concat(), b"world");
         assert!(store.exists("workspaces/w/blobs/a").await.unwrap());
         store.copy("workspaces/w/blobs/a", "workspaces/w/blobs/b").await.unwrap();
@@ -258,7 +287,9 @@ mod tests {
         let chunks = (0..48).map(move |_| Ok(Bytes::from(chunk.clone())));
         store.put("blobs/big", futures::stream::iter(chunks).boxed()).await.unwrap();
         let mut total = 0usize;
-        let mut stream = store.get("blobs/big").await.unwrap().unwrap();
+        let blob = store.get("blobs/big").await.unwrap().unwrap();
+        assert_eq!(blob.size, 12 * 1024 * 1024);
+        let mut stream = blob.body;
         while let Some(piece) = stream.next().await {
             total += piece.unwrap().len();
         }
@@ -268,6 +299,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap()
+            .body
             .try_collect()
             .await
             .unwrap();

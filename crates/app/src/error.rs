@@ -26,6 +26,8 @@ pub enum Resource {
     Team,
     ApiKey,
     WorkspaceFile,
+    /// A file the tree lists whose content the blob store lacks (an integrity failure).
+    WorkspaceFileContent,
     Session,
 }
 
@@ -68,6 +70,9 @@ pub enum AppError {
     RangeNotSatisfiable { size: u64 },
     #[error("body larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },
+    /// The client hung up before the request was read (499 in logs and metrics).
+    #[error("the client closed the request")]
+    ClientClosed,
     #[error("a backing service is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]

@@ -25,7 +25,7 @@ pub use members::Invited;
 pub use principal::Principal;
 pub use projects::{ExpectedVersion, IdempotencyKey};
 pub use usage::{ProjectDetails, UsageInput};
-pub use workspaces::{BodyTooLarge, FileRead, FileWritten, WorkspaceView};
+pub use workspaces::{BodyAborted, BodyTooLarge, FileRead, FileWritten, WorkspaceView};
 
 /// Everything the use cases need, injected once at start.
 #[derive(Clone)]
@@ -43,6 +43,7 @@ pub struct App {
     names: Arc<dyn NameGenerator>,
     session_ttl: time::Duration,
     manifests: Arc<workspaces::ManifestCache>,
+    integrity_failures: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The ports the use cases run on.
@@ -73,6 +74,7 @@ impl App {
             names: Arc::new(DerivedNames),
             session_ttl: Self::DEFAULT_SESSION_TTL,
             manifests: Arc::default(),
+            integrity_failures: Arc::default(),
         }
     }
 

@@ -27,6 +27,12 @@ pub struct BodyTooLarge {
     pub limit: u64,
 }
 
+/// Why a request body stopped: the client stopped sending it (hung up, reset, malformed framing).
+/// The client's doing, not the blob store's.
+#[derive(Debug, thiserror::Error)]
+#[error("the client stopped sending the body: {0}")]
+pub struct BodyAborted(pub String);
+
 /// A manifest with its index, shared by every request that reads the same revision.
 type Parsed = Arc<(Manifest, ManifestIndex)>;
 
@@ -117,6 +123,9 @@ pub struct WorkspaceView {
 /// A file about to be streamed.
 pub struct FileRead {
     pub entry: ManifestEntry,
+    /// The stored blob's size: what `Content-Length` and `Content-Range` say, whatever the tree's
+    /// entry claims.
+    pub size: u64,
     /// The bytes sent: all of them, or the requested range.
     pub range: Option<std::ops::Range<u64>>,
     /// `None` when the caller already holds this content: nothing was read from the blob store.
@@ -204,13 +213,13 @@ impl App {
         if let Some(cached) = self.manifests.get(&key) {
             return Ok(Some(cached));
         }
-        let Some(body) =
+        let Some(blob) =
             self.blobs.get(&manifest_key(&workspace.workspace_ref, revision)).await.map_err(unavailable)?
         else {
             return Ok(None);
         };
         let bytes: Vec<Bytes> =
-            body.collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().map_err(unavailable)?;
+            blob.body.collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>().map_err(unavailable)?;
         let manifest: Manifest = serde_json::from_slice(&bytes.concat())
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("manifest {revision} is not valid JSON: {e}")))?;
         let index = ManifestIndex::build(&manifest)
@@ -254,23 +263,63 @@ impl App {
         let not_found = || AppError::NotFound(Resource::WorkspaceFile);
         let parsed = self.head_manifest(&workspace).await?.ok_or_else(not_found)?;
         let entry = parsed.1.file(&path).ok_or_else(not_found)?.clone();
-        // A caller that holds the content already (If-None-Match) is answered before any range.
-        if held_sha256s.iter().any(|held| Some(held.as_str()) == entry.sha256.as_deref()) {
-            return Ok(FileRead { entry, range: None, body: None });
+        // A caller that holds the content already (If-None-Match, `*` for any) is answered
+        // before any range, and without reading the blob.
+        let sha256 = entry.sha256.clone().unwrap_or_default();
+        if held_sha256s.iter().any(|held| held == "*" || *held == sha256) {
+            return Ok(FileRead { size: entry.size, entry, range: None, body: None });
         }
-        let key = blob_key(&workspace.workspace_ref, entry.sha256.as_deref().unwrap_or_default());
-        let range = match range {
-            Some(requested) => {
-                Some(requested.resolve(entry.size).ok_or(AppError::RangeNotSatisfiable { size: entry.size })?)
+        let key = blob_key(&workspace.workspace_ref, &sha256);
+        let missing = || self.content_missing(&workspace, &entry);
+        let Some(requested) = range else {
+            let blob = self.blobs.get(&key).await.map_err(unavailable)?.ok_or_else(missing)?;
+            self.check_size(&workspace, &entry, blob.size);
+            return Ok(FileRead { size: blob.size, entry, range: None, body: Some(blob.body) });
+        };
+        // The entry's size resolves the range without a round trip; the blob has the last word.
+        let mut size = entry.size;
+        loop {
+            let range = requested.resolve(size).ok_or(AppError::RangeNotSatisfiable { size })?;
+            let blob = self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?.ok_or_else(missing)?;
+            if blob.size == size {
+                return Ok(FileRead { size, entry, range: Some(range), body: Some(blob.body) });
             }
-            None => None,
-        };
-        let body = match &range {
-            Some(range) if range.is_empty() => Some(futures::stream::empty().boxed()),
-            Some(range) => self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?,
-            None => self.blobs.get(&key).await.map_err(unavailable)?,
-        };
-        Ok(FileRead { entry, range, body: Some(body.ok_or_else(not_found)?) })
+            self.check_size(&workspace, &entry, blob.size);
+            size = blob.size;
+        }
+    }
+
+    /// A tree entry whose blob is gone from the store: not the caller's doing, and nothing a retry
+    /// mends. Logged and counted as an integrity failure; the caller gets the seed's 404.
+    fn content_missing(&self, workspace: &Workspace, entry: &ManifestEntry) -> AppError {
+        self.integrity_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::error!(
+            workspace_ref = workspace.workspace_ref,
+            path = entry.path,
+            sha256 = entry.sha256.as_deref().unwrap_or_default(),
+            "integrity failure: a file of the tree has no content in the blob store"
+        );
+        AppError::NotFound(Resource::WorkspaceFileContent)
+    }
+
+    /// Logs and counts an entry whose size is not its blob's (written before sizes were checked).
+    fn check_size(&self, workspace: &Workspace, entry: &ManifestEntry, blob_size: u64) {
+        if blob_size != entry.size {
+            self.integrity_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::error!(
+                workspace_ref = workspace.workspace_ref,
+                path = entry.path,
+                entry_size = entry.size,
+                blob_size,
+                "integrity failure: a file's size in the tree is not its blob's; serving the blob's"
+            );
+        }
+    }
+
+    /// How many integrity failures (tree entries without content, or with a wrong size) reads
+    /// have met since start.
+    pub fn integrity_failures_total(&self) -> u64 {
+        self.integrity_failures.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Streams `body` into a blob while hashing it, then commits a manifest with the file at
@@ -286,7 +335,7 @@ impl App {
         principal.require(Permission::RunsWrite)?;
         let path = file_path(raw_path)?;
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
-        let (sha256, size) = self.store_blob(&workspace, body).await?;
+        let (sha256, size) = self.store_blob(&workspace, body, None).await?;
         let entry = ManifestEntry {
             path: path.as_str().to_owned(),
             kind: EntryKind::File,
@@ -345,13 +394,7 @@ impl App {
             return Err(projects_domain::ValidationErrors::single("sha256", "must be 64 lowercase hex digits").into());
         }
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
-        let (digest, size) = self.store_blob(&workspace, body).await?;
-        if digest != sha256 {
-            // Filed under what it really is: harmless, and a later upload of the right bytes works.
-            return Err(
-                projects_domain::ValidationErrors::single("sha256", format!("the body hashes to {digest}")).into()
-            );
-        }
+        let (_, size) = self.store_blob(&workspace, body, Some(sha256)).await?;
         Ok(size)
     }
 
@@ -377,10 +420,14 @@ impl App {
         ManifestIndex::build(&probe).map_err(projects_domain::ValidationErrors::from)?;
         for entry in entries.iter().filter(|e| e.kind == EntryKind::File) {
             let sha = entry.sha256.as_deref().unwrap_or_default();
-            if !self.blobs.exists(&blob_key(&workspace.workspace_ref, sha)).await.map_err(unavailable)? {
-                let message = format!("{} names blob {sha}, which was not uploaded", entry.path);
-                return Err(projects_domain::ValidationErrors::single("entries", message).into());
-            }
+            let message = match self.blobs.size(&blob_key(&workspace.workspace_ref, sha)).await.map_err(unavailable)? {
+                None => format!("{} names blob {sha}, which was not uploaded", entry.path),
+                Some(size) if size != entry.size => {
+                    format!("{} says size {} but blob {sha} holds {size} bytes", entry.path, entry.size)
+                }
+                Some(_) => continue,
+            };
+            return Err(projects_domain::ValidationErrors::single("entries", message).into());
         }
         self.commit(&workspace, base_revision, |current| {
             current.clone_from(&entries);
@@ -389,8 +436,14 @@ impl App {
         .await
     }
 
-    /// Uploads under a temporary key while hashing, then files it under its SHA-256.
-    async fn store_blob(&self, workspace: &Workspace, body: ByteStream) -> Result<(String, u64), AppError> {
+    /// Uploads under a temporary key while hashing, then files it under its SHA-256. With
+    /// `expected`, bytes that hash to anything else are removed and refused (422).
+    async fn store_blob(
+        &self,
+        workspace: &Workspace,
+        body: ByteStream,
+        expected: Option<&str>,
+    ) -> Result<(String, u64), AppError> {
         let hasher = Arc::new(Mutex::new((Sha256::new(), 0u64)));
         let counting = {
             let hasher = hasher.clone();
@@ -410,6 +463,7 @@ impl App {
             let _ = self.blobs.delete(&upload).await;
             return Err(match err.downcast::<BodyTooLarge>() {
                 Ok(too_large) => AppError::PayloadTooLarge { limit: too_large.limit },
+                Err(err) if err.is::<BodyAborted>() => AppError::ClientClosed,
                 Err(err) => unavailable(err),
             });
         }
@@ -417,6 +471,11 @@ impl App {
             let state = hasher.lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("hasher poisoned")))?;
             (hex::encode(state.0.clone().finalize()), state.1)
         };
+        if expected.is_some_and(|expected| expected != digest) {
+            self.blobs.delete(&upload).await.map_err(unavailable)?;
+            let message = format!("the body hashes to {digest}");
+            return Err(projects_domain::ValidationErrors::single("sha256", message).into());
+        }
         let blob = blob_key(&workspace.workspace_ref, &digest);
         let stored = async {
             if !self.blobs.exists(&blob).await? {

@@ -181,6 +181,9 @@ impl ManifestIndex {
             if entry.kind == EntryKind::File && !entry.sha256.as_deref().is_some_and(is_sha256) {
                 return Err(invalid(format!("{} has no valid sha256", entry.path)));
             }
+            if entry.sha256.as_deref().is_some_and(|sha| !is_sha256(sha)) {
+                return Err(invalid(format!("{} has an invalid sha256", entry.path)));
+            }
             if entries.insert(path, entry.clone()).is_some() {
                 return Err(invalid(format!("{} appears twice", entry.path)));
             }
@@ -270,7 +273,9 @@ impl ByteRange {
         match self {
             ByteRange::From { start, .. } if start >= size => None,
             ByteRange::From { start, end } => Some(start..end.map_or(size, |end| end.min(size - 1) + 1)),
+            // An empty object has no last bytes to give (RFC 9110 §14.1.3).
             ByteRange::Suffix(0) => None,
+            ByteRange::Suffix(_) if size == 0 => None,
             ByteRange::Suffix(n) => Some(size.saturating_sub(n)..size),
         }
     }

@@ -36,7 +36,8 @@ async fn healthz() -> HttpResponse {
 
 /// Readiness
 ///
-/// 200 when the database and the blob store answer within 2 seconds, 503 otherwise.
+/// 200 when the database answers and the blob store accepts a write (its bucket exists), each
+/// within 2 seconds; 503 otherwise.
 #[utoipa::path(
     tag = "health",
     operation_id = "readyz",
@@ -69,5 +70,6 @@ pub(crate) async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
             state.metrics.set_errors_total(name, errors);
         }
     }
+    state.metrics.set_integrity_failures_total(state.app.integrity_failures_total());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }

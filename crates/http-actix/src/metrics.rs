@@ -8,6 +8,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     dependency_errors: IntCounterVec,
+    integrity_failures: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -40,15 +41,21 @@ impl Metrics {
             &["dependency"],
         )
         .expect("valid metric");
+        let integrity_failures = prometheus::IntCounter::new(
+            "workspace_integrity_failures_total",
+            "Files whose tree entry has no content in the blob store, or the wrong size, met by reads since start",
+        )
+        .expect("valid metric");
         for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(integrity_failures.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(dependency_errors.clone()),
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Self { registry, requests, latency, pool, dependency_errors }
+        Self { registry, requests, latency, pool, dependency_errors, integrity_failures }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -67,6 +74,11 @@ impl Metrics {
     pub fn set_errors_total(&self, dependency: &str, total: u64) {
         let counter = self.dependency_errors.with_label_values(&[dependency]);
         counter.inc_by(total.saturating_sub(counter.get()));
+    }
+
+    /// Brings the counter up to the use cases' own running total.
+    pub fn set_integrity_failures_total(&self, total: u64) {
+        self.integrity_failures.inc_by(total.saturating_sub(self.integrity_failures.get()));
     }
 
     /// The text exposition format.

@@ -16,7 +16,7 @@ mod workspaces;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
-pub use blob::{BlobStore, ByteStream};
+pub use blob::{Blob, BlobStore, ByteStream};
 pub use clock::{Clock, Ids, RandomIds, SystemClock};
 pub use error::StoreError;
 pub use identity::{ApiKeyOwner, IdentityStore};

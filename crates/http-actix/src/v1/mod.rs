@@ -49,7 +49,7 @@ fn not_found_code(resource: Resource) -> &'static str {
         Resource::Member => "members.not_found",
         Resource::Team => "teams.not_found",
         Resource::ApiKey => "api_keys.not_found",
-        Resource::WorkspaceFile => "workspace_files.not_found",
+        Resource::WorkspaceFile | Resource::WorkspaceFileContent => "workspace_files.not_found",
         Resource::Session => "workspace_sessions.not_found",
     }
 }
@@ -60,9 +60,15 @@ fn conflict_code(resource: Resource) -> &'static str {
         Resource::Member => "members.conflict",
         Resource::Team => "teams.conflict",
         Resource::ApiKey => "api_keys.conflict",
-        Resource::WorkspaceFile => "workspace_files.conflict",
+        Resource::WorkspaceFile | Resource::WorkspaceFileContent => "workspace_files.conflict",
         Resource::Session => "workspace_sessions.conflict",
     }
+}
+
+/// 499, nginx's status for a client that hung up first: it never reaches the client, but logs and
+/// metrics count it as the client's doing rather than a 5xx.
+pub(crate) fn client_closed_request() -> StatusCode {
+    StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST)
 }
 
 /// The one status/code table of `/v1`.
@@ -97,6 +103,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         }
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
+        HttpError::App(AppError::ClientClosed) => (client_closed_request(), "http.client_closed_request"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "http.method_not_allowed"),
@@ -135,6 +142,9 @@ pub(crate) fn message(err: &HttpError) -> String {
             Resource::Team => "team not found",
             Resource::ApiKey => "API key not found",
             Resource::WorkspaceFile => "no such file in the workspace",
+            Resource::WorkspaceFileContent => {
+                "the file is in the workspace's tree but its content is missing from storage; this was logged"
+            }
             Resource::Session => "no such open session",
         }
         .to_owned(),

@@ -4,7 +4,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
-use projects_app::{BodyTooLarge, FileRead, WorkspaceView};
+use projects_app::{BodyAborted, BodyTooLarge, FileRead, WorkspaceView};
 use projects_domain::{ByteRange, EntryKind, ManifestEntry};
 use projects_ports::{ByteStream, Session};
 use serde::{Deserialize, Serialize};
@@ -302,7 +302,7 @@ async fn read_file(
         .unwrap_or_default();
     let principal = auth.principal;
     let project_id = project_id.into_inner();
-    let FileRead { entry, range, body } =
+    let FileRead { entry, size, range, body } =
         state.run(move |app| async move { app.read_file(&principal, &project_id, &raw, range, &held).await }).await?;
     let etag = header::ETag(header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default()));
     let Some(body) = body else {
@@ -326,11 +326,11 @@ async fn read_file(
     response.insert_header((header::CONTENT_TYPE, content_type));
     let length = match &range {
         Some(range) => {
-            let content_range = format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), entry.size);
+            let content_range = format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), size);
             response.insert_header((header::CONTENT_RANGE, content_range));
             range.end - range.start
         }
-        None => entry.size,
+        None => size,
     };
     response.no_chunking(length);
     Ok(response.streaming(body.map_err(|err| actix_web::error::ErrorInternalServerError(err.to_string()))))
@@ -373,7 +373,7 @@ fn capped(payload: web::Payload, limit: u64) -> ByteStream {
                         Ok(chunk)
                     }
                 }
-                Err(err) => Err(anyhow::anyhow!("could not read the body: {err}")),
+                Err(err) => Err(anyhow::Error::new(BodyAborted(err.to_string()))),
             };
             let failed = item.is_err();
             if sender.send(item).await.is_err() || failed {
@@ -615,7 +615,7 @@ pub struct BlobBody {
     operation_id = "v1UploadWorkspaceBlob",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        ("sha256" = String, Path, description = "The SHA-256 of the body, lowercase hex"),
+        ("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "The SHA-256 of the body, lowercase hex"),
     ),
     request_body(content = inline(crate::schemas::Bytes), content_type = "application/octet-stream"),
     responses(
