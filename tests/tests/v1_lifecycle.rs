@@ -204,5 +204,9 @@ async fn the_audit_trail_records_who_changed_what(backend: Backend) {
     expect_v1_error(server.get("/v1/audit-events?project_id=nope", key).await, 422, "validation.error").await;
     let stranger = server.owner_key_of("globex", "boss@globex.test").await;
     let theirs = expect_json(server.get("/v1/audit-events", &stranger).await, 200).await;
-    assert_eq!(theirs, json!([]), "nothing crosses orgs");
+    let boss = expect_json(server.get("/v1/me", &stranger).await, 200).await;
+    // Only their own org's start: its owner and key.
+    let actions: Vec<&str> = theirs.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["api_key.created", "member.added"], "nothing crosses orgs: {theirs}");
+    assert!(theirs.as_array().unwrap().iter().all(|e| e["actor_user_id"] == boss["user_id"]));
 }

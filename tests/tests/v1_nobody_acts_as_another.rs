@@ -13,6 +13,12 @@ on_both_backends!(
     only_an_owner_touches_the_owner_role_and_says_so,
     team_projects_need_the_team,
     identity_changes_are_in_the_audit_trail,
+    a_promotion_before_accepting_does_not_reach_the_invitation,
+    a_token_acts_with_the_role_it_claims,
+    another_members_idempotency_key_hands_over_nothing,
+    shares_need_the_team_too,
+    only_an_owner_revokes_an_owners_key,
+    bootstrap_mints_owner_keys_only,
 );
 
 async fn me(server: &TestServer, key: &str) -> Value {
@@ -262,4 +268,120 @@ async fn identity_changes_are_in_the_audit_trail(backend: Backend) {
     expect("service_account.removed", &owner_id, "service_account", &bot_id);
     expect("api_key.revoked", &owner_id, "api_key", &ada_key_id);
     expect("member.removed", &owner_id, "member", &ada_id);
+}
+
+async fn a_promotion_before_accepting_does_not_reach_the_invitation(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let owner = &server.owner_key;
+    let (admin_id, admin) = server.add_member("admin@localhost", "admin").await;
+    // The admin invites someone and keeps the token; the owner then makes them an owner.
+    let body = json!({"email": "future-owner@localhost", "role": "member"});
+    let invited = expect_json(server.post_json("/v1/members", &admin, body).await, 201).await;
+    let id = invited["user_id"].as_str().unwrap();
+    let promoted = server.patch_json(&format!("/v1/members/{id}"), owner, json!({"role": "owner"})).await;
+    assert_eq!(expect_json(promoted, 200).await["role"], "owner");
+    let accepted = expect_json(accept(&server, invited["invite_token"].as_str().unwrap()).await, 201).await;
+    let key = accepted["api_key"].as_str().unwrap();
+    let permissions = me(&server, key).await["permissions"].clone();
+    assert!(!permissions.as_array().unwrap().contains(&json!("org.members.manage")), "{permissions}");
+    let escalate = server.patch_json(&format!("/v1/members/{admin_id}"), key, json!({"role": "owner"})).await;
+    expect_v1_error(escalate, 403, "auth.forbidden").await;
+}
+
+fn token(server_me: &Value, role: &str) -> String {
+    let claims = json!({
+        "sub": server_me["user_id"], "org": server_me["org_id"], "role": role,
+        "iat": 1_700_000_000, "exp": 4_102_444_800u64,
+    });
+    let key = jsonwebtoken::EncodingKey::from_secret(projects_blackbox_tests::JWT_SECRET.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+}
+
+async fn a_token_acts_with_the_role_it_claims(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let owner_me = me(&server, &server.owner_key).await;
+    let (member_id, _) = server.add_member("m@localhost", "member").await;
+    let as_admin = token(&owner_me, "admin");
+    assert_eq!(me(&server, &as_admin).await["role"], "admin");
+    let promote = server.patch_json(&format!("/v1/members/{member_id}"), &as_admin, json!({"role": "owner"})).await;
+    let error = expect_v1_error(promote, 403, "auth.forbidden").await;
+    assert!(error["message"].as_str().unwrap().contains("only an owner"), "{error}");
+    // As a member, the owner is not an admin either: a team they are not in is closed.
+    let team = expect_json(server.post_json("/v1/teams", &server.owner_key, json!({"name": "red"})).await, 201).await;
+    let as_member = token(&owner_me, "member");
+    let body = json!({"name": "in red", "team_id": team["id"]});
+    expect_v1_error(server.post_json("/v1/projects", &as_member, body).await, 403, "auth.forbidden").await;
+    // A claim above the member's role grants nothing more.
+    let (_, _) = server.add_member("v@localhost", "viewer").await;
+    let members = expect_json(server.get("/v1/members", &server.owner_key).await, 200).await;
+    let viewer = members.as_array().unwrap().iter().find(|m| m["email"] == "v@localhost").unwrap().clone();
+    let viewer_me = json!({"user_id": viewer["user_id"], "org_id": owner_me["org_id"]});
+    let claims_owner = token(&viewer_me, "owner");
+    assert_eq!(me(&server, &claims_owner).await["role"], "viewer");
+}
+
+async fn another_members_idempotency_key_hands_over_nothing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (_, member) = server.add_member("m@localhost", "member").await;
+    let body = json!({"name": "owner's private plan", "description": "secret"});
+    let first = server
+        .request(Method::POST, "/v1/projects", Some(&server.owner_key))
+        .header("idempotency-key", "shared-key-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let project = expect_json(first, 201).await;
+    let replay = server
+        .request(Method::POST, "/v1/projects", Some(&member))
+        .header("idempotency-key", "shared-key-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let text = expect_json(replay, 409).await.to_string();
+    assert!(!text.contains(project["id"].as_str().unwrap()) && !text.contains("secret"), "{text}");
+}
+
+async fn shares_need_the_team_too(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let owner = &server.owner_key;
+    let (_, member) = server.add_member("m@localhost", "member").await;
+    let team = expect_json(server.post_json("/v1/teams", owner, json!({"name": "red"})).await, 201).await;
+    let body = json!({"name": "mine", "visibility": "shared"});
+    let mine = expect_json(server.post_json("/v1/projects", &member, body).await, 201).await;
+    let share = format!("/v1/projects/{}/shares", mine["id"].as_str().unwrap());
+    let refused = server.post_json(&share, &member, json!({"team_id": team["id"]})).await;
+    expect_v1_error(refused, 403, "auth.forbidden").await;
+    assert_eq!(server.post_json(&share, owner, json!({"team_id": team["id"]})).await.status(), 204);
+    // Sharing again changes nothing and records nothing.
+    assert_eq!(server.post_json(&share, owner, json!({"team_id": team["id"]})).await.status(), 204);
+    let events = expect_json(server.get("/v1/audit-events", owner).await, 200).await;
+    let shared = events.as_array().unwrap().iter().filter(|e| e["action"] == "project.shared").count();
+    assert_eq!(shared, 1);
+}
+
+async fn only_an_owner_revokes_an_owners_key(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let owner = &server.owner_key;
+    let (_, admin) = server.add_member("admin@localhost", "admin").await;
+    let keys = expect_json(server.get("/v1/api-keys", owner).await, 200).await;
+    let owner_key_id = keys[0]["id"].as_str().unwrap().to_owned();
+    let refused = server.delete(&format!("/v1/api-keys/{owner_key_id}"), &admin).await;
+    let error = expect_v1_error(refused, 403, "auth.forbidden").await;
+    assert!(error["message"].as_str().unwrap().contains("only an owner"), "{error}");
+    expect_json(server.get("/v1/me", owner).await, 200).await;
+}
+
+async fn bootstrap_mints_owner_keys_only(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    server.add_member("m@localhost", "admin").await;
+    assert!(server.app().bootstrap("default", "m@localhost").await.is_err(), "not an owner: no key");
+    let again = server.owner_key_of("default", "owner@localhost").await;
+    assert_eq!(me(&server, &again).await["email"], "owner@localhost");
+    let owner_id = me(&server, &again).await["user_id"].clone();
+    let events = expect_json(server.get("/v1/audit-events", &server.owner_key).await, 200).await;
+    let first_start: Vec<&Value> =
+        events.as_array().unwrap().iter().filter(|e| e["actor_user_id"] == owner_id).collect();
+    assert!(first_start.len() >= 3, "the first start's owner and key, and the new key, are audited: {events}");
 }

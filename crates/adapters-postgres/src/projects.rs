@@ -370,7 +370,7 @@ impl ProjectStore for PostgresStore {
                 if !live {
                     return Ok(false);
                 }
-                diesel::insert_into(project_shares::table)
+                let added = diesel::insert_into(project_shares::table)
                     .values((
                         project_shares::org_id.eq(org_id.as_uuid()),
                         project_shares::project_id.eq(project_id.as_uuid()),
@@ -380,7 +380,10 @@ impl ProjectStore for PostgresStore {
                     .on_conflict_do_nothing()
                     .execute(conn)
                     .await?;
-                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                // Sharing again changes nothing, so it records nothing.
+                if added > 0 {
+                    diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                }
                 Ok(true)
             })
             .await

@@ -160,6 +160,7 @@ diesel::table! {
         user_id -> Uuid,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        role -> Text,
         used_at -> Nullable<Timestamptz>,
     }
 }

@@ -88,8 +88,9 @@ async fn ensure_template(admin: &mut AsyncPgConnection, admin_url: &str) {
         .expect("look for the template");
     if !found.exists {
         admin.batch_execute(&format!("CREATE DATABASE {TEMPLATE}")).await.expect("create template");
-        run_migrations(&with_database(admin_url, TEMPLATE)).await.expect("migrate template");
     }
+    // Pending migrations only: a template kept from an earlier run gets the ones added since.
+    run_migrations(&with_database(admin_url, TEMPLATE)).await.expect("migrate template");
     diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
         .execute(admin)

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use projects_domain::{
-    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Role, Team, TeamId, Timestamp, User, UserId,
 };
 use projects_ports::records::{ApiKeyRecord, AuditEventRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
@@ -47,15 +47,26 @@ impl SqliteStore {
 
 #[async_trait]
 impl IdentityStore for SqliteStore {
-    async fn create_org_with_owner(&self, org: &Org, owner: &User, key: &ApiKey) -> Result<(), StoreError> {
+    async fn create_org_with_owner(
+        &self,
+        org: &Org,
+        owner: &User,
+        key: &ApiKey,
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError> {
         let org = OrgRow::from(OrgRecord::from_domain(org));
         let owner = UserRow::from(UserRecord::from_domain(owner));
         let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let audit: Vec<AuditEventRow> = audit.iter().map(audit_row).collect();
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             diesel::insert_into(orgs::table).values(&org).execute(conn).await?;
             diesel::insert_into(users::table).values(&owner).execute(conn).await?;
             diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
+            // One by one: SQLite has no DEFAULT keyword for a batch with absent values.
+            for event in &audit {
+                diesel::insert_into(audit_events::table).values(event).execute(conn).await?;
+            }
             Ok(())
         })
         .await
@@ -98,6 +109,7 @@ impl IdentityStore for SqliteStore {
                         invitations::user_id.eq(id_text(invitation.user_id.as_uuid())),
                         invitations::created_at.eq(micros(invitation.created_at)),
                         invitations::expires_at.eq(micros(invitation.expires_at)),
+                        invitations::role.eq(invitation.role.as_str()),
                     ))
                     .execute(conn)
                     .await?;
@@ -109,20 +121,37 @@ impl IdentityStore for SqliteStore {
         .map_err(|e| constraint_error(e, USER_UNIQUE, "org_id"))
     }
 
-    async fn find_invitation(&self, token_sha256: &[u8; 32], now: Timestamp) -> Result<Option<User>, StoreError> {
+    async fn find_invitation(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(Invitation, User)>, StoreError> {
         let mut conn = self.conn().await?;
-        let row: Option<UserRow> = invitations::table
+        let row: Option<((i64, i64, String), UserRow)> = invitations::table
             .inner_join(users::table)
             .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
             .filter(invitations::used_at.is_null())
             .filter(invitations::expires_at.gt(micros(now)))
             .filter(users::removed_at.is_null())
-            .select(UserRow::as_select())
+            .select(((invitations::created_at, invitations::expires_at, invitations::role), UserRow::as_select()))
             .first(&mut conn)
             .await
             .optional()
             .map_err(db_error)?;
-        row.map(user).transpose()
+        let Some(((created_at, expires_at, role), member)) = row else {
+            return Ok(None);
+        };
+        let member = user(member)?;
+        let role = role.parse().map_err(|e| anyhow::anyhow!("stored invitation role is invalid: {e}"))?;
+        let invitation = Invitation {
+            token_sha256: *token_sha256,
+            org_id: member.org_id,
+            user_id: member.id,
+            role,
+            created_at: crate::rows::instant(created_at)?,
+            expires_at: crate::rows::instant(expires_at)?,
+        };
+        Ok(Some((invitation, member)))
     }
 
     async fn redeem_invitation(
@@ -283,24 +312,44 @@ impl IdentityStore for SqliteStore {
         rows.into_iter().map(user).collect()
     }
 
-    async fn update_member(&self, member: &User, audit: Option<&AuditEvent>) -> Result<bool, StoreError> {
+    async fn update_preferences(&self, member: &User) -> Result<bool, StoreError> {
         let row = UserRow::from(UserRecord::from_domain(member));
-        let audit = audit.map(audit_row);
+        let mut conn = self.conn().await?;
+        let updated = diesel::update(users::table)
+            .filter(users::org_id.eq(&row.org_id))
+            .filter(users::id.eq(&row.id))
+            .filter(users::removed_at.is_null())
+            .set((
+                users::default_project_visibility.eq(&row.default_project_visibility),
+                users::active_team_id.eq(&row.active_team_id),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+        Ok(updated > 0)
+    }
+
+    async fn change_role(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        from: Role,
+        to: Role,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let updated = diesel::update(users::table)
-                .filter(users::org_id.eq(&row.org_id))
-                .filter(users::id.eq(&row.id))
+                .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+                .filter(users::id.eq(id_text(user_id.as_uuid())))
                 .filter(users::removed_at.is_null())
-                .set((
-                    users::role.eq(&row.role),
-                    users::default_project_visibility.eq(&row.default_project_visibility),
-                    users::active_team_id.eq(&row.active_team_id),
-                ))
+                .filter(users::role.eq(from.as_str()))
+                .set(users::role.eq(to.as_str()))
                 .execute(conn)
                 .await?;
-            if let (true, Some(audit)) = (updated > 0, &audit) {
-                diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+            if updated > 0 {
+                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
             }
             Ok(updated > 0)
         })

@@ -379,7 +379,7 @@ impl ProjectStore for SqliteStore {
                 if !live {
                     return Ok(false);
                 }
-                diesel::insert_or_ignore_into(project_shares::table)
+                let added = diesel::insert_or_ignore_into(project_shares::table)
                     .values((
                         project_shares::org_id.eq(id_text(org_id.as_uuid())),
                         project_shares::project_id.eq(id_text(project_id.as_uuid())),
@@ -388,7 +388,10 @@ impl ProjectStore for SqliteStore {
                     ))
                     .execute(conn)
                     .await?;
-                diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                // Sharing again changes nothing, so it records nothing.
+                if added > 0 {
+                    diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                }
                 Ok(true)
             })
             .await

@@ -161,6 +161,7 @@ diesel::table! {
         user_id -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        role -> Text,
         used_at -> Nullable<BigInt>,
     }
 }

@@ -92,6 +92,7 @@ impl App {
         }
         self.key_usage.record(owner.key.id, self.clock.now());
         Ok(Principal {
+            role: owner.user.role,
             permissions: owner.user.role.permissions().intersection(owner.key.scopes),
             user: owner.user,
             team_ids: owner.team_ids,
@@ -115,7 +116,9 @@ impl App {
             .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         let team_ids = self.identity.team_ids_of(user.org_id, user.id).await?;
         Ok(Principal {
-            // A token never grants more than its claimed role, nor more than the member has now.
+            // A token never grants more than its claimed role, nor more than the member has now:
+            // in permissions, and in what the role itself decides (owner rules, team rules).
+            role: if claims.role.is_at_most(user.role) { claims.role } else { user.role },
             permissions: user.role.permissions().intersection(claims.role.permissions()),
             user,
             team_ids,

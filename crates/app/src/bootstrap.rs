@@ -3,7 +3,7 @@ use projects_ports::StoreError;
 use rand::RngCore;
 
 use crate::auth::hash_api_key;
-use crate::{App, AppError};
+use crate::{App, AppError, Refusal};
 
 /// The outcome of a bootstrap: the org, its owner, and a fresh key shown this once.
 #[derive(Debug)]
@@ -28,7 +28,12 @@ impl App {
         let org = Org { id: OrgId::from_uuid(self.ids.new_id()), name, created_at: now };
         let owner = self.new_user(org.id, &email, Role::Owner);
         let (key, token) = self.new_api_key(&owner, "bootstrap");
-        match self.identity.create_org_with_owner(&org, &owner, &key).await {
+        // Made from the server's own command line: the new owner is the actor.
+        let audit = [
+            self.identity_audit(&owner, "member.added", "member", owner.id.as_uuid(), vec!["owner".into()]),
+            self.identity_audit(&owner, "api_key.created", "api_key", key.id.as_uuid(), vec![]),
+        ];
+        match self.identity.create_org_with_owner(&org, &owner, &key, &audit).await {
             Ok(()) => Ok(Bootstrapped { org_id: org.id, user_id: owner.id, api_key: token, created_org: true }),
             // Another process made the same org a moment ago: join it instead.
             Err(StoreError::Conflict { field: "org" }) => {
@@ -52,6 +57,10 @@ impl App {
 
     async fn new_owner_key(&self, org: Org, email: &Email) -> Result<Bootstrapped, AppError> {
         let owner = match self.identity.find_user_by_email(org.id, email).await? {
+            // The command makes owner keys: it never hands out anyone else's.
+            Some(user) if user.role != Role::Owner || user.kind != UserKind::Person => {
+                return Err(AppError::NotAllowed(Refusal::KeyForAnotherPerson));
+            }
             Some(user) => user,
             None => {
                 let user = self.new_user(org.id, email, Role::Owner);

@@ -49,6 +49,7 @@ impl App {
             token_sha256: hash_invitation(&invite_token),
             org_id: user.org_id,
             user_id: user.id,
+            role,
             created_at: now,
             expires_at: now + Invitation::VALIDITY,
         };
@@ -78,8 +79,11 @@ impl App {
         let token = InvitationToken::parse(token).map_err(|_| invalid())?;
         let token_sha256 = hash_invitation(&token);
         let now = self.clock.now();
-        let user = self.identity.find_invitation(&token_sha256, now).await?.ok_or_else(invalid)?;
-        let (key, api_key) = self.new_api_key(&user, &key_name);
+        let (invitation, user) = self.identity.find_invitation(&token_sha256, now).await?.ok_or_else(invalid)?;
+        let (mut key, api_key) = self.new_api_key(&user, &key_name);
+        // Whoever invited saw the token: the key carries no more than the role they invited with,
+        // even if the member was promoted before accepting.
+        key.scopes = key.scopes.intersection(invitation.role.permissions());
         let audit = self.identity_audit(&user, "api_key.created", "api_key", key.id.as_uuid(), vec![]);
         if !self.identity.redeem_invitation(&token_sha256, now, &key, &audit).await? {
             return Err(invalid());
@@ -206,7 +210,7 @@ impl App {
             }
             user.active_team_id = team_id;
         }
-        if !self.identity.update_member(&user, None).await? {
+        if !self.identity.update_preferences(&user).await? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(user)
@@ -254,10 +258,12 @@ impl App {
             member.id.as_uuid(),
             fields,
         );
-        member.role = role;
-        if !self.identity.update_member(&member, Some(&audit)).await? {
-            return Err(AppError::NotFound(Resource::Member));
+        // Only from the role the checks above saw: a promotion racing this change wins, and
+        // this one is refused rather than undoing it.
+        if !self.identity.change_role(principal.org_id(), member.id, member.role, role, &audit).await? {
+            return Err(AppError::PreconditionFailed(Resource::Member));
         }
+        member.role = role;
         Ok(member)
     }
 
@@ -303,6 +309,12 @@ impl App {
         let key = key
             .filter(|key| may_revoke_any || key.user_id == principal.user_id())
             .ok_or(AppError::NotFound(Resource::ApiKey))?;
+        if key.user_id != principal.user_id() && principal.role() != Role::Owner {
+            let holder = self.identity.find_user(principal.org_id(), key.user_id).await?;
+            if holder.is_some_and(|holder| holder.role == Role::Owner) {
+                return Err(owner_only());
+            }
+        }
         let audit = self.identity_audit(
             principal.user(),
             "api_key.revoked",

@@ -7,6 +7,8 @@ use crate::AppError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user: User,
+    /// The role the credential acts with: the member's, or lower when a token claims less.
+    pub role: Role,
     pub permissions: PermissionSet,
     pub team_ids: Vec<TeamId>,
 }
@@ -22,7 +24,7 @@ impl Principal {
 
     /// Whether the caller runs the org (owner or admin).
     pub fn runs_the_org(&self) -> bool {
-        matches!(self.user.role, Role::Owner | Role::Admin)
+        matches!(self.role, Role::Owner | Role::Admin)
     }
 
     pub fn user_id(&self) -> UserId {
@@ -30,7 +32,7 @@ impl Principal {
     }
 
     pub fn role(&self) -> Role {
-        self.user.role
+        self.role
     }
 
     /// `Forbidden` unless the principal holds `permission`.
@@ -43,11 +45,6 @@ impl Principal {
     }
 
     pub fn viewer(&self) -> Viewer {
-        Viewer {
-            org_id: self.user.org_id,
-            user_id: self.user.id,
-            role: self.user.role,
-            team_ids: self.team_ids.clone(),
-        }
+        Viewer { org_id: self.user.org_id, user_id: self.user.id, role: self.role, team_ids: self.team_ids.clone() }
     }
 }

@@ -192,9 +192,11 @@ impl App {
             return Err(AppError::Conflict { resource: Resource::Project, field: "idempotency_key" });
         }
         // The project this key made was deleted since: the key is spent, not free for a new one.
+        // A key another member used is taken too: replaying it must not hand over their project.
         let stored = self.projects.find(principal.org_id(), &ProjectKey::Id(earlier.project_id)).await?;
         let spent = || AppError::Conflict { resource: Resource::Project, field: "idempotency_key" };
-        stored.map(|s| s.project).ok_or_else(spent).map(Some)
+        let project = stored.map(|s| s.project).filter(|p| p.owner_user_id == principal.user_id());
+        project.ok_or_else(spent).map(Some)
     }
 
     /// One page of the projects the caller may see, newest first.

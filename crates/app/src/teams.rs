@@ -96,6 +96,10 @@ impl App {
         if self.identity.find_team(principal.org_id(), team_id).await?.is_none() {
             return Err(ValidationErrors::single("team_id", "does not exist in this org").into());
         }
+        // Putting a project in front of a team is the team's business, as creating one in it is.
+        if !principal.team_ids.contains(&team_id) && !principal.runs_the_org() {
+            return Err(AppError::NotAllowed(crate::Refusal::NotInTeam));
+        }
         Ok(self
             .projects
             .add_share(

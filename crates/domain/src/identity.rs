@@ -339,6 +339,9 @@ pub struct Invitation {
     pub token_sha256: [u8; 32],
     pub org_id: OrgId,
     pub user_id: UserId,
+    /// The role the member was invited with: their first key never carries more, whatever their
+    /// role has become by the time they accept (the inviter has seen the token).
+    pub role: Role,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }

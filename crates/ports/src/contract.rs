@@ -161,7 +161,7 @@ async fn bootstrap(stores: &Stores, name: &str, secret_byte: u8) -> (Org, User, 
     let org = org(name);
     let owner = user(&org, &format!("owner@{name}.test"), Role::Owner);
     let (key, _) = key_for(&owner, secret_byte, Role::Owner.permissions());
-    stores.identity.create_org_with_owner(&org, &owner, &key).await.unwrap();
+    stores.identity.create_org_with_owner(&org, &owner, &key, &[]).await.unwrap();
     (org, owner, key)
 }
 
@@ -229,7 +229,7 @@ pub async fn identity_org_names_and_emails_are_unique(stores: Stores) {
     let again = self::org("acme");
     let owner = user(&again, "someone@else.test", Role::Owner);
     let (key, _) = key_for(&owner, 2, Role::Owner.permissions());
-    let clash = stores.identity.create_org_with_owner(&again, &owner, &key).await;
+    let clash = stores.identity.create_org_with_owner(&again, &owner, &key, &[]).await;
     assert!(matches!(clash, Err(StoreError::Conflict { field: "org" })), "{clash:?}");
     // All or nothing: neither the owner nor the key of the refused org exist.
     assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap(), None);
@@ -503,14 +503,21 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created")).await.unwrap();
     assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone(), alice.clone()]);
 
+    let promoted = change(acme.id, "member.role_changed");
+    assert!(stores.identity.change_role(acme.id, alice.id, Role::Member, Role::Admin, &promoted).await.unwrap());
     alice.role = Role::Admin;
     alice.default_project_visibility = Some(Visibility::Shared);
     alice.active_team_id = Some(red.id);
-    assert!(stores.identity.update_member(&alice, None).await.unwrap());
+    assert!(stores.identity.update_preferences(&alice).await.unwrap());
+    assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
+    // Preferences never carry a role with them.
+    assert!(stores.identity.update_preferences(&User { role: Role::Viewer, ..alice.clone() }).await.unwrap());
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
     // Another org cannot touch her.
     let stray = User { org_id: globex.id, role: Role::Viewer, ..alice.clone() };
-    assert!(!stores.identity.update_member(&stray, None).await.unwrap());
+    assert!(!stores.identity.update_preferences(&stray).await.unwrap());
+    let demote = change(globex.id, "member.role_changed");
+    assert!(!stores.identity.change_role(globex.id, alice.id, Role::Admin, Role::Viewer, &demote).await.unwrap());
     assert!(!stores.identity.remove_member(globex.id, alice.id, &change(globex.id, "member.removed")).await.unwrap());
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), Some(alice.clone()));
 
@@ -519,7 +526,7 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), None);
     assert_eq!(stores.identity.find_api_key_owner(&alice_key.key_sha256).await.unwrap(), None);
     assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone()]);
-    assert!(!stores.identity.update_member(&alice, None).await.unwrap(), "a removed member stays removed");
+    assert!(!stores.identity.update_preferences(&alice).await.unwrap(), "a removed member stays removed");
     // Her email can join again, as a new user.
     member(&stores, &acme, "alice@acme.test", Role::Viewer).await;
 }
@@ -828,8 +835,11 @@ pub async fn identity_changes_are_audited_with_the_change(stores: Stores) {
     assert!(stores.identity.revoke_api_key(acme.id, key.id, &revoked).await.unwrap());
     assert!(!stores.identity.revoke_api_key(acme.id, key.id, &change(acme.id, "api_key.revoked")).await.unwrap());
     let promoted = change(acme.id, "member.role_changed");
-    let bob_admin = User { role: Role::Admin, ..bob.clone() };
-    assert!(stores.identity.update_member(&bob_admin, Some(&promoted)).await.unwrap());
+    assert!(stores.identity.change_role(acme.id, bob.id, Role::Member, Role::Admin, &promoted).await.unwrap());
+    // From a role they no longer hold: refused, and nothing recorded.
+    let stale = change(acme.id, "member.role_changed");
+    assert!(!stores.identity.change_role(acme.id, bob.id, Role::Member, Role::Viewer, &stale).await.unwrap());
+    assert_eq!(stores.identity.find_user(acme.id, bob.id).await.unwrap().map(|u| u.role), Some(Role::Admin));
     let removed = change(acme.id, "member.removed");
     assert!(stores.identity.remove_member(acme.id, bob.id, &removed).await.unwrap());
     // A refused change writes no event: the email is taken.
@@ -862,6 +872,7 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
         token_sha256: [byte; 32],
         org_id: user.org_id,
         user_id: user.id,
+        role: user.role,
         created_at: at(0),
         expires_at,
     };
@@ -871,7 +882,8 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
         .create_user(&ada, Some(&invite(&ada, 0x11, at(1000))), &change(acme.id, "member.added"))
         .await
         .unwrap();
-    assert_eq!(stores.identity.find_invitation(&[0x11; 32], at(10)).await.unwrap(), Some(ada.clone()));
+    let found = stores.identity.find_invitation(&[0x11; 32], at(10)).await.unwrap();
+    assert_eq!(found, Some((invite(&ada, 0x11, at(1000)), ada.clone())));
     assert_eq!(stores.identity.find_invitation(&[0x11; 32], at(1000)).await.unwrap(), None, "expired");
     assert_eq!(stores.identity.find_invitation(&[0x12; 32], at(10)).await.unwrap(), None, "unknown");
     let (key, _) = key_for(&ada, 8, Role::Member.permissions());

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use projects_domain::{
-    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Team, TeamId, Timestamp, User, UserId,
+    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Role, Team, TeamId, Timestamp, User, UserId,
 };
 
 use crate::{Reachable, StoreError};
@@ -19,9 +19,15 @@ pub struct ApiKeyOwner {
 /// change to who may do what is written with its audit event, in one transaction.
 #[async_trait]
 pub trait IdentityStore: Reachable {
-    /// Creates an org, its first owner and that owner's first key, all or nothing.
-    /// `Conflict { field: "org" }` when an org of that name exists.
-    async fn create_org_with_owner(&self, org: &Org, owner: &User, key: &ApiKey) -> Result<(), StoreError>;
+    /// Creates an org, its first owner and that owner's first key, with their audit events, all or
+    /// nothing. `Conflict { field: "org" }` when an org of that name exists.
+    async fn create_org_with_owner(
+        &self,
+        org: &Org,
+        owner: &User,
+        key: &ApiKey,
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError>;
 
     /// Whether any org exists at all (an empty database is bootstrapped at start).
     async fn any_org_exists(&self) -> Result<bool, StoreError>;
@@ -38,8 +44,12 @@ pub trait IdentityStore: Reachable {
     ) -> Result<(), StoreError>;
 
     /// The live invitation with this SHA-256 (unused, unexpired at `now`, its member still in the
-    /// org), with that member.
-    async fn find_invitation(&self, token_sha256: &[u8; 32], now: Timestamp) -> Result<Option<User>, StoreError>;
+    /// org), with that member as they are now.
+    async fn find_invitation(
+        &self,
+        token_sha256: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Option<(Invitation, User)>, StoreError>;
 
     /// Uses up the invitation and creates the member's key, all or nothing. False (and nothing
     /// written) when the invitation is no longer live, e.g. a concurrent redemption won.
@@ -77,10 +87,20 @@ pub trait IdentityStore: Reachable {
     /// The org's current members, oldest first.
     async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError>;
 
-    /// Saves a member's role and preferences (`role`, `default_project_visibility`,
-    /// `active_team_id`), with the audit event of a role change. False when they are not a
-    /// current member.
-    async fn update_member(&self, user: &User, audit: Option<&AuditEvent>) -> Result<bool, StoreError>;
+    /// Saves a member's own preferences (`default_project_visibility`, `active_team_id`), and
+    /// nothing else. False when they are not a current member.
+    async fn update_preferences(&self, user: &User) -> Result<bool, StoreError>;
+
+    /// Moves a member from role `from` to `to`, with its audit event. False (nothing written) when
+    /// they are not a current member or no longer hold `from`: a check made on `from` still holds.
+    async fn change_role(
+        &self,
+        org_id: OrgId,
+        user_id: UserId,
+        from: Role,
+        to: Role,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError>;
 
     /// Removes a member: their keys and invitations stop working at once and their email is free
     /// again. Their projects stay. False when they were not a current member.

@@ -10,6 +10,7 @@ CREATE TABLE invitations (
     user_id       uuid NOT NULL,
     created_at    timestamptz NOT NULL,
     expires_at    timestamptz NOT NULL,
+    role          text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
     used_at       timestamptz NULL,
     CONSTRAINT invitations_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
 );

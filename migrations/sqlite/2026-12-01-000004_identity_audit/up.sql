@@ -9,6 +9,7 @@ CREATE TABLE invitations (
     user_id       text NOT NULL,
     created_at    bigint NOT NULL,
     expires_at    bigint NOT NULL,
+    role          text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
     used_at       bigint NULL,
     CONSTRAINT invitations_user_fkey FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id)
 );

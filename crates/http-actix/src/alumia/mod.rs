@@ -131,6 +131,15 @@ impl Surface for Alumia {
     }
 }
 
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(projects::routes));
+}
+
+/// Anything under `/api/` no route matched.
+pub async fn route_not_found(err: HttpError) -> AlumiaResult<HttpResponse> {
+    Err(err.into())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -140,13 +149,4 @@ mod tests {
         assert_eq!(super::wire_field("default_project_visibility"), "defaultProjectVisibility");
         assert_eq!(super::wire_field("name"), "name");
     }
-}
-
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/api/v1").configure(projects::routes));
-}
-
-/// Anything under `/api/` no route matched.
-pub async fn route_not_found(err: HttpError) -> AlumiaResult<HttpResponse> {
-    Err(err.into())
 }

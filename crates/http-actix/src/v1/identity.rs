@@ -137,6 +137,7 @@ pub struct MeBody {
     pub user_id: Uuid,
     pub org_id: Uuid,
     pub email: String,
+    /// The role the credential in use acts with (a token may claim less than the member's).
     pub role: RoleBody,
     /// What the caller may do with the credential in use.
     pub permissions: Vec<&'static str>,
@@ -146,12 +147,12 @@ pub struct MeBody {
     pub active_team_id: Option<Uuid>,
 }
 
-fn me_body(user: &User, permissions: projects_domain::PermissionSet) -> MeBody {
+fn me_body(user: &User, role: Role, permissions: projects_domain::PermissionSet) -> MeBody {
     MeBody {
         user_id: user.id.as_uuid(),
         org_id: user.org_id.as_uuid(),
         email: user.email.as_str().to_owned(),
-        role: user.role.into(),
+        role: role.into(),
         permissions: permissions.names(),
         default_project_visibility: user.default_project_visibility.map(Visibility::as_str),
         active_team_id: user.active_team_id.map(|t| t.as_uuid()),
@@ -169,7 +170,7 @@ fn me_body(user: &User, permissions: projects_domain::PermissionSet) -> MeBody {
 )]
 #[get("/me")]
 async fn get_me(auth: V1Auth<Anyone>) -> V1Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(me_body(&auth.principal.user, auth.principal.permissions)))
+    Ok(HttpResponse::Ok().json(me_body(&auth.principal.user, auth.principal.role, auth.principal.permissions)))
 }
 
 /// Visibility as a preference: `private` or `shared`.
@@ -213,7 +214,7 @@ pub struct UpdateMeRequest {
 async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: JsonPayload) -> V1Result<HttpResponse> {
     let request: UpdateMeRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
-    let permissions = principal.permissions;
+    let (role, permissions) = (principal.role, principal.permissions);
     let visibility = request.default_project_visibility.map(|v| {
         v.map(|v| match v {
             VisibilityPreference::Private => Visibility::Private,
@@ -222,7 +223,7 @@ async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: J
     });
     let team = request.active_team_id.map(|t| t.map(TeamId::from_uuid));
     let user = state.run(move |app| async move { app.update_me(&principal, visibility, team).await }).await?;
-    Ok(HttpResponse::Ok().json(me_body(&user, permissions)))
+    Ok(HttpResponse::Ok().json(me_body(&user, role, permissions)))
 }
 
 /// List members
