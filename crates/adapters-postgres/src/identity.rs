@@ -1,12 +1,11 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use projects_adapters_sql::types::{DbId, DbInstant, ToDb};
 use projects_domain::{
     ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Role, Team, TeamId, Timestamp, User, UserId,
 };
-use projects_ports::records::{ApiKeyRecord, AuditEventRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
-use uuid::Uuid;
 
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{ApiKeyRow, AuditEventRow, OrgRow, TeamRow, UserRow};
@@ -21,11 +20,11 @@ const MEMBER_CONSTRAINTS: &[(&str, &str)] =
     &[("team_members_team_fkey", "team_id"), ("team_members_user_fkey", "user_id")];
 
 fn audit_row(event: &AuditEvent) -> AuditEventRow {
-    AuditEventRow::from(AuditEventRecord::from_domain(event))
+    AuditEventRow::of(event)
 }
 
 fn decode_user(row: UserRow) -> Result<User, StoreError> {
-    Ok(UserRecord::from(row).decode()?)
+    Ok(row.decode()?)
 }
 
 impl PostgresStore {
@@ -37,7 +36,7 @@ impl PostgresStore {
     ) -> Result<Option<User>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<UserRow> = query
-            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::org_id.eq(org_id.db()))
             .filter(users::removed_at.is_null())
             .select(UserRow::as_select())
             .first(&mut conn)
@@ -57,9 +56,9 @@ impl IdentityStore for PostgresStore {
         key: &ApiKey,
         audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        let org = OrgRow::from(OrgRecord::from_domain(org));
-        let owner = UserRow::from(UserRecord::from_domain(owner));
-        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let org = OrgRow::of(org);
+        let owner = UserRow::of(owner);
+        let key = ApiKeyRow::of(key);
         let audit: Vec<AuditEventRow> = audit.iter().map(audit_row).collect();
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -87,7 +86,7 @@ impl IdentityStore for PostgresStore {
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row.map(|r| OrgRecord::from(r).decode()).transpose()?)
+        Ok(row.map(|r| r.decode()).transpose()?)
     }
 
     async fn create_user(
@@ -96,7 +95,7 @@ impl IdentityStore for PostgresStore {
         invitation: Option<&Invitation>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let row = UserRow::from(UserRecord::from_domain(user));
+        let row = UserRow::of(user);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -105,10 +104,10 @@ impl IdentityStore for PostgresStore {
                 diesel::insert_into(invitations::table)
                     .values((
                         invitations::token_sha256.eq(invitation.token_sha256.as_slice()),
-                        invitations::org_id.eq(invitation.org_id.as_uuid()),
-                        invitations::user_id.eq(invitation.user_id.as_uuid()),
-                        invitations::created_at.eq(invitation.created_at),
-                        invitations::expires_at.eq(invitation.expires_at),
+                        invitations::org_id.eq(invitation.org_id.db()),
+                        invitations::user_id.eq(invitation.user_id.db()),
+                        invitations::created_at.eq(invitation.created_at.db()),
+                        invitations::expires_at.eq(invitation.expires_at.db()),
                         invitations::role.eq(invitation.role.as_str()),
                     ))
                     .execute(conn)
@@ -127,11 +126,11 @@ impl IdentityStore for PostgresStore {
         now: Timestamp,
     ) -> Result<Option<(Invitation, User)>, StoreError> {
         let mut conn = self.conn().await?;
-        let row: Option<((Timestamp, Timestamp, String), UserRow)> = invitations::table
+        let row: Option<((DbInstant, DbInstant, String), UserRow)> = invitations::table
             .inner_join(users::table)
             .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
             .filter(invitations::used_at.is_null())
-            .filter(invitations::expires_at.gt(now))
+            .filter(invitations::expires_at.gt(now.db()))
             .filter(users::removed_at.is_null())
             .select(((invitations::created_at, invitations::expires_at, invitations::role), UserRow::as_select()))
             .first(&mut conn)
@@ -148,8 +147,8 @@ impl IdentityStore for PostgresStore {
             org_id: user.org_id,
             user_id: user.id,
             role,
-            created_at,
-            expires_at,
+            created_at: created_at.0,
+            expires_at: expires_at.0,
         };
         Ok(Some((invitation, user)))
     }
@@ -161,7 +160,7 @@ impl IdentityStore for PostgresStore {
         key: &ApiKey,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let key = ApiKeyRow::of(key);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -175,8 +174,8 @@ impl IdentityStore for PostgresStore {
                 .filter(invitations::org_id.eq(key.org_id))
                 .filter(invitations::user_id.eq_any(live_member))
                 .filter(invitations::used_at.is_null())
-                .filter(invitations::expires_at.gt(now))
-                .set(invitations::used_at.eq(now))
+                .filter(invitations::expires_at.gt(now.db()))
+                .set(invitations::used_at.eq(now.db()))
                 .execute(conn)
                 .await?;
             if used == 0 {
@@ -195,11 +194,11 @@ impl IdentityStore for PostgresStore {
     }
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
-        self.find_live_user(org_id, users::table.filter(users::id.eq(user_id.as_uuid())).into_boxed()).await
+        self.find_live_user(org_id, users::table.filter(users::id.eq(user_id.db())).into_boxed()).await
     }
 
     async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError> {
-        let row = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let row = ApiKeyRow::of(key);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -214,15 +213,15 @@ impl IdentityStore for PostgresStore {
     async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<ApiKeyRow> = api_keys::table
-            .filter(api_keys::org_id.eq(org_id.as_uuid()))
-            .filter(api_keys::id.eq(key_id.as_uuid()))
+            .filter(api_keys::org_id.eq(org_id.db()))
+            .filter(api_keys::id.eq(key_id.db()))
             .filter(api_keys::revoked_at.is_null())
             .select(ApiKeyRow::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row.map(|r| ApiKeyRecord::from(r).decode()).transpose()?)
+        Ok(row.map(|r| r.decode()).transpose()?)
     }
 
     async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError> {
@@ -242,11 +241,7 @@ impl IdentityStore for PostgresStore {
         };
         let user = decode_user(user)?;
         // On the same connection: this runs for every request made with an API key.
-        Ok(Some(ApiKeyOwner {
-            key: ApiKeyRecord::from(key).decode()?,
-            team_ids: team_ids(&mut conn, user.org_id, user.id).await?,
-            user,
-        }))
+        Ok(Some(ApiKeyOwner { key: key.decode()?, team_ids: team_ids(&mut conn, user.org_id, user.id).await?, user }))
     }
 
     async fn revoke_api_key(&self, org_id: OrgId, key_id: ApiKeyId, audit: &AuditEvent) -> Result<bool, StoreError> {
@@ -254,8 +249,8 @@ impl IdentityStore for PostgresStore {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let revoked = diesel::update(api_keys::table)
-                .filter(api_keys::org_id.eq(org_id.as_uuid()))
-                .filter(api_keys::id.eq(key_id.as_uuid()))
+                .filter(api_keys::org_id.eq(org_id.db()))
+                .filter(api_keys::id.eq(key_id.db()))
                 .filter(api_keys::revoked_at.is_null())
                 .set(api_keys::revoked_at.eq(audit.created_at))
                 .execute(conn)
@@ -272,23 +267,23 @@ impl IdentityStore for PostgresStore {
     async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError> {
         let mut conn = self.conn().await?;
         let mut query = api_keys::table
-            .filter(api_keys::org_id.eq(org_id.as_uuid()))
+            .filter(api_keys::org_id.eq(org_id.db()))
             .filter(api_keys::revoked_at.is_null())
             .order((api_keys::created_at.desc(), api_keys::id.desc()))
             .select(ApiKeyRow::as_select())
             .into_boxed();
         if let Some(user_id) = user_id {
-            query = query.filter(api_keys::user_id.eq(user_id.as_uuid()));
+            query = query.filter(api_keys::user_id.eq(user_id.db()));
         }
         let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
-        Ok(rows.into_iter().map(|r| ApiKeyRecord::from(r).decode()).collect::<anyhow::Result<_>>()?)
+        Ok(rows.into_iter().map(|r| r.decode()).collect::<anyhow::Result<_>>()?)
     }
 
     async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
         for (key_id, at) in used {
-            diesel::update(api_keys::table.find(key_id.as_uuid()))
-                .set(api_keys::last_used_at.eq(at))
+            diesel::update(api_keys::table.find(key_id.db()))
+                .set(api_keys::last_used_at.eq(at.db()))
                 .execute(&mut conn)
                 .await
                 .map_err(db_error)?;
@@ -299,7 +294,7 @@ impl IdentityStore for PostgresStore {
     async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError> {
         let mut conn = self.conn().await?;
         let rows: Vec<UserRow> = users::table
-            .filter(users::org_id.eq(org_id.as_uuid()))
+            .filter(users::org_id.eq(org_id.db()))
             .filter(users::removed_at.is_null())
             .order((users::created_at, users::id))
             .select(UserRow::as_select())
@@ -310,7 +305,7 @@ impl IdentityStore for PostgresStore {
     }
 
     async fn update_preferences(&self, user: &User) -> Result<bool, StoreError> {
-        let row = UserRow::from(UserRecord::from_domain(user));
+        let row = UserRow::of(user);
         let mut conn = self.conn().await?;
         let updated = diesel::update(users::table)
             .filter(users::org_id.eq(row.org_id))
@@ -338,8 +333,8 @@ impl IdentityStore for PostgresStore {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let updated = diesel::update(users::table)
-                .filter(users::org_id.eq(org_id.as_uuid()))
-                .filter(users::id.eq(user_id.as_uuid()))
+                .filter(users::org_id.eq(org_id.db()))
+                .filter(users::id.eq(user_id.db()))
                 .filter(users::removed_at.is_null())
                 .filter(users::role.eq(from.as_str()))
                 .set(users::role.eq(to.as_str()))
@@ -359,8 +354,8 @@ impl IdentityStore for PostgresStore {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let removed = diesel::update(users::table)
-                .filter(users::org_id.eq(org_id.as_uuid()))
-                .filter(users::id.eq(user_id.as_uuid()))
+                .filter(users::org_id.eq(org_id.db()))
+                .filter(users::id.eq(user_id.db()))
                 .filter(users::removed_at.is_null())
                 .set(users::removed_at.eq(audit.created_at))
                 .execute(conn)
@@ -375,7 +370,7 @@ impl IdentityStore for PostgresStore {
     }
 
     async fn create_team(&self, team: &Team, audit: &AuditEvent) -> Result<(), StoreError> {
-        let row = TeamRow::from(TeamRecord::from_domain(team));
+        let row = TeamRow::of(team);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -390,26 +385,26 @@ impl IdentityStore for PostgresStore {
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<TeamRow> = teams::table
-            .filter(teams::org_id.eq(org_id.as_uuid()))
-            .filter(teams::id.eq(team_id.as_uuid()))
+            .filter(teams::org_id.eq(org_id.db()))
+            .filter(teams::id.eq(team_id.db()))
             .select(TeamRow::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row.map(|r| TeamRecord::from(r).decode()))
+        Ok(row.map(|r| r.decode()))
     }
 
     async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
         let mut conn = self.conn().await?;
         let rows: Vec<TeamRow> = teams::table
-            .filter(teams::org_id.eq(org_id.as_uuid()))
+            .filter(teams::org_id.eq(org_id.db()))
             .order((teams::name, teams::id))
             .select(TeamRow::as_select())
             .load(&mut conn)
             .await
             .map_err(db_error)?;
-        Ok(rows.into_iter().map(|r| TeamRecord::from(r).decode()).collect())
+        Ok(rows.into_iter().map(|r| r.decode()).collect())
     }
 
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
@@ -427,9 +422,9 @@ impl IdentityStore for PostgresStore {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let removed = diesel::delete(team_members::table)
-                .filter(team_members::org_id.eq(org_id.as_uuid()))
-                .filter(team_members::team_id.eq(team_id.as_uuid()))
-                .filter(team_members::user_id.eq(user_id.as_uuid()))
+                .filter(team_members::org_id.eq(org_id.db()))
+                .filter(team_members::team_id.eq(team_id.db()))
+                .filter(team_members::user_id.eq(user_id.db()))
                 .execute(conn)
                 .await?;
             if removed > 0 {
@@ -453,9 +448,9 @@ impl IdentityStore for PostgresStore {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let added = diesel::insert_into(team_members::table)
                 .values((
-                    team_members::org_id.eq(org_id.as_uuid()),
-                    team_members::team_id.eq(team_id.as_uuid()),
-                    team_members::user_id.eq(user_id.as_uuid()),
+                    team_members::org_id.eq(org_id.db()),
+                    team_members::team_id.eq(team_id.db()),
+                    team_members::user_id.eq(user_id.db()),
                     team_members::created_at.eq(audit.created_at),
                 ))
                 .on_conflict_do_nothing()
@@ -473,13 +468,13 @@ impl IdentityStore for PostgresStore {
 
 /// The teams a user is in, ordered by id.
 async fn team_ids(conn: &mut AsyncPgConnection, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
-    let team_ids: Vec<Uuid> = team_members::table
-        .filter(team_members::org_id.eq(org_id.as_uuid()))
-        .filter(team_members::user_id.eq(user_id.as_uuid()))
+    let team_ids: Vec<DbId> = team_members::table
+        .filter(team_members::org_id.eq(org_id.db()))
+        .filter(team_members::user_id.eq(user_id.db()))
         .order(team_members::team_id)
         .select(team_members::team_id)
         .load(conn)
         .await
         .map_err(db_error)?;
-    Ok(team_ids.into_iter().map(TeamId::from_uuid).collect())
+    Ok(team_ids.into_iter().map(TeamId::from).collect())
 }

@@ -1,12 +1,12 @@
 //! PostgreSQL stores of the Projects service: diesel + diesel-async over tokio-postgres, pooled
 //! with bb8. Migrations are embedded and run under an advisory lock.
 
+pub(crate) use projects_adapters_sql::{rows, schema};
+
 mod errors;
 mod identity;
 mod migrate;
 mod projects;
-mod rows;
-mod schema;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod usage;

@@ -1,3 +1,4 @@
+use projects_adapters_sql::types::{DbId, DbInstant, ToDb};
 use std::collections::HashSet;
 
 use async_trait::async_trait;
@@ -5,12 +6,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use projects_domain::{AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer};
-use projects_ports::records::{AuditEventRecord, ProjectRecord};
 use projects_ports::{
     IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, PurgedProject,
     StoreError, StoredProject,
 };
-use uuid::Uuid;
 
 use crate::errors::{constraint_error, db_error};
 use crate::rows::{AuditEventRow, ProjectRow};
@@ -33,11 +32,11 @@ const SLUG_ATTEMPTS: usize = 24;
 type DbResult<T> = Result<T, diesel::result::Error>;
 
 fn decode(row: ProjectRow) -> Result<Project, StoreError> {
-    Ok(ProjectRecord::from(row).decode()?)
+    Ok(row.decode()?)
 }
 
 fn audit_row(event: &AuditEvent) -> AuditEventRow {
-    AuditEventRow::from(AuditEventRecord::from_domain(event))
+    AuditEventRow::of(event)
 }
 
 /// `%` and `_` in a user's search text are literal.
@@ -47,7 +46,7 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// The live slugs of the org that are `base` or `base-…`.
-async fn taken_slugs(conn: &mut AsyncPgConnection, org_id: Uuid, base: &Slug) -> DbResult<HashSet<String>> {
+async fn taken_slugs(conn: &mut AsyncPgConnection, org_id: DbId, base: &Slug) -> DbResult<HashSet<String>> {
     let taken: Vec<String> = projects::table
         .filter(projects::org_id.eq(org_id))
         .filter(projects::deleted_at.is_null())
@@ -72,7 +71,7 @@ impl PostgresStore {
                     .filter(idempotency_keys::org_id.eq(row.org_id))
                     .filter(idempotency_keys::scope.eq(claim.scope))
                     .filter(idempotency_keys::key.eq(&claim.key))
-                    .filter(idempotency_keys::created_at.lt(claim.expired_before))
+                    .filter(idempotency_keys::created_at.lt(claim.expired_before.db()))
                     .execute(conn)
                     .await?;
                 diesel::insert_into(idempotency_keys::table)
@@ -82,7 +81,7 @@ impl PostgresStore {
                         idempotency_keys::key.eq(&claim.key),
                         idempotency_keys::request_sha256.eq(claim.request_sha256.as_slice()),
                         idempotency_keys::project_id.eq(row.id),
-                        idempotency_keys::created_at.eq(claim.at),
+                        idempotency_keys::created_at.eq(claim.at.db()),
                     ))
                     .execute(conn)
                     .await?;
@@ -109,7 +108,7 @@ impl ProjectStore for PostgresStore {
         audit: &AuditEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Project, StoreError> {
-        let mut row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let mut row = ProjectRow::of(project);
         let audit = audit_row(audit);
         if slug_is_explicit {
             return decode(self.insert_project(&row, &audit, idempotency).await?);
@@ -135,11 +134,11 @@ impl ProjectStore for PostgresStore {
         since: Timestamp,
     ) -> Result<Option<IdempotentCreate>, StoreError> {
         let mut conn = self.conn().await?;
-        let found: Option<(Vec<u8>, Uuid)> = idempotency_keys::table
-            .filter(idempotency_keys::org_id.eq(org_id.as_uuid()))
+        let found: Option<(Vec<u8>, DbId)> = idempotency_keys::table
+            .filter(idempotency_keys::org_id.eq(org_id.db()))
             .filter(idempotency_keys::scope.eq(scope))
             .filter(idempotency_keys::key.eq(key))
-            .filter(idempotency_keys::created_at.ge(since))
+            .filter(idempotency_keys::created_at.ge(since.db()))
             .select((idempotency_keys::request_sha256, idempotency_keys::project_id))
             .first(&mut conn)
             .await
@@ -149,7 +148,7 @@ impl ProjectStore for PostgresStore {
             .map(|(hash, project_id)| {
                 let request_sha256 =
                     hash.as_slice().try_into().map_err(|_| anyhow::anyhow!("stored request hash is not 32 bytes"))?;
-                Ok(IdempotentCreate { request_sha256, project_id: ProjectId::from_uuid(project_id) })
+                Ok(IdempotentCreate { request_sha256, project_id: ProjectId::from(project_id) })
             })
             .transpose()
     }
@@ -157,19 +156,19 @@ impl ProjectStore for PostgresStore {
     async fn find(&self, org_id: OrgId, key: &ProjectKey) -> Result<Option<StoredProject>, StoreError> {
         let mut conn = self.conn().await?;
         let query = projects::table
-            .filter(projects::org_id.eq(org_id.as_uuid()))
+            .filter(projects::org_id.eq(org_id.db()))
             .filter(projects::deleted_at.is_null())
             .select(ProjectRow::as_select())
             .into_boxed();
         let query = match key {
-            ProjectKey::Id(id) => query.filter(projects::id.eq(id.as_uuid())),
+            ProjectKey::Id(id) => query.filter(projects::id.eq(id.db())),
             ProjectKey::Slug(slug) => query.filter(projects::slug.eq(slug.as_str())),
         };
         let Some(row) = query.first(&mut conn).await.optional().map_err(db_error)? else {
             return Ok(None);
         };
-        let shared_team_ids: Vec<Uuid> = project_shares::table
-            .filter(project_shares::org_id.eq(org_id.as_uuid()))
+        let shared_team_ids: Vec<DbId> = project_shares::table
+            .filter(project_shares::org_id.eq(org_id.db()))
             .filter(project_shares::project_id.eq(row.id))
             .order(project_shares::team_id)
             .select(project_shares::team_id)
@@ -178,15 +177,15 @@ impl ProjectStore for PostgresStore {
             .map_err(db_error)?;
         Ok(Some(StoredProject {
             project: decode(row)?,
-            shared_team_ids: shared_team_ids.into_iter().map(TeamId::from_uuid).collect(),
+            shared_team_ids: shared_team_ids.into_iter().map(TeamId::from).collect(),
         }))
     }
 
     async fn find_deleted(&self, org_id: OrgId, project_id: ProjectId) -> Result<Option<Project>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<ProjectRow> = projects::table
-            .filter(projects::org_id.eq(org_id.as_uuid()))
-            .filter(projects::id.eq(project_id.as_uuid()))
+            .filter(projects::org_id.eq(org_id.db()))
+            .filter(projects::id.eq(project_id.db()))
             .filter(projects::deleted_at.is_not_null())
             .select(ProjectRow::as_select())
             .first(&mut conn)
@@ -197,7 +196,7 @@ impl ProjectStore for PostgresStore {
     }
 
     async fn update(&self, project: &Project, audit: &AuditEvent) -> Result<bool, StoreError> {
-        let row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let row = ProjectRow::of(project);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -242,10 +241,10 @@ impl ProjectStore for PostgresStore {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let deleted = diesel::update(projects::table)
-                .filter(projects::org_id.eq(org_id.as_uuid()))
-                .filter(projects::id.eq(project_id.as_uuid()))
+                .filter(projects::org_id.eq(org_id.db()))
+                .filter(projects::id.eq(project_id.db()))
                 .filter(projects::deleted_at.is_null())
-                .set((projects::deleted_at.eq(at), projects::version.eq(projects::version + 1)))
+                .set((projects::deleted_at.eq(at.db()), projects::version.eq(projects::version + 1)))
                 .execute(conn)
                 .await?;
             if deleted == 0 {
@@ -253,13 +252,13 @@ impl ProjectStore for PostgresStore {
             }
             // Its workspaces go with it: their sessions end now (the trees stay until purge).
             let workspace_refs = workspaces::table
-                .filter(workspaces::org_id.eq(org_id.as_uuid()))
-                .filter(workspaces::project_id.eq(project_id.as_uuid()))
+                .filter(workspaces::org_id.eq(org_id.db()))
+                .filter(workspaces::project_id.eq(project_id.db()))
                 .select(workspaces::workspace_ref);
             diesel::update(workspace_sessions::table)
                 .filter(workspace_sessions::workspace_ref.eq_any(workspace_refs))
                 .filter(workspace_sessions::closed_at.is_null())
-                .set((workspace_sessions::state.eq("closed"), workspace_sessions::closed_at.eq(at)))
+                .set((workspace_sessions::state.eq("closed"), workspace_sessions::closed_at.eq(at.db())))
                 .execute(conn)
                 .await?;
             diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
@@ -270,7 +269,7 @@ impl ProjectStore for PostgresStore {
     }
 
     async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError> {
-        let row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let row = ProjectRow::of(project);
         let audit = audit_row(audit);
         for attempt in 0..SLUG_ATTEMPTS {
             let mut conn = self.conn().await?;
@@ -283,7 +282,7 @@ impl ProjectStore for PostgresStore {
                         .filter(projects::id.eq(row.id))
                         .filter(projects::deleted_at.is_not_null())
                         .set((
-                            projects::deleted_at.eq(None::<Timestamp>),
+                            projects::deleted_at.eq(None::<DbInstant>),
                             projects::slug.eq(slug.as_str()),
                             projects::updated_at.eq(row.updated_at),
                             projects::version.eq(row.version),
@@ -310,14 +309,14 @@ impl ProjectStore for PostgresStore {
     async fn purge_deleted(&self, before: Timestamp) -> Result<Vec<PurgedProject>, StoreError> {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            let expired: Vec<(Uuid, Uuid)> = projects::table
-                .filter(projects::deleted_at.lt(before))
+            let expired: Vec<(DbId, DbId)> = projects::table
+                .filter(projects::deleted_at.lt(before.db()))
                 .select((projects::org_id, projects::id))
                 .for_update()
                 .load(conn)
                 .await?;
-            let ids: Vec<Uuid> = expired.iter().map(|(_, id)| *id).collect();
-            let owned: Vec<(Uuid, String)> = workspaces::table
+            let ids: Vec<DbId> = expired.iter().map(|(_, id)| *id).collect();
+            let owned: Vec<(DbId, String)> = workspaces::table
                 .filter(workspaces::project_id.eq_any(&ids))
                 .select((workspaces::project_id, workspaces::workspace_ref))
                 .load(conn)
@@ -337,8 +336,8 @@ impl ProjectStore for PostgresStore {
             Ok(expired
                 .into_iter()
                 .map(|(org, id)| PurgedProject {
-                    org_id: OrgId::from_uuid(org),
-                    project_id: ProjectId::from_uuid(id),
+                    org_id: OrgId::from(org),
+                    project_id: ProjectId::from(id),
                     workspace_refs: owned.iter().filter(|(p, _)| *p == id).map(|(_, r)| r.clone()).collect(),
                 })
                 .collect())
@@ -361,8 +360,8 @@ impl ProjectStore for PostgresStore {
                 // Only live projects can be shared: a soft-deleted one reads as missing.
                 let live = diesel::select(diesel::dsl::exists(
                     projects::table
-                        .filter(projects::org_id.eq(org_id.as_uuid()))
-                        .filter(projects::id.eq(project_id.as_uuid()))
+                        .filter(projects::org_id.eq(org_id.db()))
+                        .filter(projects::id.eq(project_id.db()))
                         .filter(projects::deleted_at.is_null()),
                 ))
                 .get_result::<bool>(conn)
@@ -372,9 +371,9 @@ impl ProjectStore for PostgresStore {
                 }
                 let added = diesel::insert_into(project_shares::table)
                     .values((
-                        project_shares::org_id.eq(org_id.as_uuid()),
-                        project_shares::project_id.eq(project_id.as_uuid()),
-                        project_shares::team_id.eq(team_id.as_uuid()),
+                        project_shares::org_id.eq(org_id.db()),
+                        project_shares::project_id.eq(project_id.db()),
+                        project_shares::team_id.eq(team_id.db()),
                         project_shares::created_at.eq(audit.created_at),
                     ))
                     .on_conflict_do_nothing()
@@ -406,9 +405,9 @@ impl ProjectStore for PostgresStore {
         let mut conn = self.conn().await?;
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             let removed = diesel::delete(project_shares::table)
-                .filter(project_shares::org_id.eq(org_id.as_uuid()))
-                .filter(project_shares::project_id.eq(project_id.as_uuid()))
-                .filter(project_shares::team_id.eq(team_id.as_uuid()))
+                .filter(project_shares::org_id.eq(org_id.db()))
+                .filter(project_shares::project_id.eq(project_id.db()))
+                .filter(project_shares::team_id.eq(team_id.db()))
                 .execute(conn)
                 .await?;
             if removed > 0 {
@@ -426,17 +425,17 @@ impl ProjectStore for PostgresStore {
         filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<ProjectPage, StoreError> {
-        let team_ids: Vec<Uuid> = viewer.team_ids.iter().map(|t| t.as_uuid()).collect();
+        let team_ids: Vec<DbId> = viewer.team_ids.iter().map(|t| t.db()).collect();
         let shared_into_my_teams = diesel::dsl::exists(
             project_shares::table
                 .filter(project_shares::project_id.eq(projects::id))
                 .filter(project_shares::team_id.eq_any(team_ids.clone())),
         );
         let mut query = projects::table
-            .filter(projects::org_id.eq(viewer.org_id.as_uuid()))
+            .filter(projects::org_id.eq(viewer.org_id.db()))
             .filter(projects::deleted_at.is_null())
             .filter(
-                projects::owner_user_id.eq(viewer.user_id.as_uuid()).nullable().or(projects::visibility
+                projects::owner_user_id.eq(viewer.user_id.db()).nullable().or(projects::visibility
                     .eq("shared")
                     .nullable()
                     .and(
@@ -455,9 +454,9 @@ impl ProjectStore for PostgresStore {
             let shared_into_team = diesel::dsl::exists(
                 project_shares::table
                     .filter(project_shares::project_id.eq(projects::id))
-                    .filter(project_shares::team_id.eq(team_id.as_uuid())),
+                    .filter(project_shares::team_id.eq(team_id.db())),
             );
-            query = query.filter(projects::team_id.eq(team_id.as_uuid()).nullable().or(shared_into_team.nullable()));
+            query = query.filter(projects::team_id.eq(team_id.db()).nullable().or(shared_into_team.nullable()));
         }
         if let Some(status) = filter.status {
             query = query.filter(projects::status.eq(status.as_str()));
@@ -482,11 +481,11 @@ impl ProjectStore for PostgresStore {
         if let Some(after) = page.after {
             // The first bound alone lets the index range-scan from the cursor: the page deep in the
             // list costs what the first one does.
-            query = query.filter(projects::created_at.le(after.created_at));
+            query = query.filter(projects::created_at.le(after.created_at.db()));
             query = query.filter(
                 projects::created_at
-                    .lt(after.created_at)
-                    .or(projects::created_at.eq(after.created_at).and(projects::id.lt(after.id))),
+                    .lt(after.created_at.db())
+                    .or(projects::created_at.eq(after.created_at.db()).and(projects::id.lt(after.id.db()))),
             );
         }
         let mut conn = self.conn().await?;

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use projects_adapters_sql::types::ToDb;
 use projects_domain::{Cursor, OrgId, PageRequest, ProjectId, UsageRecord, Usd};
-use projects_ports::records::{AuditEventRecord, UsageFields};
 use projects_ports::{AuditPage, StoreError, UsageRecorded, UsageStore};
 
 use crate::errors::{constraint_error, db_error};
@@ -18,8 +18,8 @@ impl PostgresStore {
     async fn usage_by_key(&self, usage: &UsageRecord, key: &str) -> Result<Option<(UsageRow, Vec<u8>)>, StoreError> {
         let mut conn = self.conn().await?;
         usage_records::table
-            .filter(usage_records::org_id.eq(usage.org_id.as_uuid()))
-            .filter(usage_records::project_id.eq(usage.project_id.as_uuid()))
+            .filter(usage_records::org_id.eq(usage.org_id.db()))
+            .filter(usage_records::project_id.eq(usage.project_id.db()))
             .filter(usage_records::idempotency_key.eq(key))
             .select((UsageRow::as_select(), usage_records::request_sha256.assume_not_null()))
             .first(&mut conn)
@@ -32,7 +32,7 @@ impl PostgresStore {
 fn replay(found: (UsageRow, Vec<u8>), request_sha256: &[u8; 32]) -> Result<UsageRecorded, StoreError> {
     let (row, hash) = found;
     if hash.as_slice() == request_sha256 {
-        Ok(UsageRecorded::Replayed(UsageFields::from(row).decode()))
+        Ok(UsageRecorded::Replayed(row.decode()))
     } else {
         Err(StoreError::Conflict { field: "idempotency_key" })
     }
@@ -50,7 +50,7 @@ impl UsageStore for PostgresStore {
                 return replay(found, &hash);
             }
         }
-        let row = UsageRow::from(UsageFields::from_domain(usage));
+        let row = UsageRow::of(usage);
         let mut conn = self.conn().await?;
         let live = diesel::select(diesel::dsl::exists(
             projects::table
@@ -89,8 +89,8 @@ impl UsageStore for PostgresStore {
         let mut conn = self.conn().await?;
         // SUM of bigint is numeric in PostgreSQL: exact and unbounded, read as text.
         let nanos: String = usage_records::table
-            .filter(usage_records::org_id.eq(org_id.as_uuid()))
-            .filter(usage_records::project_id.eq(project_id.as_uuid()))
+            .filter(usage_records::org_id.eq(org_id.db()))
+            .filter(usage_records::project_id.eq(project_id.db()))
             .select(diesel::dsl::sql::<diesel::sql_types::Text>("COALESCE(SUM(cost_nanos), 0)::text"))
             .get_result(&mut conn)
             .await
@@ -107,28 +107,27 @@ impl UsageStore for PostgresStore {
         page: PageRequest,
     ) -> Result<AuditPage, StoreError> {
         let mut query = audit_events::table
-            .filter(audit_events::org_id.eq(org_id.as_uuid()))
+            .filter(audit_events::org_id.eq(org_id.db()))
             .select(AuditEventRow::as_select())
             .order((audit_events::created_at.desc(), audit_events::id.desc()))
             .limit(page.fetch_limit())
             .into_boxed();
         if let Some(project_id) = project_id {
-            query = query.filter(audit_events::project_id.eq(project_id.as_uuid()));
+            query = query.filter(audit_events::project_id.eq(project_id.db()));
         }
         if let Some(after) = page.after {
             // The first bound alone lets the index range-scan from the cursor: the page deep in the
             // list costs what the first one does.
-            query = query.filter(audit_events::created_at.le(after.created_at));
+            query = query.filter(audit_events::created_at.le(after.created_at.db()));
             query = query.filter(
                 audit_events::created_at
-                    .lt(after.created_at)
-                    .or(audit_events::created_at.eq(after.created_at).and(audit_events::id.lt(after.id))),
+                    .lt(after.created_at.db())
+                    .or(audit_events::created_at.eq(after.created_at.db()).and(audit_events::id.lt(after.id.db()))),
             );
         }
         let mut conn = self.conn().await?;
         let rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
-        let decoded: Vec<_> =
-            rows.into_iter().map(|r| AuditEventRecord::from(r).decode()).collect::<anyhow::Result<_>>()?;
+        let decoded: Vec<_> = rows.into_iter().map(|r| r.decode()).collect::<anyhow::Result<_>>()?;
         let (items, next) = page.split(decoded, |last| Cursor { created_at: last.at, id: last.id });
         Ok(AuditPage { items, next })
     }

@@ -1,14 +1,14 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use projects_adapters_sql::types::{DbId, DbInstant, ToDb};
 use projects_domain::{
     ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Role, Team, TeamId, Timestamp, User, UserId,
 };
-use projects_ports::records::{ApiKeyRecord, AuditEventRecord, OrgRecord, TeamRecord, UserRecord};
 use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
 
 use crate::errors::{constraint_error, db_error};
-use crate::rows::{id, id_text, micros, ApiKeyRow, AuditEventRow, OrgRow, TeamRow, UserRow};
+use crate::rows::{ApiKeyRow, AuditEventRow, OrgRow, TeamRow, UserRow};
 use crate::schema::{api_keys, audit_events, invitations, orgs, team_members, teams, users};
 use crate::{Connection, SqliteStore};
 
@@ -18,11 +18,11 @@ const KEY_UNIQUE: &[(&str, &str)] = &[("api_keys.key_sha256", "key")];
 const TEAM_UNIQUE: &[(&str, &str)] = &[("teams.org_id, teams.name", "name")];
 
 fn audit_row(event: &AuditEvent) -> AuditEventRow {
-    AuditEventRow::from(AuditEventRecord::from_domain(event))
+    AuditEventRow::of(event)
 }
 
 fn user(row: UserRow) -> Result<User, StoreError> {
-    Ok(row.into_record()?.decode()?)
+    Ok(row.decode()?)
 }
 
 impl SqliteStore {
@@ -34,7 +34,7 @@ impl SqliteStore {
     ) -> Result<Option<User>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<UserRow> = query
-            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::org_id.eq(org_id.db()))
             .filter(users::removed_at.is_null())
             .select(UserRow::as_select())
             .first(&mut conn)
@@ -54,9 +54,9 @@ impl IdentityStore for SqliteStore {
         key: &ApiKey,
         audit: &[AuditEvent],
     ) -> Result<(), StoreError> {
-        let org = OrgRow::from(OrgRecord::from_domain(org));
-        let owner = UserRow::from(UserRecord::from_domain(owner));
-        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let org = OrgRow::of(org);
+        let owner = UserRow::of(owner);
+        let key = ApiKeyRow::of(key);
         let audit: Vec<AuditEventRow> = audit.iter().map(audit_row).collect();
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -87,7 +87,7 @@ impl IdentityStore for SqliteStore {
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row.map(|r| r.into_record()?.decode()).transpose()?)
+        Ok(row.map(|r| r.decode()).transpose()?)
     }
 
     async fn create_user(
@@ -96,7 +96,7 @@ impl IdentityStore for SqliteStore {
         invitation: Option<&Invitation>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let row = UserRow::from(UserRecord::from_domain(new_user));
+        let row = UserRow::of(new_user);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -105,10 +105,10 @@ impl IdentityStore for SqliteStore {
                 diesel::insert_into(invitations::table)
                     .values((
                         invitations::token_sha256.eq(invitation.token_sha256.as_slice()),
-                        invitations::org_id.eq(id_text(invitation.org_id.as_uuid())),
-                        invitations::user_id.eq(id_text(invitation.user_id.as_uuid())),
-                        invitations::created_at.eq(micros(invitation.created_at)),
-                        invitations::expires_at.eq(micros(invitation.expires_at)),
+                        invitations::org_id.eq(invitation.org_id.db()),
+                        invitations::user_id.eq(invitation.user_id.db()),
+                        invitations::created_at.eq(invitation.created_at.db()),
+                        invitations::expires_at.eq(invitation.expires_at.db()),
                         invitations::role.eq(invitation.role.as_str()),
                     ))
                     .execute(conn)
@@ -127,11 +127,11 @@ impl IdentityStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<(Invitation, User)>, StoreError> {
         let mut conn = self.conn().await?;
-        let row: Option<((i64, i64, String), UserRow)> = invitations::table
+        let row: Option<((DbInstant, DbInstant, String), UserRow)> = invitations::table
             .inner_join(users::table)
             .filter(invitations::token_sha256.eq(token_sha256.as_slice()))
             .filter(invitations::used_at.is_null())
-            .filter(invitations::expires_at.gt(micros(now)))
+            .filter(invitations::expires_at.gt(now.db()))
             .filter(users::removed_at.is_null())
             .select(((invitations::created_at, invitations::expires_at, invitations::role), UserRow::as_select()))
             .first(&mut conn)
@@ -148,8 +148,8 @@ impl IdentityStore for SqliteStore {
             org_id: member.org_id,
             user_id: member.id,
             role,
-            created_at: crate::rows::instant(created_at)?,
-            expires_at: crate::rows::instant(expires_at)?,
+            created_at: created_at.0,
+            expires_at: expires_at.0,
         };
         Ok(Some((invitation, member)))
     }
@@ -161,9 +161,9 @@ impl IdentityStore for SqliteStore {
         key: &ApiKey,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError> {
-        let key = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let key = ApiKeyRow::of(key);
         let audit = audit_row(audit);
-        let now = micros(now);
+        let now = now.db();
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let live_member = users::table
@@ -196,11 +196,11 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError> {
-        self.find_live_user(org_id, users::table.filter(users::id.eq(id_text(user_id.as_uuid()))).into_boxed()).await
+        self.find_live_user(org_id, users::table.filter(users::id.eq(user_id.db())).into_boxed()).await
     }
 
     async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError> {
-        let row = ApiKeyRow::from(ApiKeyRecord::from_domain(key));
+        let row = ApiKeyRow::of(key);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -215,15 +215,15 @@ impl IdentityStore for SqliteStore {
     async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<ApiKeyRow> = api_keys::table
-            .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(api_keys::id.eq(id_text(key_id.as_uuid())))
+            .filter(api_keys::org_id.eq(org_id.db()))
+            .filter(api_keys::id.eq(key_id.db()))
             .filter(api_keys::revoked_at.is_null())
             .select(ApiKeyRow::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row.map(|r| r.into_record()?.decode()).transpose()?)
+        Ok(row.map(|r| r.decode()).transpose()?)
     }
 
     async fn find_api_key_owner(&self, key_sha256: &[u8; 32]) -> Result<Option<ApiKeyOwner>, StoreError> {
@@ -244,7 +244,7 @@ impl IdentityStore for SqliteStore {
         let owner = user(owner)?;
         // On the same connection: this runs for every request made with an API key.
         Ok(Some(ApiKeyOwner {
-            key: key.into_record()?.decode()?,
+            key: key.decode()?,
             team_ids: team_ids(&mut conn, owner.org_id, owner.id).await?,
             user: owner,
         }))
@@ -255,8 +255,8 @@ impl IdentityStore for SqliteStore {
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let revoked = diesel::update(api_keys::table)
-                .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(api_keys::id.eq(id_text(key_id.as_uuid())))
+                .filter(api_keys::org_id.eq(org_id.db()))
+                .filter(api_keys::id.eq(key_id.db()))
                 .filter(api_keys::revoked_at.is_null())
                 .set(api_keys::revoked_at.eq(audit.created_at))
                 .execute(conn)
@@ -273,20 +273,20 @@ impl IdentityStore for SqliteStore {
     async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError> {
         let mut conn = self.conn().await?;
         let mut query = api_keys::table
-            .filter(api_keys::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(api_keys::org_id.eq(org_id.db()))
             .filter(api_keys::revoked_at.is_null())
             .order((api_keys::created_at.desc(), api_keys::id.desc()))
             .select(ApiKeyRow::as_select())
             .into_boxed();
         if let Some(user_id) = user_id {
-            query = query.filter(api_keys::user_id.eq(id_text(user_id.as_uuid())));
+            query = query.filter(api_keys::user_id.eq(user_id.db()));
         }
         let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
-        rows.into_iter().map(|r| Ok(r.into_record()?.decode()?)).collect()
+        rows.into_iter().map(|r| Ok(r.decode()?)).collect()
     }
 
     async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
-        let used: Vec<(String, i64)> = used.iter().map(|(id, at)| (id_text(id.as_uuid()), micros(*at))).collect();
+        let used: Vec<(DbId, DbInstant)> = used.iter().map(|(id, at)| (id.db(), at.db())).collect();
         let mut conn = self.conn().await?;
         // One write transaction for the whole batch: SQLite has a single writer.
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -302,7 +302,7 @@ impl IdentityStore for SqliteStore {
     async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError> {
         let mut conn = self.conn().await?;
         let rows: Vec<UserRow> = users::table
-            .filter(users::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(users::org_id.eq(org_id.db()))
             .filter(users::removed_at.is_null())
             .order((users::created_at, users::id))
             .select(UserRow::as_select())
@@ -313,7 +313,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn update_preferences(&self, member: &User) -> Result<bool, StoreError> {
-        let row = UserRow::from(UserRecord::from_domain(member));
+        let row = UserRow::of(member);
         let mut conn = self.conn().await?;
         let updated = diesel::update(users::table)
             .filter(users::org_id.eq(&row.org_id))
@@ -341,8 +341,8 @@ impl IdentityStore for SqliteStore {
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let updated = diesel::update(users::table)
-                .filter(users::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(users::id.eq(id_text(user_id.as_uuid())))
+                .filter(users::org_id.eq(org_id.db()))
+                .filter(users::id.eq(user_id.db()))
                 .filter(users::removed_at.is_null())
                 .filter(users::role.eq(from.as_str()))
                 .set(users::role.eq(to.as_str()))
@@ -362,8 +362,8 @@ impl IdentityStore for SqliteStore {
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let removed = diesel::update(users::table)
-                .filter(users::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(users::id.eq(id_text(user_id.as_uuid())))
+                .filter(users::org_id.eq(org_id.db()))
+                .filter(users::id.eq(user_id.db()))
                 .filter(users::removed_at.is_null())
                 .set(users::removed_at.eq(audit.created_at))
                 .execute(conn)
@@ -378,7 +378,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn create_team(&self, team: &Team, audit: &AuditEvent) -> Result<(), StoreError> {
-        let row = TeamRow::from(TeamRecord::from_domain(team));
+        let row = TeamRow::of(team);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -393,26 +393,26 @@ impl IdentityStore for SqliteStore {
     async fn find_team(&self, org_id: OrgId, team_id: TeamId) -> Result<Option<Team>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<TeamRow> = teams::table
-            .filter(teams::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(teams::id.eq(id_text(team_id.as_uuid())))
+            .filter(teams::org_id.eq(org_id.db()))
+            .filter(teams::id.eq(team_id.db()))
             .select(TeamRow::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(db_error)?;
-        Ok(row.map(|r| r.into_record().map(TeamRecord::decode)).transpose()?)
+        Ok(row.map(TeamRow::decode))
     }
 
     async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
         let mut conn = self.conn().await?;
         let rows: Vec<TeamRow> = teams::table
-            .filter(teams::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(teams::org_id.eq(org_id.db()))
             .order((teams::name, teams::id))
             .select(TeamRow::as_select())
             .load(&mut conn)
             .await
             .map_err(db_error)?;
-        rows.into_iter().map(|r| Ok(r.into_record()?.decode())).collect()
+        rows.into_iter().map(|r| Ok(r.decode())).collect()
     }
 
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
@@ -430,9 +430,9 @@ impl IdentityStore for SqliteStore {
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let removed = diesel::delete(team_members::table)
-                .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(team_members::team_id.eq(id_text(team_id.as_uuid())))
-                .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
+                .filter(team_members::org_id.eq(org_id.db()))
+                .filter(team_members::team_id.eq(team_id.db()))
+                .filter(team_members::user_id.eq(user_id.db()))
                 .execute(conn)
                 .await?;
             if removed > 0 {
@@ -456,9 +456,9 @@ impl IdentityStore for SqliteStore {
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let added = diesel::insert_or_ignore_into(team_members::table)
                 .values((
-                    team_members::org_id.eq(id_text(org_id.as_uuid())),
-                    team_members::team_id.eq(id_text(team_id.as_uuid())),
-                    team_members::user_id.eq(id_text(user_id.as_uuid())),
+                    team_members::org_id.eq(org_id.db()),
+                    team_members::team_id.eq(team_id.db()),
+                    team_members::user_id.eq(user_id.db()),
                     team_members::created_at.eq(audit.created_at),
                 ))
                 .execute(conn)
@@ -475,13 +475,13 @@ impl IdentityStore for SqliteStore {
 
 /// The teams a user is in, ordered by id.
 async fn team_ids(conn: &mut Connection, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {
-    let team_ids: Vec<String> = team_members::table
-        .filter(team_members::org_id.eq(id_text(org_id.as_uuid())))
-        .filter(team_members::user_id.eq(id_text(user_id.as_uuid())))
+    let team_ids: Vec<DbId> = team_members::table
+        .filter(team_members::org_id.eq(org_id.db()))
+        .filter(team_members::user_id.eq(user_id.db()))
         .order(team_members::team_id)
         .select(team_members::team_id)
         .load(conn)
         .await
         .map_err(db_error)?;
-    Ok(team_ids.iter().map(|t| id(t).map(TeamId::from_uuid)).collect::<anyhow::Result<_>>()?)
+    Ok(team_ids.into_iter().map(TeamId::from).collect())
 }

@@ -2,11 +2,11 @@
 //! `SyncConnectionWrapper` over a bundled SQLite in WAL mode, pooled with bb8. Every query runs on
 //! tokio's blocking pool, never on an HTTP worker.
 
+pub(crate) use projects_adapters_sql::{rows, schema};
+
 mod errors;
 mod identity;
 mod projects;
-mod rows;
-mod schema;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod usage;

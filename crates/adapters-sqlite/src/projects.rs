@@ -4,15 +4,15 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::RunQueryDsl;
+use projects_adapters_sql::types::{DbId, DbInstant, ToDb};
 use projects_domain::{AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer};
-use projects_ports::records::{AuditEventRecord, ProjectRecord};
 use projects_ports::{
     IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, PurgedProject,
     StoreError, StoredProject,
 };
 
 use crate::errors::{constraint_error, db_error};
-use crate::rows::{id, id_text, micros, AuditEventRow, ProjectRow};
+use crate::rows::{AuditEventRow, ProjectRow};
 use crate::schema::{
     audit_events, idempotency_keys, project_shares, projects, usage_records, workspace_sessions, workspaces,
 };
@@ -28,11 +28,11 @@ const SLUG_ATTEMPTS: usize = 24;
 type DbResult<T> = Result<T, diesel::result::Error>;
 
 fn decode(row: ProjectRow) -> Result<Project, StoreError> {
-    Ok(row.into_record()?.decode()?)
+    Ok(row.decode()?)
 }
 
 fn audit_row(event: &AuditEvent) -> AuditEventRow {
-    AuditEventRow::from(AuditEventRecord::from_domain(event))
+    AuditEventRow::of(event)
 }
 
 /// `%` and `_` in a user's search text are literal.
@@ -42,7 +42,7 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// The live slugs of the org that are `base` or `base-…`.
-async fn taken_slugs(conn: &mut Connection, org_id: &str, base: &Slug) -> DbResult<HashSet<String>> {
+async fn taken_slugs(conn: &mut Connection, org_id: DbId, base: &Slug) -> DbResult<HashSet<String>> {
     let taken: Vec<String> = projects::table
         .filter(projects::org_id.eq(org_id))
         .filter(projects::deleted_at.is_null())
@@ -67,7 +67,7 @@ impl SqliteStore {
                     .filter(idempotency_keys::org_id.eq(&row.org_id))
                     .filter(idempotency_keys::scope.eq(claim.scope))
                     .filter(idempotency_keys::key.eq(&claim.key))
-                    .filter(idempotency_keys::created_at.lt(micros(claim.expired_before)))
+                    .filter(idempotency_keys::created_at.lt(claim.expired_before.db()))
                     .execute(conn)
                     .await?;
                 diesel::insert_into(idempotency_keys::table)
@@ -77,7 +77,7 @@ impl SqliteStore {
                         idempotency_keys::key.eq(&claim.key),
                         idempotency_keys::request_sha256.eq(claim.request_sha256.as_slice()),
                         idempotency_keys::project_id.eq(&row.id),
-                        idempotency_keys::created_at.eq(micros(claim.at)),
+                        idempotency_keys::created_at.eq(claim.at.db()),
                     ))
                     .execute(conn)
                     .await?;
@@ -104,14 +104,14 @@ impl ProjectStore for SqliteStore {
         audit: &AuditEvent,
         idempotency: Option<&IdempotencyClaim>,
     ) -> Result<Project, StoreError> {
-        let mut row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let mut row = ProjectRow::of(project);
         let audit = audit_row(audit);
         if slug_is_explicit {
             return decode(self.insert_project(&row, &audit, idempotency).await?);
         }
         for attempt in 0..SLUG_ATTEMPTS {
             let mut conn = self.conn().await?;
-            let taken = taken_slugs(&mut conn, &row.org_id, &project.slug).await.map_err(db_error)?;
+            let taken = taken_slugs(&mut conn, row.org_id, &project.slug).await.map_err(db_error)?;
             drop(conn);
             row.slug = projects_ports::free_slug(&project.slug, &taken, attempt).as_str().to_owned();
             match self.insert_project(&row, &audit, idempotency).await {
@@ -130,11 +130,11 @@ impl ProjectStore for SqliteStore {
         since: Timestamp,
     ) -> Result<Option<IdempotentCreate>, StoreError> {
         let mut conn = self.conn().await?;
-        let found: Option<(Vec<u8>, String)> = idempotency_keys::table
-            .filter(idempotency_keys::org_id.eq(id_text(org_id.as_uuid())))
+        let found: Option<(Vec<u8>, DbId)> = idempotency_keys::table
+            .filter(idempotency_keys::org_id.eq(org_id.db()))
             .filter(idempotency_keys::scope.eq(scope))
             .filter(idempotency_keys::key.eq(key))
-            .filter(idempotency_keys::created_at.ge(micros(since)))
+            .filter(idempotency_keys::created_at.ge(since.db()))
             .select((idempotency_keys::request_sha256, idempotency_keys::project_id))
             .first(&mut conn)
             .await
@@ -144,7 +144,7 @@ impl ProjectStore for SqliteStore {
             .map(|(hash, project_id)| {
                 let request_sha256 =
                     hash.as_slice().try_into().map_err(|_| anyhow::anyhow!("stored request hash is not 32 bytes"))?;
-                Ok(IdempotentCreate { request_sha256, project_id: ProjectId::from_uuid(id(&project_id)?) })
+                Ok(IdempotentCreate { request_sha256, project_id: ProjectId::from(project_id) })
             })
             .transpose()
     }
@@ -152,19 +152,19 @@ impl ProjectStore for SqliteStore {
     async fn find(&self, org_id: OrgId, key: &ProjectKey) -> Result<Option<StoredProject>, StoreError> {
         let mut conn = self.conn().await?;
         let query = projects::table
-            .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(projects::org_id.eq(org_id.db()))
             .filter(projects::deleted_at.is_null())
             .select(ProjectRow::as_select())
             .into_boxed();
         let query = match key {
-            ProjectKey::Id(project_id) => query.filter(projects::id.eq(id_text(project_id.as_uuid()))),
+            ProjectKey::Id(project_id) => query.filter(projects::id.eq(project_id.db())),
             ProjectKey::Slug(slug) => query.filter(projects::slug.eq(slug.as_str())),
         };
         let Some(row) = query.first(&mut conn).await.optional().map_err(db_error)? else {
             return Ok(None);
         };
-        let shared_team_ids: Vec<String> = project_shares::table
-            .filter(project_shares::org_id.eq(id_text(org_id.as_uuid())))
+        let shared_team_ids: Vec<DbId> = project_shares::table
+            .filter(project_shares::org_id.eq(org_id.db()))
             .filter(project_shares::project_id.eq(&row.id))
             .order(project_shares::team_id)
             .select(project_shares::team_id)
@@ -173,18 +173,15 @@ impl ProjectStore for SqliteStore {
             .map_err(db_error)?;
         Ok(Some(StoredProject {
             project: decode(row)?,
-            shared_team_ids: shared_team_ids
-                .iter()
-                .map(|t| id(t).map(TeamId::from_uuid))
-                .collect::<anyhow::Result<_>>()?,
+            shared_team_ids: shared_team_ids.into_iter().map(TeamId::from).collect(),
         }))
     }
 
     async fn find_deleted(&self, org_id: OrgId, project_id: ProjectId) -> Result<Option<Project>, StoreError> {
         let mut conn = self.conn().await?;
         let row: Option<ProjectRow> = projects::table
-            .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(projects::id.eq(id_text(project_id.as_uuid())))
+            .filter(projects::org_id.eq(org_id.db()))
+            .filter(projects::id.eq(project_id.db()))
             .filter(projects::deleted_at.is_not_null())
             .select(ProjectRow::as_select())
             .first(&mut conn)
@@ -195,7 +192,7 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn update(&self, project: &Project, audit: &AuditEvent) -> Result<bool, StoreError> {
-        let row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let row = ProjectRow::of(project);
         let audit = audit_row(audit);
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -240,10 +237,10 @@ impl ProjectStore for SqliteStore {
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let deleted = diesel::update(projects::table)
-                .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(projects::id.eq(id_text(project_id.as_uuid())))
+                .filter(projects::org_id.eq(org_id.db()))
+                .filter(projects::id.eq(project_id.db()))
                 .filter(projects::deleted_at.is_null())
-                .set((projects::deleted_at.eq(micros(at)), projects::version.eq(projects::version + 1)))
+                .set((projects::deleted_at.eq(at.db()), projects::version.eq(projects::version + 1)))
                 .execute(conn)
                 .await?;
             if deleted == 0 {
@@ -251,13 +248,13 @@ impl ProjectStore for SqliteStore {
             }
             // Its workspaces go with it: their sessions end now (the trees stay until purge).
             let workspace_refs = workspaces::table
-                .filter(workspaces::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(workspaces::project_id.eq(id_text(project_id.as_uuid())))
+                .filter(workspaces::org_id.eq(org_id.db()))
+                .filter(workspaces::project_id.eq(project_id.db()))
                 .select(workspaces::workspace_ref);
             diesel::update(workspace_sessions::table)
                 .filter(workspace_sessions::workspace_ref.eq_any(workspace_refs))
                 .filter(workspace_sessions::closed_at.is_null())
-                .set((workspace_sessions::state.eq("closed"), workspace_sessions::closed_at.eq(micros(at))))
+                .set((workspace_sessions::state.eq("closed"), workspace_sessions::closed_at.eq(at.db())))
                 .execute(conn)
                 .await?;
             diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
@@ -268,20 +265,20 @@ impl ProjectStore for SqliteStore {
     }
 
     async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError> {
-        let row = ProjectRow::from(ProjectRecord::from_domain(project));
+        let row = ProjectRow::of(project);
         let audit = audit_row(audit);
         for attempt in 0..SLUG_ATTEMPTS {
             let mut conn = self.conn().await?;
             let restored = conn
                 .immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
-                    let taken = taken_slugs(conn, &row.org_id, &project.slug).await?;
+                    let taken = taken_slugs(conn, row.org_id, &project.slug).await?;
                     let slug = projects_ports::free_slug(&project.slug, &taken, attempt);
                     let restored: Option<ProjectRow> = diesel::update(projects::table)
                         .filter(projects::org_id.eq(&row.org_id))
                         .filter(projects::id.eq(&row.id))
                         .filter(projects::deleted_at.is_not_null())
                         .set((
-                            projects::deleted_at.eq(None::<i64>),
+                            projects::deleted_at.eq(None::<DbInstant>),
                             projects::slug.eq(slug.as_str()),
                             projects::updated_at.eq(row.updated_at),
                             projects::version.eq(row.version),
@@ -309,13 +306,13 @@ impl ProjectStore for SqliteStore {
         let mut conn = self.conn().await?;
         let purged = conn
             .immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
-                let expired: Vec<(String, String)> = projects::table
-                    .filter(projects::deleted_at.lt(micros(before)))
+                let expired: Vec<(DbId, DbId)> = projects::table
+                    .filter(projects::deleted_at.lt(before.db()))
                     .select((projects::org_id, projects::id))
                     .load(conn)
                     .await?;
-                let ids: Vec<&String> = expired.iter().map(|(_, id)| id).collect();
-                let owned: Vec<(String, String)> = workspaces::table
+                let ids: Vec<DbId> = expired.iter().map(|(_, id)| *id).collect();
+                let owned: Vec<(DbId, String)> = workspaces::table
                     .filter(workspaces::project_id.eq_any(&ids))
                     .select((workspaces::project_id, workspaces::workspace_ref))
                     .load(conn)
@@ -347,8 +344,8 @@ impl ProjectStore for SqliteStore {
             .iter()
             .map(|(org, project)| {
                 Ok(PurgedProject {
-                    org_id: OrgId::from_uuid(id(org)?),
-                    project_id: ProjectId::from_uuid(id(project)?),
+                    org_id: OrgId::from(*org),
+                    project_id: ProjectId::from(*project),
                     workspace_refs: owned.iter().filter(|(p, _)| p == project).map(|(_, r)| r.clone()).collect(),
                 })
             })
@@ -370,8 +367,8 @@ impl ProjectStore for SqliteStore {
                 // Only live projects can be shared: a soft-deleted one reads as missing.
                 let live = diesel::select(diesel::dsl::exists(
                     projects::table
-                        .filter(projects::org_id.eq(id_text(org_id.as_uuid())))
-                        .filter(projects::id.eq(id_text(project_id.as_uuid())))
+                        .filter(projects::org_id.eq(org_id.db()))
+                        .filter(projects::id.eq(project_id.db()))
                         .filter(projects::deleted_at.is_null()),
                 ))
                 .get_result::<bool>(conn)
@@ -381,9 +378,9 @@ impl ProjectStore for SqliteStore {
                 }
                 let added = diesel::insert_or_ignore_into(project_shares::table)
                     .values((
-                        project_shares::org_id.eq(id_text(org_id.as_uuid())),
-                        project_shares::project_id.eq(id_text(project_id.as_uuid())),
-                        project_shares::team_id.eq(id_text(team_id.as_uuid())),
+                        project_shares::org_id.eq(org_id.db()),
+                        project_shares::project_id.eq(project_id.db()),
+                        project_shares::team_id.eq(team_id.db()),
                         project_shares::created_at.eq(audit.created_at),
                     ))
                     .execute(conn)
@@ -414,9 +411,9 @@ impl ProjectStore for SqliteStore {
         let mut conn = self.conn().await?;
         conn.immediate_transaction::<_, diesel::result::Error, _>(async |conn| {
             let removed = diesel::delete(project_shares::table)
-                .filter(project_shares::org_id.eq(id_text(org_id.as_uuid())))
-                .filter(project_shares::project_id.eq(id_text(project_id.as_uuid())))
-                .filter(project_shares::team_id.eq(id_text(team_id.as_uuid())))
+                .filter(project_shares::org_id.eq(org_id.db()))
+                .filter(project_shares::project_id.eq(project_id.db()))
+                .filter(project_shares::team_id.eq(team_id.db()))
                 .execute(conn)
                 .await?;
             if removed > 0 {
@@ -434,17 +431,17 @@ impl ProjectStore for SqliteStore {
         filter: &ProjectFilter,
         page: PageRequest,
     ) -> Result<ProjectPage, StoreError> {
-        let team_ids: Vec<String> = viewer.team_ids.iter().map(|t| id_text(t.as_uuid())).collect();
+        let team_ids: Vec<DbId> = viewer.team_ids.iter().map(|t| t.db()).collect();
         let shared_into_my_teams = diesel::dsl::exists(
             project_shares::table
                 .filter(project_shares::project_id.eq(projects::id))
                 .filter(project_shares::team_id.eq_any(team_ids.clone())),
         );
         let mut query = projects::table
-            .filter(projects::org_id.eq(id_text(viewer.org_id.as_uuid())))
+            .filter(projects::org_id.eq(viewer.org_id.db()))
             .filter(projects::deleted_at.is_null())
             .filter(
-                projects::owner_user_id.eq(id_text(viewer.user_id.as_uuid())).nullable().or(projects::visibility
+                projects::owner_user_id.eq(viewer.user_id.db()).nullable().or(projects::visibility
                     .eq("shared")
                     .nullable()
                     .and(
@@ -463,10 +460,9 @@ impl ProjectStore for SqliteStore {
             let shared_into_team = diesel::dsl::exists(
                 project_shares::table
                     .filter(project_shares::project_id.eq(projects::id))
-                    .filter(project_shares::team_id.eq(id_text(team_id.as_uuid()))),
+                    .filter(project_shares::team_id.eq(team_id.db())),
             );
-            query = query
-                .filter(projects::team_id.eq(id_text(team_id.as_uuid())).nullable().or(shared_into_team.nullable()));
+            query = query.filter(projects::team_id.eq(team_id.db()).nullable().or(shared_into_team.nullable()));
         }
         if let Some(status) = filter.status {
             query = query.filter(projects::status.eq(status.as_str()));
@@ -491,11 +487,11 @@ impl ProjectStore for SqliteStore {
         if let Some(after) = page.after {
             // The first bound alone lets the index range-scan from the cursor: the page deep in the
             // list costs what the first one does.
-            query = query.filter(projects::created_at.le(micros(after.created_at)));
+            query = query.filter(projects::created_at.le(after.created_at.db()));
             query = query.filter(
                 projects::created_at
-                    .lt(micros(after.created_at))
-                    .or(projects::created_at.eq(micros(after.created_at)).and(projects::id.lt(id_text(after.id)))),
+                    .lt(after.created_at.db())
+                    .or(projects::created_at.eq(after.created_at.db()).and(projects::id.lt(after.id.db()))),
             );
         }
         let mut conn = self.conn().await?;

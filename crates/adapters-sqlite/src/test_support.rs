@@ -30,7 +30,7 @@ pub async fn seed_projects(
     use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
     let store = SqliteStore::open(path).await?;
     let mut conn = store.conn().await?;
-    let start = crate::rows::micros(time::OffsetDateTime::now_utc() - time::Duration::days(1));
+    let start = projects_adapters_sql::types::micros(time::OffsetDateTime::now_utc() - time::Duration::days(1));
     diesel::sql_query(
         "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?) \
          INSERT INTO projects (id, org_id, team_id, owner_user_id, name, slug, visibility, status, tags, metadata, \
@@ -40,8 +40,8 @@ pub async fn seed_projects(
          FROM seq",
     )
     .bind::<BigInt, _>(count)
-    .bind::<Text, _>(crate::rows::id_text(org_id))
-    .bind::<Text, _>(crate::rows::id_text(owner_id))
+    .bind::<Text, _>(org_id.hyphenated().to_string())
+    .bind::<Text, _>(owner_id.hyphenated().to_string())
     .bind::<BigInt, _>(start)
     .bind::<BigInt, _>(start)
     .execute(&mut conn)

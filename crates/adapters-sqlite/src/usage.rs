@@ -2,13 +2,13 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
+use projects_adapters_sql::types::ToDb;
 
 use projects_domain::{Cursor, OrgId, PageRequest, ProjectId, UsageRecord, Usd};
-use projects_ports::records::UsageFields;
 use projects_ports::{AuditPage, StoreError, UsageRecorded, UsageStore};
 
 use crate::errors::{constraint_error, db_error};
-use crate::rows::{id_text, micros, AuditEventRow, UsageRow};
+use crate::rows::{AuditEventRow, UsageRow};
 use crate::schema::{audit_events, projects, usage_records};
 use crate::SqliteStore;
 
@@ -20,8 +20,8 @@ impl SqliteStore {
     async fn usage_by_key(&self, usage: &UsageRecord, key: &str) -> Result<Option<(UsageRow, Vec<u8>)>, StoreError> {
         let mut conn = self.conn().await?;
         usage_records::table
-            .filter(usage_records::org_id.eq(id_text(usage.org_id.as_uuid())))
-            .filter(usage_records::project_id.eq(id_text(usage.project_id.as_uuid())))
+            .filter(usage_records::org_id.eq(usage.org_id.db()))
+            .filter(usage_records::project_id.eq(usage.project_id.db()))
             .filter(usage_records::idempotency_key.eq(key))
             .select((UsageRow::as_select(), usage_records::request_sha256.assume_not_null()))
             .first(&mut conn)
@@ -34,7 +34,7 @@ impl SqliteStore {
 fn replay(found: (UsageRow, Vec<u8>), request_sha256: &[u8; 32]) -> Result<UsageRecorded, StoreError> {
     let (row, hash) = found;
     if hash.as_slice() == request_sha256 {
-        Ok(UsageRecorded::Replayed(row.into_record()?.decode()))
+        Ok(UsageRecorded::Replayed(row.decode()))
     } else {
         Err(StoreError::Conflict { field: "idempotency_key" })
     }
@@ -52,7 +52,7 @@ impl UsageStore for SqliteStore {
                 return replay(found, &hash);
             }
         }
-        let row = UsageRow::from(UsageFields::from_domain(usage));
+        let row = UsageRow::of(usage);
         let mut conn = self.conn().await?;
         let live = diesel::select(diesel::dsl::exists(
             projects::table
@@ -92,8 +92,8 @@ impl UsageStore for SqliteStore {
         // SQLite's SUM of integers fails on overflow; summing whole dollars and the nanos under a
         // dollar apart keeps each sum below i64::MAX for billions of the largest costs.
         let (dollars, nanos): (i64, i64) = usage_records::table
-            .filter(usage_records::org_id.eq(id_text(org_id.as_uuid())))
-            .filter(usage_records::project_id.eq(id_text(project_id.as_uuid())))
+            .filter(usage_records::org_id.eq(org_id.db()))
+            .filter(usage_records::project_id.eq(project_id.db()))
             .select((
                 diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos / 1000000000), 0)"),
                 diesel::dsl::sql::<BigInt>("COALESCE(SUM(cost_nanos % 1000000000), 0)"),
@@ -111,26 +111,26 @@ impl UsageStore for SqliteStore {
         page: PageRequest,
     ) -> Result<AuditPage, StoreError> {
         let mut query = audit_events::table
-            .filter(audit_events::org_id.eq(id_text(org_id.as_uuid())))
+            .filter(audit_events::org_id.eq(org_id.db()))
             .select(AuditEventRow::as_select())
             .order((audit_events::created_at.desc(), audit_events::id.desc()))
             .limit(page.fetch_limit())
             .into_boxed();
         if let Some(project_id) = project_id {
-            query = query.filter(audit_events::project_id.eq(id_text(project_id.as_uuid())));
+            query = query.filter(audit_events::project_id.eq(project_id.db()));
         }
         if let Some(after) = page.after {
             // The first bound alone lets the index range-scan from the cursor.
-            query = query.filter(audit_events::created_at.le(micros(after.created_at)));
-            query =
-                query.filter(audit_events::created_at.lt(micros(after.created_at)).or(
-                    audit_events::created_at.eq(micros(after.created_at)).and(audit_events::id.lt(id_text(after.id))),
-                ));
+            query = query.filter(audit_events::created_at.le(after.created_at.db()));
+            query = query.filter(
+                audit_events::created_at
+                    .lt(after.created_at.db())
+                    .or(audit_events::created_at.eq(after.created_at.db()).and(audit_events::id.lt(after.id.db()))),
+            );
         }
         let mut conn = self.conn().await?;
         let rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
-        let decoded: Vec<_> =
-            rows.into_iter().map(|r| r.into_record()?.decode()).collect::<anyhow::Result<Vec<_>>>()?;
+        let decoded: Vec<_> = rows.into_iter().map(|r| r.decode()).collect::<anyhow::Result<Vec<_>>>()?;
         let (items, next) = page.split(decoded, |last| Cursor { created_at: last.at, id: last.id });
         Ok(AuditPage { items, next })
     }

@@ -9,7 +9,6 @@ mod error;
 mod identity;
 mod names;
 mod projects;
-pub mod records;
 mod usage;
 mod workspaces;
 
