@@ -4,6 +4,13 @@
 //! ([`rows`]). The backend crates keep only what truly differs: pools, migrations, pragmas,
 //! dialect hooks and constraint names.
 
+pub mod errors;
 pub mod rows;
 pub mod schema;
 pub mod types;
+mod usage;
+mod workspaces;
+
+// What the store macros expand to refers to these through `$crate`, so that a backend crate needs
+// no dependency of its own on them.
+pub use {async_trait, diesel, diesel_async};
