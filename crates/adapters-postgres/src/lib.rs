@@ -1,8 +1,6 @@
 //! PostgreSQL stores of the Projects service: diesel + diesel-async over tokio-postgres, pooled
 //! with bb8. Migrations are embedded and run under an advisory lock.
 
-pub(crate) use projects_adapters_sql::{rows, schema};
-
 mod errors;
 mod identity;
 mod migrate;
@@ -83,7 +81,7 @@ impl PostgresStore {
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, AsyncPgConnection>, StoreError> {
-        self.waiting.wait(self.pool.get()).await.map_err(errors::pool_error)
+        self.waiting.wait(self.pool.get()).await.map_err(projects_adapters_sql::errors::pool_error)
     }
 }
 
@@ -91,7 +89,7 @@ impl PostgresStore {
 impl Reachable for PostgresStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1").await.map_err(errors::db_error)
+        conn.batch_execute("SELECT 1").await.map_err(projects_adapters_sql::errors::db_error)
     }
 
     fn pool_state(&self) -> Option<projects_ports::PoolState> {

@@ -41,6 +41,10 @@ pub trait Dialect {
     fn violation(err: &DbError) -> Option<Violation>;
 }
 
+pub fn pool_error(err: diesel_async::pooled_connection::bb8::RunError) -> StoreError {
+    StoreError::Unavailable(anyhow::anyhow!("no database connection available: {err}"))
+}
+
 pub fn db_error(err: DbError) -> StoreError {
     match err {
         DbError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)

@@ -5,6 +5,8 @@
 //! dialect hooks and constraint names.
 
 pub mod errors;
+mod identity;
+mod projects;
 pub mod rows;
 pub mod schema;
 pub mod types;

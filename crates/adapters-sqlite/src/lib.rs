@@ -2,8 +2,6 @@
 //! `SyncConnectionWrapper` over a bundled SQLite in WAL mode, pooled with bb8. Every query runs on
 //! tokio's blocking pool, never on an HTTP worker.
 
-pub(crate) use projects_adapters_sql::{rows, schema};
-
 mod errors;
 mod identity;
 mod projects;
@@ -90,7 +88,7 @@ impl SqliteStore {
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, Connection>, StoreError> {
-        self.waiting.wait(self.pool.get()).await.map_err(errors::pool_error)
+        self.waiting.wait(self.pool.get()).await.map_err(projects_adapters_sql::errors::pool_error)
     }
 }
 
@@ -98,7 +96,7 @@ impl SqliteStore {
 impl Reachable for SqliteStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1").await.map_err(errors::db_error)
+        conn.batch_execute("SELECT 1").await.map_err(projects_adapters_sql::errors::db_error)
     }
 
     fn pool_state(&self) -> Option<projects_ports::PoolState> {
