@@ -44,9 +44,7 @@ impl Default for PoolSettings {
 /// The project and identity stores over one PostgreSQL pool.
 #[derive(Clone)]
 pub struct PostgresStore {
-    pool: Pool<AsyncPgConnection>,
-    max_size: u32,
-    waiting: std::sync::Arc<projects_ports::WaitCounter>,
+    pool: projects_adapters_sql::pool::SqlPool<AsyncDieselConnectionManager<AsyncPgConnection>>,
 }
 
 type SetupFuture<'a> =
@@ -77,28 +75,21 @@ impl PostgresStore {
             .max_lifetime(Some(settings.max_lifetime))
             .build(manager)
             .await?;
-        Ok(Self { pool, max_size, waiting: Default::default() })
+        Ok(Self { pool: projects_adapters_sql::pool::SqlPool::new(pool, max_size) })
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, AsyncPgConnection>, StoreError> {
-        self.waiting.wait(self.pool.get()).await.map_err(projects_adapters_sql::errors::pool_error)
+        self.pool.get().await
     }
 }
 
 #[async_trait]
 impl Reachable for PostgresStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1").await.map_err(projects_adapters_sql::errors::db_error)
+        self.pool.ping().await
     }
 
     fn pool_state(&self) -> Option<projects_ports::PoolState> {
-        let state = self.pool.state();
-        Some(projects_ports::PoolState {
-            idle: state.idle_connections,
-            in_use: state.connections - state.idle_connections,
-            max: self.max_size,
-            waiting: self.waiting.current(),
-        })
+        Some(self.pool.state())
     }
 }

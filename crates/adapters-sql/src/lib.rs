@@ -6,6 +6,7 @@
 
 pub mod errors;
 mod identity;
+pub mod pool;
 mod projects;
 pub mod rows;
 pub mod schema;

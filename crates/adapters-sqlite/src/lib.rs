@@ -51,9 +51,7 @@ fn setup_connection(url: &str) -> SetupFuture<'_> {
 /// The project and identity stores over one SQLite database file.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: Pool<Connection>,
-    max_size: u32,
-    waiting: std::sync::Arc<projects_ports::WaitCounter>,
+    pool: projects_adapters_sql::pool::SqlPool<AsyncDieselConnectionManager<Connection>>,
 }
 
 impl SqliteStore {
@@ -68,7 +66,7 @@ impl SqliteStore {
         let manager = AsyncDieselConnectionManager::<Connection>::new_with_config(url, config);
         let max_size = 8;
         let pool = Pool::builder().max_size(max_size).connection_timeout(Duration::from_secs(5)).build(manager).await?;
-        let store = Self { pool, max_size, waiting: Default::default() };
+        let store = Self { pool: projects_adapters_sql::pool::SqlPool::new(pool, max_size) };
         store.migrate().await?;
         Ok(store)
     }
@@ -88,24 +86,17 @@ impl SqliteStore {
     }
 
     async fn conn(&self) -> Result<PooledConnection<'_, Connection>, StoreError> {
-        self.waiting.wait(self.pool.get()).await.map_err(projects_adapters_sql::errors::pool_error)
+        self.pool.get().await
     }
 }
 
 #[async_trait]
 impl Reachable for SqliteStore {
     async fn check_reachable(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        conn.batch_execute("SELECT 1").await.map_err(projects_adapters_sql::errors::db_error)
+        self.pool.ping().await
     }
 
     fn pool_state(&self) -> Option<projects_ports::PoolState> {
-        let state = self.pool.state();
-        Some(projects_ports::PoolState {
-            idle: state.idle_connections,
-            in_use: state.connections - state.idle_connections,
-            max: self.max_size,
-            waiting: self.waiting.current(),
-        })
+        Some(self.pool.state())
     }
 }

@@ -24,6 +24,23 @@ pub struct Stores {
     pub guard: Box<dyn Any + Send + Sync>,
 }
 
+impl Stores {
+    /// Every store served by one adapter, kept alive by `guard` (its database).
+    pub fn of<S>(store: S, guard: impl Any + Send + Sync) -> Self
+    where
+        S: ProjectStore + IdentityStore + UsageStore + crate::WorkspaceStore + 'static,
+    {
+        let store = Arc::new(store);
+        Stores {
+            projects: store.clone(),
+            identity: store.clone(),
+            usage: store.clone(),
+            workspaces: store,
+            guard: Box::new(guard),
+        }
+    }
+}
+
 /// Expands to one `#[tokio::test]` per contract case, each over a fresh `$fixture().await`.
 #[macro_export]
 macro_rules! store_contract_tests {
