@@ -396,8 +396,8 @@ impl From<&Session> for SessionRow {
             session_ref: s.session_ref.clone(),
             workspace_ref: s.workspace_ref.clone(),
             org_id: s.org_id.db(),
-            session_type: s.session_type.clone(),
-            state: s.state.clone(),
+            session_type: s.session_type.as_str().to_owned(),
+            state: s.state.as_str().to_owned(),
             created_at: s.created_at.db(),
             last_used_at: s.last_used_at.db(),
             closed_at: s.closed_at.db(),
@@ -405,17 +405,17 @@ impl From<&Session> for SessionRow {
     }
 }
 
-impl From<SessionRow> for Session {
-    fn from(r: SessionRow) -> Self {
-        Self {
-            session_ref: r.session_ref,
-            workspace_ref: r.workspace_ref,
-            org_id: r.org_id.into(),
-            session_type: r.session_type,
-            state: r.state,
-            created_at: r.created_at.0,
-            last_used_at: r.last_used_at.0,
-            closed_at: r.closed_at.map(|t| t.0),
-        }
+impl SessionRow {
+    pub fn decode(self) -> anyhow::Result<Session> {
+        Ok(Session {
+            session_ref: self.session_ref,
+            workspace_ref: self.workspace_ref,
+            org_id: self.org_id.into(),
+            session_type: self.session_type.parse().map_err(|e| corrupt("session type", e))?,
+            state: self.state.parse().map_err(|e| corrupt("session state", e))?,
+            created_at: self.created_at.0,
+            last_used_at: self.last_used_at.0,
+            closed_at: self.closed_at.map(|t| t.0),
+        })
     }
 }

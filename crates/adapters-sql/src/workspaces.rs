@@ -7,7 +7,7 @@
 macro_rules! workspace_store {
     ($store:ty, $dialect:ty) => {
         const _: () = {
-            use projects_domain::{OrgId, Timestamp};
+            use projects_domain::{OrgId, SessionState, Timestamp};
             use projects_ports::{Session, StoreError, Workspace, WorkspaceStore};
             use $crate::diesel::prelude::*;
             use $crate::diesel::upsert::excluded;
@@ -90,7 +90,7 @@ macro_rules! workspace_store {
                     org_id: OrgId,
                     workspace_ref: &str,
                     session_ref: &str,
-                    state: Option<&str>,
+                    state: Option<SessionState>,
                     at: Timestamp,
                 ) -> Result<Option<Session>, StoreError> {
                     let mut conn = self.conn().await?;
@@ -103,7 +103,7 @@ macro_rules! workspace_store {
                         Some(state) => {
                             diesel::update(target)
                                 .set((
-                                    workspace_sessions::state.eq(state),
+                                    workspace_sessions::state.eq(state.as_str()),
                                     workspace_sessions::last_used_at.eq(at.db()),
                                 ))
                                 .returning(SessionRow::as_returning())
@@ -118,7 +118,7 @@ macro_rules! workspace_store {
                                 .await
                         }
                     };
-                    updated.optional().map(|row| row.map(Session::from)).map_err(db_error)
+                    updated.optional().map_err(db_error)?.map(|row| row.decode().map_err(StoreError::from)).transpose()
                 }
 
                 async fn close_session(
@@ -137,7 +137,7 @@ macro_rules! workspace_store {
                             .filter(workspace_sessions::closed_at.is_null()),
                     )
                     .set((
-                        workspace_sessions::state.eq("closed"),
+                        workspace_sessions::state.eq(SessionState::Closed.as_str()),
                         workspace_sessions::closed_at.eq(at.db()),
                         workspace_sessions::last_used_at.eq(at.db()),
                     ))
@@ -145,8 +145,9 @@ macro_rules! workspace_store {
                     .get_result(&mut conn)
                     .await
                     .optional()
-                    .map(|row| row.map(Session::from))
-                    .map_err(db_error)
+                    .map_err(db_error)?
+                    .map(|row| row.decode().map_err(StoreError::from))
+                    .transpose()
                 }
 
                 async fn live_session(
@@ -166,8 +167,9 @@ macro_rules! workspace_store {
                         .first(&mut conn)
                         .await
                         .optional()
-                        .map(|row| row.map(Session::from))
-                        .map_err(db_error)
+                        .map_err(db_error)?
+                        .map(|row| row.decode().map_err(StoreError::from))
+                        .transpose()
                 }
             }
         };

@@ -25,7 +25,7 @@ pub use members::Invited;
 pub use principal::Principal;
 pub use projects::{ExpectedVersion, IdempotencyKey};
 pub use usage::{ProjectDetails, UsageInput};
-pub use workspaces::{BodyAborted, BodyTooLarge, FileRead, FileWritten, WorkspaceView};
+pub use workspaces::{FileRead, FileWritten, WorkspaceView};
 
 /// Everything the use cases need, injected once at start.
 #[derive(Clone)]
@@ -44,6 +44,7 @@ pub struct App {
     session_ttl: time::Duration,
     manifests: Arc<workspaces::ManifestCache>,
     integrity_failures: Arc<std::sync::atomic::AtomicU64>,
+    max_file_bytes: u64,
 }
 
 /// The ports the use cases run on.
@@ -75,7 +76,16 @@ impl App {
             session_ttl: Self::DEFAULT_SESSION_TTL,
             manifests: Arc::default(),
             integrity_failures: Arc::default(),
+            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
         }
+    }
+
+    /// Largest file a single upload may carry, unless configured otherwise.
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+    /// The largest file a single upload may carry.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
     }
 
     /// A session counts as live while used within this long, unless configured otherwise.

@@ -316,7 +316,8 @@ impl App {
         let purged = self.projects.purge_deleted(self.clock.now() - self.retention).await?;
         for workspace_ref in purged.iter().flat_map(|p| &p.workspace_refs) {
             // The rows are gone already; a blob left behind is only storage, so keep going.
-            if let Err(err) = self.blobs.delete_prefix(&format!("workspaces/{workspace_ref}")).await {
+            if let Err(err) = self.blobs.delete_prefix(&projects_domain::layout::workspace_prefix(workspace_ref)).await
+            {
                 tracing::warn!(workspace_ref, error = %err, "could not remove the files of a purged workspace");
             }
         }

@@ -3,9 +3,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use projects_domain::layout::{blob_key, manifest_key, upload_key};
 use projects_domain::{
-    ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, Permission, Project,
-    WorkspacePath,
+    is_session_ref, workspace_ref, ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats,
+    Permission, Project, SessionState, SessionType, WorkspacePath,
 };
 use projects_ports::{ByteStream, Session, Workspace};
 use sha2::{Digest, Sha256};
@@ -20,18 +21,16 @@ const CACHED_MANIFESTS: usize = 256;
 /// loses more than N - 1 times; the bound only stops a pathological storm.
 const WRITE_ATTEMPTS: usize = 64;
 
-/// Why a request body stopped: it grew past the configured limit.
-#[derive(Debug, thiserror::Error)]
-#[error("the body is larger than {limit} bytes")]
-pub struct BodyTooLarge {
-    pub limit: u64,
+/// Why an upload stopped, as seen where its bytes are counted and hashed: past the size limit,
+/// or the body itself failed (the client hung up, reset, sent malformed framing). Anything else
+/// that stops a `put` is the blob store's.
+#[derive(Default)]
+struct Upload {
+    sha256: Sha256,
+    size: u64,
+    too_large: bool,
+    body_failed: bool,
 }
-
-/// Why a request body stopped: the client stopped sending it (hung up, reset, malformed framing).
-/// The client's doing, not the blob store's.
-#[derive(Debug, thiserror::Error)]
-#[error("the client stopped sending the body: {0}")]
-pub struct BodyAborted(pub String);
 
 /// A manifest with its index, shared by every request that reads the same revision.
 type Parsed = Arc<(Manifest, ManifestIndex)>;
@@ -143,14 +142,6 @@ pub struct FileWritten {
     pub created: bool,
 }
 
-fn manifest_key(workspace_ref: &str, revision: &str) -> String {
-    format!("workspaces/{workspace_ref}/manifests/{revision}.json")
-}
-
-fn blob_key(workspace_ref: &str, sha256: &str) -> String {
-    format!("workspaces/{workspace_ref}/blobs/{sha256}")
-}
-
 fn unavailable(err: anyhow::Error) -> AppError {
     AppError::Unavailable(err.context("blob store"))
 }
@@ -168,11 +159,9 @@ fn file_path(raw: &str) -> Result<WorkspacePath, AppError> {
 }
 
 impl App {
-    /// `wsref_` + 32 hex of SHA-256 over org, user and project: the same caller always gets the
-    /// same workspace of a project.
+    /// The caller's workspace ref of a project (see [`projects_domain::workspace_ref`]).
     pub fn workspace_ref(&self, principal: &Principal, project: &Project) -> String {
-        let digest = Sha256::digest(format!("{}:{}:{}", principal.org_id(), principal.user_id(), project.id));
-        format!("wsref_{}", &hex::encode(digest)[..32])
+        workspace_ref(principal.org_id(), principal.user_id(), project.id)
     }
 
     /// The caller's workspace of a visible project, made if missing, with `last_used_at` bumped.
@@ -444,33 +433,46 @@ impl App {
         body: ByteStream,
         expected: Option<&str>,
     ) -> Result<(String, u64), AppError> {
-        let hasher = Arc::new(Mutex::new((Sha256::new(), 0u64)));
+        let limit = self.max_file_bytes;
+        let progress = Arc::new(Mutex::new(Upload::default()));
         let counting = {
-            let hasher = hasher.clone();
+            let progress = progress.clone();
             body.map(move |chunk| {
-                if let Ok(bytes) = &chunk {
-                    if let Ok(mut state) = hasher.lock() {
-                        state.0.update(bytes);
-                        state.1 += bytes.len() as u64;
+                let Ok(mut upload) = progress.lock() else {
+                    return Err(anyhow::anyhow!("upload state poisoned"));
+                };
+                match &chunk {
+                    Ok(bytes) if upload.size + bytes.len() as u64 > limit => {
+                        upload.too_large = true;
+                        return Err(anyhow::anyhow!("the body is larger than {limit} bytes"));
                     }
+                    Ok(bytes) => {
+                        upload.sha256.update(bytes);
+                        upload.size += bytes.len() as u64;
+                    }
+                    Err(_) => upload.body_failed = true,
                 }
                 chunk
             })
             .boxed()
         };
-        let upload = format!("workspaces/{}/uploads/{}", workspace.workspace_ref, self.ids.new_id());
-        if let Err(err) = self.blobs.put(&upload, counting).await {
+        let upload = upload_key(&workspace.workspace_ref, &self.ids.new_id().simple().to_string());
+        let stored = self.blobs.put(&upload, counting).await;
+        let (digest, size, too_large, body_failed) = {
+            let progress =
+                progress.lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("upload state poisoned")))?;
+            (hex::encode(progress.sha256.clone().finalize()), progress.size, progress.too_large, progress.body_failed)
+        };
+        if let Err(err) = stored {
             let _ = self.blobs.delete(&upload).await;
-            return Err(match err.downcast::<BodyTooLarge>() {
-                Ok(too_large) => AppError::PayloadTooLarge { limit: too_large.limit },
-                Err(err) if err.is::<BodyAborted>() => AppError::ClientClosed,
-                Err(err) => unavailable(err),
+            return Err(if too_large {
+                AppError::PayloadTooLarge { limit }
+            } else if body_failed {
+                AppError::ClientClosed
+            } else {
+                unavailable(err)
             });
         }
-        let (digest, size) = {
-            let state = hasher.lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("hasher poisoned")))?;
-            (hex::encode(state.0.clone().finalize()), state.1)
-        };
         if expected.is_some_and(|expected| expected != digest) {
             self.blobs.delete(&upload).await.map_err(unavailable)?;
             let message = format!("the body hashes to {digest}");
@@ -555,21 +557,15 @@ impl App {
         session_type: &str,
     ) -> Result<Session, AppError> {
         principal.require(Permission::RunsWrite)?;
-        let prefix = match session_type {
-            "shell" => "shref_",
-            "browser" => "brref_",
-            _ => {
-                return Err(projects_domain::ValidationErrors::single("session_type", "must be shell or browser").into())
-            }
-        };
+        let session_type: SessionType = session_type.parse()?;
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
         let now = self.clock.now();
         let session = Session {
-            session_ref: format!("{prefix}{}", self.ids.new_id().simple()),
+            session_ref: session_type.session_ref(self.ids.new_id()),
             workspace_ref: workspace.workspace_ref,
             org_id: principal.org_id(),
-            session_type: session_type.to_owned(),
-            state: "ready".to_owned(),
+            session_type,
+            state: SessionState::Ready,
             created_at: now,
             last_used_at: now,
             closed_at: None,
@@ -587,11 +583,9 @@ impl App {
         state: Option<&str>,
     ) -> Result<Session, AppError> {
         principal.require(Permission::RunsWrite)?;
-        if state.is_some_and(|s| !matches!(s, "ready" | "busy")) {
-            return Err(projects_domain::ValidationErrors::single("state", "must be ready or busy").into());
-        }
+        let state = state.map(SessionState::settable).transpose()?;
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
-        if !projects_domain::workspace::is_session_ref(session_ref) {
+        if !is_session_ref(session_ref) {
             return Err(AppError::NotFound(Resource::Session));
         }
         self.workspaces
@@ -608,7 +602,7 @@ impl App {
     ) -> Result<Session, AppError> {
         principal.require(Permission::RunsWrite)?;
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
-        if !projects_domain::workspace::is_session_ref(session_ref) {
+        if !is_session_ref(session_ref) {
             return Err(AppError::NotFound(Resource::Session));
         }
         self.workspaces

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod page;
 pub mod project;
 pub mod records;
+pub mod sessions;
 pub mod validation;
 pub mod workspace;
 
@@ -29,6 +30,7 @@ pub use project::{
     Visibility,
 };
 pub use records::{AuditEvent, UsageRecord};
+pub use sessions::{is_session_ref, layout, workspace_ref, SessionState, SessionType};
 pub use validation::{is_lower_hex, without_nul, FieldError, ValidationErrors};
 pub use workspace::{
     ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath,

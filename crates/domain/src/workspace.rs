@@ -136,12 +136,6 @@ pub struct Manifest {
 }
 
 /// A lowercase hex SHA-256 digest, the key of a blob.
-/// Whether `raw` has the shape of a session ref this service hands out (`shref_` or `brref_` and
-/// 32 lowercase hex digits); anything else names no session, and is never looked up.
-pub fn is_session_ref(raw: &str) -> bool {
-    ["shref_", "brref_"].iter().any(|prefix| raw.strip_prefix(prefix).is_some_and(|hex| crate::is_lower_hex(hex, 32)))
-}
-
 pub fn is_sha256(hex: &str) -> bool {
     crate::is_lower_hex(hex, 64)
 }

@@ -1,5 +1,6 @@
 //! The HTTP layer's one error type, and how each surface renders it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -55,9 +56,48 @@ impl fmt::Display for HttpError {
     }
 }
 
-/// An API surface's way of writing errors: its status/code table and its envelope.
+/// An API surface's way of writing errors: its status/code table, how it names fields, and its
+/// envelope. Everything else about an error response is the same on both ([`render`]).
 pub trait Surface: 'static {
-    fn render(err: &HttpError, trace_id: &str) -> HttpResponse;
+    /// The one status/code table of the surface.
+    fn status_and_code(err: &HttpError) -> (StatusCode, &'static str);
+
+    /// A field as the surface spells it (a validation error names fields of the domain).
+    fn field_name(field: &str) -> String {
+        field.to_owned()
+    }
+
+    /// The error body.
+    fn body(
+        code: &'static str,
+        message: String,
+        details: Option<BTreeMap<String, String>>,
+        trace_id: &str,
+    ) -> serde_json::Value;
+}
+
+/// The response of `err` on surface `S`: status and code from its table, the message both surfaces
+/// share, per-field details named as `S` names fields, `Retry-After` on a 503.
+pub fn render<S: Surface>(err: &HttpError, trace_id: &str) -> HttpResponse {
+    let (status, code) = S::status_and_code(err);
+    let renamed;
+    let (err, details) = match err {
+        HttpError::App(AppError::Invalid(errors)) => {
+            let mut wire = ValidationErrors::new();
+            for (field, message) in errors.fields() {
+                wire.add(projects_domain::FieldError::new(S::field_name(field), message.clone()));
+            }
+            let details = wire.fields().clone();
+            renamed = HttpError::App(AppError::Invalid(wire));
+            (&renamed, Some(details))
+        }
+        _ => (err, None),
+    };
+    let mut response = HttpResponse::build(status);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header(("Retry-After", "5"));
+    }
+    response.json(S::body(code, crate::v1::message(err), details, trace_id))
 }
 
 /// An error on its way out through surface `S`.
@@ -100,7 +140,7 @@ impl<S: Surface> ResponseError for Rejection<S> {
             }
             _ => {}
         }
-        let mut response = S::render(&self.error, &trace_id);
+        let mut response = render::<S>(&self.error, &trace_id);
         if let HttpError::App(AppError::RangeNotSatisfiable { size }) = &self.error {
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&format!("bytes */{size}")) {
                 response.headers_mut().insert(actix_web::http::header::CONTENT_RANGE, value);

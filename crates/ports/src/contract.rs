@@ -678,8 +678,8 @@ pub async fn projects_purge_removes_what_expired(stores: Stores) {
         session_ref: "shref_old".into(),
         workspace_ref: "wsref_old".into(),
         org_id: acme.id,
-        session_type: "shell".into(),
-        state: "ready".into(),
+        session_type: projects_domain::SessionType::Shell,
+        state: projects_domain::SessionState::Ready,
         created_at: at(4),
         last_used_at: at(4),
         closed_at: None,
@@ -1008,8 +1008,8 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
         session_ref: "shref_0123456789abcdef0123456789abcdef".into(),
         workspace_ref: wsref.into(),
         org_id: acme.id,
-        session_type: "shell".into(),
-        state: "ready".into(),
+        session_type: projects_domain::SessionType::Shell,
+        state: projects_domain::SessionState::Ready,
         created_at: at(10),
         last_used_at: at(10),
         closed_at: None,
@@ -1019,7 +1019,7 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
     assert_eq!(stores.workspaces.live_session(acme.id, wsref, at(11)).await.unwrap(), None, "too long unused");
     let busy = stores
         .workspaces
-        .touch_session(acme.id, wsref, &session.session_ref, Some("busy"), at(20))
+        .touch_session(acme.id, wsref, &session.session_ref, Some(projects_domain::SessionState::Busy), at(20))
         .await
         .unwrap()
         .unwrap();

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use projects_domain::{OrgId, ProjectId, Timestamp, UserId};
+use projects_domain::{OrgId, ProjectId, SessionState, SessionType, Timestamp, UserId};
 
 use crate::StoreError;
 
@@ -23,8 +23,8 @@ pub struct Session {
     pub session_ref: String,
     pub workspace_ref: String,
     pub org_id: OrgId,
-    pub session_type: String,
-    pub state: String,
+    pub session_type: SessionType,
+    pub state: SessionState,
     pub created_at: Timestamp,
     pub last_used_at: Timestamp,
     pub closed_at: Option<Timestamp>,
@@ -56,7 +56,7 @@ pub trait WorkspaceStore: Send + Sync {
         org_id: OrgId,
         workspace_ref: &str,
         session_ref: &str,
-        state: Option<&str>,
+        state: Option<SessionState>,
         at: Timestamp,
     ) -> Result<Option<Session>, StoreError>;
 

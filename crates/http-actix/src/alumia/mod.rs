@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use projects_app::AppError;
-use projects_domain::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -105,29 +104,22 @@ fn wire_field(field: &str) -> String {
 }
 
 impl Surface for Alumia {
-    fn render(err: &HttpError, trace_id: &str) -> HttpResponse {
-        let (status, code) = status_and_code(err);
-        let renamed;
-        let (err, details) = match err {
-            HttpError::App(AppError::Invalid(errors)) => {
-                let mut wire = ValidationErrors::new();
-                for (field, message) in errors.fields() {
-                    wire.add(FieldError::new(wire_field(field), message.clone()));
-                }
-                let details = wire.fields().clone();
-                renamed = HttpError::App(AppError::Invalid(wire));
-                (&renamed, Some(details))
-            }
-            _ => (err, None),
-        };
-        let mut response = HttpResponse::build(status);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header(("Retry-After", "5"));
-        }
-        response.json(ErrorEnvelope {
-            success: false,
-            error: ErrorDetail { code, message: crate::v1::message(err), details, trace_id: trace_id.to_owned() },
-        })
+    fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
+        status_and_code(err)
+    }
+
+    fn field_name(field: &str) -> String {
+        wire_field(field)
+    }
+
+    fn body(
+        code: &'static str,
+        message: String,
+        details: Option<BTreeMap<String, String>>,
+        trace_id: &str,
+    ) -> serde_json::Value {
+        let error = ErrorDetail { code, message, details, trace_id: trace_id.to_owned() };
+        serde_json::to_value(ErrorEnvelope { success: false, error }).unwrap_or_default()
     }
 }
 

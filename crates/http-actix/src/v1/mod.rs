@@ -163,17 +163,17 @@ pub(crate) fn message(err: &HttpError) -> String {
 }
 
 impl Surface for V1 {
-    fn render(err: &HttpError, trace_id: &str) -> HttpResponse {
-        let (status, code) = status_and_code(err);
-        let details = match err {
-            HttpError::App(AppError::Invalid(errors)) => Some(errors.fields().clone()),
-            _ => None,
-        };
-        let mut response = HttpResponse::build(status);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header(("Retry-After", "5"));
-        }
-        response.json(ErrorBody { code, message: message(err), trace_id: trace_id.to_owned(), details })
+    fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
+        status_and_code(err)
+    }
+
+    fn body(
+        code: &'static str,
+        message: String,
+        details: Option<BTreeMap<String, String>>,
+        trace_id: &str,
+    ) -> serde_json::Value {
+        serde_json::to_value(ErrorBody { code, message, trace_id: trace_id.to_owned(), details }).unwrap_or_default()
     }
 }
 

@@ -1,0 +1,287 @@
+//! Listing, reading, writing and deleting workspace files.
+
+use actix_web::http::header;
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use futures::TryStreamExt;
+use projects_app::FileRead;
+use projects_domain::{ByteRange, EntryKind};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::super::{ErrorBody, V1Auth, V1Result};
+use crate::auth::{ReadRuns, WriteRuns};
+use crate::body::read_query;
+use crate::HttpState;
+
+use super::conditional::{held_etags, if_match_revision};
+use super::mime::{mime_from_extension, peek, sniff};
+use super::upload::file_body;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PathQuery {
+    /// A path inside the workspace, e.g. `/src` (default `/`); no control characters.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::FileItem)]
+pub struct FileItem {
+    pub name: String,
+    pub path: String,
+    /// `file`, `dir` or `symlink`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub size: u64,
+    pub mtime_unix_ms: i64,
+    /// From the extension; null when it says nothing (directories included).
+    pub mime_type: Option<String>,
+    /// Directories only: whether anything is below.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_children: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::FileList)]
+pub struct FileListBody {
+    pub workspace_ref: String,
+    pub path: String,
+    pub items: Vec<FileItem>,
+}
+
+fn kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::File => "file",
+        EntryKind::Dir => "dir",
+        EntryKind::Symlink => "symlink",
+    }
+}
+
+/// List a workspace directory
+///
+/// The direct children of `path`: directories first, then by name. Requires `data.projects.read`
+/// and `data.runs.read`. No manifest yet, a missing path or a file → 200 with no items.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1ListWorkspaceFiles",
+    params(("project_id" = String, Path, description = "The project's id (UUID) or slug"), PathQuery),
+    responses(
+        (status = 200, body = FileListBody),
+        (status = 400, description = "Invalid path (`workspace_files.invalid_path`)", body = ErrorBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.read` or `data.runs.read`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 503, description = "The blob store is unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[get("/projects/{project_id}/workspace/files")]
+pub(super) async fn list_files(
+    auth: V1Auth<ReadRuns>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+    project_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let query: PathQuery = read_query(request.query_string())?;
+    let raw = query.path.unwrap_or_default();
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let (workspace, path, children) =
+        state.run(move |app| async move { app.list_files(&principal, &project_id, &raw).await }).await?;
+    let items = children
+        .iter()
+        .map(|child| FileItem {
+            name: child.name.clone(),
+            path: child.path.as_str().to_owned(),
+            kind: kind_name(child.kind),
+            size: child.size,
+            mtime_unix_ms: child.mtime_unix_ms,
+            mime_type: (child.kind == EntryKind::File).then(|| mime_from_extension(&child.name)).flatten(),
+            has_children: (child.kind == EntryKind::Dir).then_some(child.has_children),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(FileListBody {
+        workspace_ref: workspace.workspace_ref,
+        path: path.as_str().to_owned(),
+        items,
+    }))
+}
+
+/// Read a workspace file
+///
+/// The raw bytes, streamed. `Content-Type` from the extension, else sniffed; strong `ETag` (the
+/// SHA-256) with `If-None-Match` → 304; a single `Range` → 206, outside the file → 416. Requires
+/// `data.projects.read` and `data.runs.read`.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1ReadWorkspaceFile",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ("Range" = Option<String>, Header, nullable = false, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag already held"),
+    ),
+    responses(
+        (status = 200, description = "The file, with the type its name or first bytes tell", content_type = "*/*", body = inline(crate::schemas::Bytes)),
+        (status = 206, description = "The requested range", content_type = "*/*", body = inline(crate::schemas::Bytes)),
+        (status = 304, description = "Unchanged"),
+        (status = 400, description = "Invalid path, or the root", body = ErrorBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.read` or `data.runs.read`", body = ErrorBody),
+        (status = 404, description = "No such project, or no such file (`workspace_files.not_found`)", body = ErrorBody),
+        (status = 416, description = "Range outside the file", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[get("/projects/{project_id}/workspace/file")]
+pub(super) async fn read_file(
+    auth: V1Auth<ReadRuns>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+    project_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let query: PathQuery = read_query(request.query_string())?;
+    let raw = query.path.unwrap_or_default();
+    let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(ByteRange::parse);
+    // The file's ETag is its SHA-256: the tags the caller holds name contents it has.
+    let held = held_etags(&request);
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let FileRead { entry, size, range, body } =
+        state.run(move |app| async move { app.read_file(&principal, &project_id, &raw, range, &held).await }).await?;
+    let etag = header::ETag(header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default()));
+    let Some(body) = body else {
+        return Ok(HttpResponse::NotModified().insert_header(etag).finish());
+    };
+    let mut response = match &range {
+        Some(_) => HttpResponse::PartialContent(),
+        None => HttpResponse::Ok(),
+    };
+    response
+        .insert_header(etag)
+        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+        .insert_header((header::ACCEPT_RANGES, "bytes"));
+    let (content_type, body) = match mime_from_extension(&entry.path) {
+        Some(known) => (known, body),
+        None => {
+            let (first, body) = peek(body).await;
+            (sniff(&first[..first.len().min(1024)]), body)
+        }
+    };
+    response.insert_header((header::CONTENT_TYPE, content_type));
+    let length = match &range {
+        Some(range) => {
+            let content_range = format!("bytes {}-{}/{}", range.start, range.end.saturating_sub(1), size);
+            response.insert_header((header::CONTENT_RANGE, content_range));
+            range.end - range.start
+        }
+        None => size,
+    };
+    response.no_chunking(length);
+    Ok(response.streaming(body.map_err(|err| actix_web::error::ErrorInternalServerError(err.to_string()))))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = v1::FileWritten)]
+pub struct FileWrittenBody {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The workspace's new revision (send as `If-Match` to write on top of exactly it).
+    pub revision: String,
+}
+
+/// Upload a workspace file
+///
+/// The body is streamed to the blob store while hashed, then a new revision of the tree is
+/// committed (compare-and-swap on the head; `If-Match: <revision>` → 412 when it moved). Requires
+/// `data.runs.write`. 201 for a new file, 200 for a replaced one.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1WriteWorkspaceFile",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The revision the write is based on"),
+    ),
+    request_body(content = inline(crate::schemas::Bytes), content_type = "application/octet-stream", description = "The content (an empty body makes an empty file)"),
+    responses(
+        (status = 201, description = "Created", body = FileWrittenBody),
+        (status = 200, description = "Replaced", body = FileWrittenBody),
+        (status = 400, description = "Invalid path, or a file where a directory is", body = ErrorBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 412, description = "The head moved (`workspace_files.precondition_failed`)", body = ErrorBody),
+        (status = 413, description = "Body over the upload limit", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[put("/projects/{project_id}/workspace/file")]
+pub(super) async fn write_file(
+    auth: V1Auth<WriteRuns>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+    project_id: web::Path<String>,
+    payload: web::Payload,
+) -> V1Result<HttpResponse> {
+    let query: PathQuery = read_query(request.query_string())?;
+    let raw = query.path.unwrap_or_default();
+    let body = file_body(&request, payload, state.app.max_file_bytes())?;
+    let if_match = if_match_revision(&request);
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let written = state
+        .run(move |app| async move { app.write_file(&principal, &project_id, &raw, body, if_match).await })
+        .await?;
+    let mut response = if written.created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.json(FileWrittenBody {
+        path: written.path.as_str().to_owned(),
+        size: written.size,
+        sha256: written.sha256,
+        revision: written.revision,
+    }))
+}
+
+/// Delete a workspace file
+///
+/// A new revision without the file. Requires `data.runs.write`.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1DeleteWorkspaceFile",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The revision the change is based on"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Invalid path", body = ErrorBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 404, description = "No such project or file", body = ErrorBody),
+        (status = 412, description = "The head moved", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[delete("/projects/{project_id}/workspace/file")]
+pub(super) async fn delete_file(
+    auth: V1Auth<WriteRuns>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+    project_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    let query: PathQuery = read_query(request.query_string())?;
+    let raw = query.path.unwrap_or_default();
+    let if_match = if_match_revision(&request);
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let revision =
+        state.run(move |app| async move { app.delete_file(&principal, &project_id, &raw, if_match).await }).await?;
+    let mut response = HttpResponse::NoContent();
+    if let Ok(value) = header::HeaderValue::from_str(&revision) {
+        response.insert_header(("X-Workspace-Revision", value));
+    }
+    Ok(response.finish())
+}

@@ -1,0 +1,25 @@
+//! `/v1/projects/{id}/workspace…`: the caller's workspace, its files, snapshots and sessions.
+//! One file per concern: the handlers and DTOs of files, snapshots and sessions; MIME inference;
+//! the upload bridge; conditional headers.
+
+mod conditional;
+mod files;
+mod mime;
+mod sessions;
+mod snapshots;
+mod upload;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(sessions::get_workspace)
+        .service(files::list_files)
+        .service(files::read_file)
+        .service(files::write_file)
+        .service(files::delete_file)
+        .service(snapshots::upload_blob)
+        .service(snapshots::commit_snapshot)
+        .service(sessions::open_session)
+        .service(sessions::touch_session)
+        .service(sessions::close_session);
+}
