@@ -1,6 +1,6 @@
 use projects_domain::{
     can_view_project, AuditEvent, NewProject, NewProjectInput, PageRequest, Permission, Project, ProjectAudience,
-    ProjectId, ProjectPatch, ProjectPatchInput, ProjectStatus, Slug, Timestamp, User, ValidationErrors, Visibility,
+    ProjectId, ProjectPatch, ProjectPatchInput, Slug, Timestamp, User, ValidationErrors, Visibility,
 };
 use projects_ports::{IdempotencyClaim, ProjectFilter, ProjectKey, ProjectPage, StoreError, StoredProject};
 use sha2::{Digest, Sha256};
@@ -112,25 +112,9 @@ impl App {
             }
         }
         let slug_is_explicit = new.slug.is_some();
-        let project = Project {
-            id: ProjectId::from_uuid(self.ids.new_id()),
-            org_id: principal.org_id(),
-            team_id: new.team_id,
-            owner_user_id: principal.user_id(),
-            slug: new.slug.unwrap_or_else(|| Slug::derive_from(&new.name)),
-            name: new.name,
-            description: new.description,
-            prompt: new.prompt,
-            emoji: new.emoji,
-            visibility: new.visibility.or(principal.user.default_project_visibility).unwrap_or(surface_default),
-            status: ProjectStatus::Active,
-            tags: new.tags,
-            metadata: new.metadata,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-            version: 1,
-        };
+        let visibility = principal.user.default_project_visibility.unwrap_or(surface_default);
+        let id = ProjectId::from_uuid(self.ids.new_id());
+        let project = new.into_project(id, principal.org_id(), principal.user_id(), visibility, now);
         let audit = self.audit(principal, "project.created", project.id, vec![]);
         let claim = idempotency.as_ref().map(|key| IdempotencyClaim {
             scope: key.scope,

@@ -438,6 +438,39 @@ pub struct NewProject {
     pub metadata: Metadata,
 }
 
+impl NewProject {
+    /// The project this create makes: active, at version 1, owned by its creator; `visibility`
+    /// applies when the request named none. Fields a create cannot set start empty.
+    pub fn into_project(
+        self,
+        id: ProjectId,
+        org_id: OrgId,
+        owner_user_id: UserId,
+        visibility: Visibility,
+        now: Timestamp,
+    ) -> Project {
+        Project {
+            id,
+            org_id,
+            team_id: self.team_id,
+            owner_user_id,
+            slug: self.slug.unwrap_or_else(|| Slug::derive_from(&self.name)),
+            name: self.name,
+            description: self.description,
+            prompt: self.prompt,
+            emoji: self.emoji,
+            visibility: self.visibility.unwrap_or(visibility),
+            status: ProjectStatus::Active,
+            tags: self.tags,
+            metadata: self.metadata,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            version: 1,
+        }
+    }
+}
+
 /// The raw, unvalidated fields of a create request, as any surface received them.
 #[derive(Debug, Clone, Default)]
 pub struct NewProjectInput {

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use projects_domain::{
-    can_view_project, ApiKey, ApiKeyId, ApiKeyToken, AuditEvent, Description, Email, Emoji, Invitation, Metadata, Org,
-    OrgId, OrgName, PageRequest, Permission, PermissionSet, Project, ProjectAudience, ProjectId, ProjectName,
-    ProjectStatus, Prompt, Role, Slug, Tags, Team, TeamId, Timestamp, Usd, User, UserId, UserKind, Viewer, Visibility,
+    can_view_project, ApiKey, ApiKeyId, ApiKeyToken, AuditEvent, Description, Email, Emoji, Invitation, Metadata,
+    NewProject, Org, OrgId, OrgName, PageRequest, Permission, PermissionSet, Project, ProjectAudience, ProjectId,
+    ProjectName, ProjectStatus, Prompt, Role, Slug, Tags, Team, TeamId, Timestamp, Usd, User, UserId, UserKind, Viewer,
+    Visibility,
 };
 use time::Duration;
 use uuid::Uuid;
@@ -195,26 +196,18 @@ async fn team(stores: &Stores, org: &Org, name: &str) -> Team {
 }
 
 fn project(owner: &User, name: &str, created_at: Timestamp) -> Project {
-    let name = ProjectName::new(name).unwrap();
-    Project {
-        id: ProjectId::from_uuid(Uuid::now_v7()),
-        org_id: owner.org_id,
-        team_id: None,
-        owner_user_id: owner.id,
-        slug: Slug::derive_from(&name),
-        name,
+    let new = NewProject {
+        name: ProjectName::new(name).unwrap(),
+        slug: None,
         description: None,
         prompt: None,
         emoji: None,
-        visibility: Visibility::Private,
-        status: ProjectStatus::Active,
+        visibility: None,
+        team_id: None,
         tags: Tags::default(),
         metadata: Metadata::default(),
-        created_at,
-        updated_at: created_at,
-        deleted_at: None,
-        version: 1,
-    }
+    };
+    new.into_project(ProjectId::from_uuid(Uuid::now_v7()), owner.org_id, owner.id, Visibility::Private, created_at)
 }
 
 pub async fn identity_bootstrap_and_authentication(stores: Stores) {
