@@ -2,21 +2,15 @@
 //! with bb8. Migrations are embedded and run under an advisory lock.
 
 mod errors;
-mod identity;
 mod migrate;
-mod projects;
 #[cfg(feature = "test-support")]
 pub mod test_support;
-mod usage;
-mod workspaces;
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use diesel_async::pooled_connection::bb8::{Pool, PooledConnection};
+use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use projects_ports::{Reachable, StoreError};
 
 pub use migrate::run_migrations;
 
@@ -77,19 +71,9 @@ impl PostgresStore {
             .await?;
         Ok(Self { pool: projects_adapters_sql::pool::SqlPool::new(pool, max_size) })
     }
-
-    async fn conn(&self) -> Result<PooledConnection<'_, AsyncPgConnection>, StoreError> {
-        self.pool.get().await
-    }
 }
 
-#[async_trait]
-impl Reachable for PostgresStore {
-    async fn check_reachable(&self) -> Result<(), StoreError> {
-        self.pool.ping().await
-    }
-
-    fn pool_state(&self) -> Option<projects_ports::PoolState> {
-        Some(self.pool.state())
-    }
-}
+// PostgreSQL: plain transactions, ILIKE, jsonb containment; a purge locks the rows it removes, so a
+// racing restore waits for it rather than reviving a project half removed.
+projects_adapters_sql::sql_stores!(PostgresStore, errors::PgDialect, diesel::pg::Pg, diesel_async::AsyncPgConnection, transaction,
+    like = ilike, tag = ("projects.tags @> jsonb_build_array(", "::text)"), lock = { .for_update() });

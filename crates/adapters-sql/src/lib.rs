@@ -17,3 +17,41 @@ mod workspaces;
 // What the store macros expand to refers to these through `$crate`, so that a backend crate needs
 // no dependency of its own on them.
 pub use {async_trait, diesel, diesel_async};
+
+/// Everything a backend crate's store is, from what differs: the four stores (see each macro),
+/// `conn()` from its `pool` field (a [`pool::SqlPool`]), and readiness from that pool.
+#[macro_export]
+macro_rules! sql_stores {
+    (
+        $store:ty, $dialect:ty, $backend:ty, $conn:ty, $tx:ident,
+        like = $like:ident, tag = ($tag_open:literal, $tag_close:literal), lock = { $($lock:tt)* } $(,)?
+    ) => {
+        impl $store {
+            async fn conn(
+                &self,
+            ) -> Result<$crate::diesel_async::pooled_connection::bb8::PooledConnection<'_, $conn>, projects_ports::StoreError>
+            {
+                self.pool.get().await
+            }
+        }
+
+        #[$crate::async_trait::async_trait]
+        impl projects_ports::Reachable for $store {
+            async fn check_reachable(&self) -> Result<(), projects_ports::StoreError> {
+                self.pool.ping().await
+            }
+
+            fn pool_state(&self) -> Option<projects_ports::PoolState> {
+                Some(self.pool.state())
+            }
+        }
+
+        $crate::identity_store!($store, $dialect, $backend, $conn, $tx);
+        $crate::usage_store!($store, $dialect);
+        $crate::workspace_store!($store, $dialect);
+        $crate::project_store!(
+            $store, $dialect, $backend, $conn, $tx,
+            like = $like, tag = ($tag_open, $tag_close), lock = { $($lock)* }
+        );
+    };
+}

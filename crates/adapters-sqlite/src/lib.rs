@@ -3,24 +3,18 @@
 //! tokio's blocking pool, never on an HTTP worker.
 
 mod errors;
-mod identity;
-mod projects;
 #[cfg(feature = "test-support")]
 pub mod test_support;
-mod usage;
-mod workspaces;
 
 use std::path::Path;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use diesel::SqliteConnection;
-use diesel_async::pooled_connection::bb8::{Pool, PooledConnection};
+use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use projects_ports::{Reachable, StoreError};
 
 pub(crate) type Connection = SyncConnectionWrapper<SqliteConnection>;
 
@@ -84,19 +78,17 @@ impl SqliteStore {
             .await?;
         Ok(applied)
     }
-
-    async fn conn(&self) -> Result<PooledConnection<'_, Connection>, StoreError> {
-        self.pool.get().await
-    }
 }
 
-#[async_trait]
-impl Reachable for SqliteStore {
-    async fn check_reachable(&self) -> Result<(), StoreError> {
-        self.pool.ping().await
-    }
-
-    fn pool_state(&self) -> Option<projects_ports::PoolState> {
-        Some(self.pool.state())
-    }
-}
+// SQLite: immediate transactions (the one write lock from the start), LIKE (it ignores ASCII case
+// already), json_each for tags; no row locks, the write transaction serializes.
+projects_adapters_sql::sql_stores!(
+    SqliteStore,
+    errors::SqliteDialect,
+    diesel::sqlite::Sqlite,
+    crate::Connection,
+    immediate_transaction,
+    like = like,
+    tag = ("EXISTS (SELECT 1 FROM json_each(projects.tags) WHERE json_each.value = ", ")"),
+    lock = {}
+);

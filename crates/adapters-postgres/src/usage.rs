@@ -1,1 +1,0 @@
-projects_adapters_sql::usage_store!(crate::PostgresStore, crate::errors::PgDialect);

@@ -1,7 +1,0 @@
-projects_adapters_sql::identity_store!(
-    crate::SqliteStore,
-    crate::errors::SqliteDialect,
-    diesel::sqlite::Sqlite,
-    crate::Connection,
-    immediate_transaction
-);

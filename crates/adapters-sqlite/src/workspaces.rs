@@ -1,1 +1,0 @@
-projects_adapters_sql::workspace_store!(crate::SqliteStore, crate::errors::SqliteDialect);
