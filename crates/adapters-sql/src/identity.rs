@@ -23,6 +23,19 @@ macro_rules! identity_store {
             use $crate::schema::{api_keys, audit_events, invitations, orgs, team_members, teams, users};
             use $crate::types::{DbId, DbInstant, ToDb};
 
+            /// Writes the audit event of a change that changed `rows`: a change that did nothing
+            /// records nothing.
+            async fn record_if(
+                conn: &mut $conn,
+                rows: usize,
+                audit: &AuditEventRow,
+            ) -> Result<bool, $crate::diesel::result::Error> {
+                if rows > 0 {
+                    $crate::diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+                }
+                Ok(rows > 0)
+            }
+
             const ORG_CONSTRAINTS: &[(Constraint, &str)] =
                 &[(Constraint::OrgName, "org"), (Constraint::UserEmail, "email")];
             const USER_CONSTRAINTS: &[(Constraint, &str)] =
@@ -289,10 +302,7 @@ macro_rules! identity_store {
                             .set(api_keys::revoked_at.eq(audit.created_at))
                             .execute(conn)
                             .await?;
-                        if revoked > 0 {
-                            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                        }
-                        Ok(revoked > 0)
+                        record_if(conn, revoked, &audit).await
                     })
                     .await
                     .map_err(db_error)
@@ -383,10 +393,7 @@ macro_rules! identity_store {
                             .set(users::role.eq(to.as_str()))
                             .execute(conn)
                             .await?;
-                        if updated > 0 {
-                            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                        }
-                        Ok(updated > 0)
+                        record_if(conn, updated, &audit).await
                     })
                     .await
                     .map_err(db_error)
@@ -408,10 +415,7 @@ macro_rules! identity_store {
                             .set(users::removed_at.eq(audit.created_at))
                             .execute(conn)
                             .await?;
-                        if removed > 0 {
-                            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                        }
-                        Ok(removed > 0)
+                        record_if(conn, removed, &audit).await
                     })
                     .await
                     .map_err(db_error)
@@ -475,10 +479,7 @@ macro_rules! identity_store {
                             .filter(team_members::user_id.eq(user_id.db()))
                             .execute(conn)
                             .await?;
-                        if removed > 0 {
-                            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                        }
-                        Ok(removed > 0)
+                        record_if(conn, removed, &audit).await
                     })
                     .await
                     .map_err(db_error)
@@ -504,9 +505,7 @@ macro_rules! identity_store {
                             .on_conflict_do_nothing()
                             .execute(conn)
                             .await?;
-                        if added > 0 {
-                            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                        }
+                        record_if(conn, added, &audit).await?;
                         Ok(())
                     })
                     .await

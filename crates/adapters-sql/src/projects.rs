@@ -36,6 +36,19 @@ macro_rules! project_store {
                 PurgedProject, StoreError, StoredProject,
             };
 
+            /// Writes the audit event of a change that changed `rows`: a change that did nothing
+            /// records nothing.
+            async fn record_if(
+                conn: &mut $conn,
+                rows: usize,
+                audit: &AuditEventRow,
+            ) -> Result<bool, $crate::diesel::result::Error> {
+                if rows > 0 {
+                    $crate::diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+                }
+                Ok(rows > 0)
+            }
+
             const PROJECT_CONSTRAINTS: &[(Constraint, &str)] = &[
                 (Constraint::ProjectSlug, "slug"),
                 (Constraint::ProjectTeam, "team_id"),
@@ -398,10 +411,7 @@ macro_rules! project_store {
                             .on_conflict_do_nothing()
                             .execute(conn)
                             .await?;
-                        // Sharing again changes nothing, so it records nothing.
-                        if added > 0 {
-                            diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                        }
+                        record_if(conn, added, &audit).await?;
                         Ok(true)
                     })
                     .await
@@ -429,10 +439,7 @@ macro_rules! project_store {
                         .filter(project_shares::team_id.eq(team_id.db()))
                         .execute(conn)
                         .await?;
-                    if removed > 0 {
-                        diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                    }
-                    Ok(removed > 0)
+                    record_if(conn, removed, &audit).await
                 })
                 .await
                 .map_err(db_error)

@@ -265,17 +265,18 @@ impl App {
             self.check_size(&workspace, &entry, blob.size);
             return Ok(FileRead { size: blob.size, entry, range: None, body: Some(blob.body) });
         };
-        // The entry's size resolves the range without a round trip; the blob has the last word.
-        let mut size = entry.size;
-        loop {
-            let range = requested.resolve(size).ok_or(AppError::RangeNotSatisfiable { size })?;
-            let blob = self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?.ok_or_else(missing)?;
-            if blob.size == size {
-                return Ok(FileRead { size, entry, range: Some(range), body: Some(blob.body) });
-            }
-            self.check_size(&workspace, &entry, blob.size);
-            size = blob.size;
+        // The entry's size resolves the range without a round trip; the blob has the last word:
+        // when it disagrees, the range is resolved again against the blob's size, once.
+        let range = requested.resolve(entry.size).ok_or(AppError::RangeNotSatisfiable { size: entry.size })?;
+        let blob = self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?.ok_or_else(missing)?;
+        if blob.size == entry.size {
+            return Ok(FileRead { size: blob.size, entry, range: Some(range), body: Some(blob.body) });
         }
+        self.check_size(&workspace, &entry, blob.size);
+        let size = blob.size;
+        let range = requested.resolve(size).ok_or(AppError::RangeNotSatisfiable { size })?;
+        let blob = self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?.ok_or_else(missing)?;
+        Ok(FileRead { size, entry, range: Some(range), body: Some(blob.body) })
     }
 
     /// A tree entry whose blob is gone from the store: not the caller's doing, and nothing a retry
