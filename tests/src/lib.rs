@@ -120,6 +120,21 @@ impl TestServer {
         }
     }
 
+    /// Runs `sql` on the server's database as it is (to set up rows no endpoint writes).
+    pub async fn execute_sql(&self, sql: &str) -> anyhow::Result<()> {
+        match (self.backend, &self._database) {
+            (Backend::Postgres, Some(database)) => {
+                projects_adapters_postgres::test_support::execute(&database.url, sql).await
+            }
+            _ => projects_adapters_sqlite::test_support::execute(&self._data_dir.path().join("projects.db"), sql).await,
+        }
+    }
+
+    /// The server's data directory (the embedded default keeps its database and files there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     /// The server's use cases, for what has no endpoint (minting tokens, flushing key usage).
     pub fn app(&self) -> &App {
         &self.app

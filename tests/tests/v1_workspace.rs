@@ -83,7 +83,7 @@ async fn seed_flow(server: &TestServer) {
     assert_eq!(workspace["status"], "idle");
     assert!(workspace.get("active_session").is_none(), "only while a session is live");
     let empty = expect_json(server.get(&format!("/v1/projects/{id}/workspace/files"), key).await, 200).await;
-    assert_eq!(empty, json!({"workspace_ref": wsref, "path": "/", "items": []}));
+    assert_eq!(empty, json!({"workspace_ref": wsref, "path": "/", "items": [], "next_cursor": null}));
 
     let written = expect_json(put_file(server, key, id, "/src/main.go", b"package main\n\n").await, 201).await;
     assert_eq!(written["size"], 14);

@@ -74,6 +74,23 @@ impl PostgresStore {
 }
 
 // PostgreSQL: plain transactions, ILIKE, jsonb containment; a purge locks the rows it removes, so a
-// racing restore waits for it rather than reviving a project half removed.
+// racing restore waits for it rather than reviving a project half removed; the blob collector
+// claims rows with SKIP LOCKED, so it never waits on (or deadlocks with) a commit touching them.
 projects_adapters_sql::sql_stores!(PostgresStore, errors::PgDialect, diesel::pg::Pg, diesel_async::AsyncPgConnection, transaction,
-    like = ilike, tag = ("projects.tags @> jsonb_build_array(", "::text)"), lock = { .for_update() });
+    like = ilike, tag = ("projects.tags @> jsonb_build_array(", "::text)"), lock = { .for_update() },
+    claim = { .for_update().skip_locked() }, insert_entries = insert_entries);
+
+/// Tree rows go in multi-row statements.
+async fn insert_entries(
+    conn: &mut diesel_async::AsyncPgConnection,
+    rows: Vec<projects_adapters_sql::rows::EntryRow>,
+) -> diesel::QueryResult<()> {
+    use diesel_async::RunQueryDsl;
+    for chunk in rows.chunks(projects_adapters_sql::workspaces::ROWS_PER_STATEMENT) {
+        diesel::insert_into(projects_adapters_sql::schema::workspace_entries::table)
+            .values(chunk)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -137,3 +137,11 @@ pub async fn seed_projects(url: &str, org_id: uuid::Uuid, owner_id: uuid::Uuid, 
     conn.batch_execute("ANALYZE projects").await?;
     Ok(())
 }
+
+/// Runs `sql` as it is on the database at `url` (for tests that set up what no endpoint writes,
+/// such as rows left by an earlier version of the service).
+pub async fn execute(url: &str, sql: &str) -> anyhow::Result<()> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(sql).await?;
+    Ok(())
+}

@@ -15,7 +15,7 @@ use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{ClientOptions, GetOptions, ObjectStore, RetryConfig};
-use projects_ports::{Blob, BlobStore, ByteStream, Reachable, StoreError};
+use projects_ports::{Blob, BlobStore, ByteStream, Reachable, StoreError, StoredObject};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use url::Url;
@@ -218,6 +218,20 @@ impl BlobStore for ObjectBlobStore {
             .with_context(|| format!("cannot copy {from}: not found"))
     }
 
+    async fn list(&self, prefix: &str) -> anyhow::Result<Vec<StoredObject>> {
+        let listed = self.store.list(Some(&Path::from(prefix))).try_collect::<Vec<_>>().await;
+        let listed = self.counted(listed)?.unwrap_or_default();
+        Ok(listed
+            .into_iter()
+            .map(|meta| StoredObject {
+                key: meta.location.to_string(),
+                size: meta.size,
+                last_modified: time::OffsetDateTime::from_unix_timestamp(meta.last_modified.timestamp())
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+            })
+            .collect())
+    }
+
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<usize> {
         let locations = self.store.list(Some(&Path::from(prefix))).map_ok(|meta| meta.location).boxed();
         let deleted = self.store.delete_stream(locations).try_collect::<Vec<Path>>().await;
@@ -253,6 +267,8 @@ mod tests {
         assert!(!store.exists("workspaces/w/blobs/a").await.unwrap());
         assert!(store.exists("workspaces/w/blobs/b").await.unwrap());
         store.put("workspaces/other/x", futures::stream::empty().boxed()).await.unwrap();
+        let listed = store.list("workspaces/w").await.unwrap();
+        assert_eq!(listed.iter().map(|o| (o.key.as_str(), o.size)).collect::<Vec<_>>(), [("workspaces/w/blobs/b", 11)]);
         assert_eq!(store.delete_prefix("workspaces/w").await.unwrap(), 1);
         assert!(!store.exists("workspaces/w/blobs/b").await.unwrap());
         assert!(store.exists("workspaces/other/x").await.unwrap(), "only under the prefix");

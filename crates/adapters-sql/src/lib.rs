@@ -12,7 +12,7 @@ pub mod rows;
 pub mod schema;
 pub mod types;
 mod usage;
-mod workspaces;
+pub mod workspaces;
 
 // What the store macros expand to refers to these through `$crate`, so that a backend crate needs
 // no dependency of its own on them.
@@ -24,7 +24,8 @@ pub use {async_trait, diesel, diesel_async};
 macro_rules! sql_stores {
     (
         $store:ty, $dialect:ty, $backend:ty, $conn:ty, $tx:ident,
-        like = $like:ident, tag = ($tag_open:literal, $tag_close:literal), lock = { $($lock:tt)* } $(,)?
+        like = $like:ident, tag = ($tag_open:literal, $tag_close:literal), lock = { $($lock:tt)* },
+        claim = { $($claim:tt)* }, insert_entries = $insert_entries:path $(,)?
     ) => {
         impl $store {
             async fn conn(
@@ -48,7 +49,7 @@ macro_rules! sql_stores {
 
         $crate::identity_store!($store, $dialect, $backend, $conn, $tx);
         $crate::usage_store!($store, $dialect);
-        $crate::workspace_store!($store, $dialect);
+        $crate::workspace_store!($store, $dialect, $tx, claim = { $($claim)* }, insert_entries = $insert_entries);
         $crate::project_store!(
             $store, $dialect, $backend, $conn, $tx,
             like = $like, tag = ($tag_open, $tag_close), lock = { $($lock)* }

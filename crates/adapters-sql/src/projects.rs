@@ -24,8 +24,8 @@ macro_rules! project_store {
             use $crate::errors::{constraint_error, db_error, Constraint};
             use $crate::rows::{AuditEventRow, ProjectRow};
             use $crate::schema::{
-                audit_events, idempotency_keys, project_shares, projects, usage_records, workspace_sessions,
-                workspaces,
+                audit_events, idempotency_keys, project_shares, projects, usage_records, workspace_blobs,
+                workspace_entries, workspace_revisions, workspace_sessions, workspaces,
             };
             use $crate::types::{DbId, DbInstant, ToDb};
             use projects_domain::{
@@ -355,9 +355,20 @@ macro_rules! project_store {
                         .await?;
                     let workspace_refs =
                         workspaces::table.filter(workspaces::project_id.eq_any(&ids)).select(workspaces::workspace_ref);
-                    diesel::delete(workspace_sessions::table.filter(workspace_sessions::workspace_ref.eq_any(workspace_refs)))
+                    diesel::delete(workspace_sessions::table.filter(workspace_sessions::workspace_ref.eq_any(workspace_refs.clone())))
                         .execute(conn)
                         .await?;
+                    diesel::delete(workspace_entries::table.filter(workspace_entries::workspace_ref.eq_any(workspace_refs.clone())))
+                        .execute(conn)
+                        .await?;
+                    diesel::delete(workspace_blobs::table.filter(workspace_blobs::workspace_ref.eq_any(workspace_refs.clone())))
+                        .execute(conn)
+                        .await?;
+                    diesel::delete(
+                        workspace_revisions::table.filter(workspace_revisions::workspace_ref.eq_any(workspace_refs)),
+                    )
+                    .execute(conn)
+                    .await?;
                     diesel::delete(workspaces::table.filter(workspaces::project_id.eq_any(&ids))).execute(conn).await?;
                     diesel::delete(usage_records::table.filter(usage_records::project_id.eq_any(&ids))).execute(conn).await?;
                     diesel::delete(project_shares::table.filter(project_shares::project_id.eq_any(&ids))).execute(conn).await?;

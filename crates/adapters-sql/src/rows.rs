@@ -9,7 +9,8 @@ use projects_domain::{
 };
 use serde_json::Value;
 
-use projects_ports::{Session, Workspace};
+use projects_domain::{EntryVersion, ManifestStats, TreeEntry, WorkspacePath};
+use projects_ports::{Revision, Session, Workspace};
 
 use crate::types::{DbId, DbInstant, DbJson, ToDb};
 
@@ -347,6 +348,7 @@ pub struct WorkspaceRow {
     pub head_revision: Option<String>,
     pub created_at: DbInstant,
     pub last_used_at: DbInstant,
+    pub head_seq: Option<i64>,
 }
 
 impl From<&Workspace> for WorkspaceRow {
@@ -359,6 +361,7 @@ impl From<&Workspace> for WorkspaceRow {
             head_revision: w.head_revision.clone(),
             created_at: w.created_at.db(),
             last_used_at: w.last_used_at.db(),
+            head_seq: w.head_seq,
         }
     }
 }
@@ -373,7 +376,133 @@ impl From<WorkspaceRow> for Workspace {
             head_revision: r.head_revision,
             created_at: r.created_at.0,
             last_used_at: r.last_used_at.0,
+            head_seq: r.head_seq,
         }
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::workspace_revisions, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct RevisionRow {
+    pub workspace_ref: String,
+    pub seq: i64,
+    pub revision: String,
+    pub base_revision: Option<String>,
+    pub author_user_id: Option<DbId>,
+    pub message: Option<String>,
+    pub files_changed: i64,
+    pub file_count: i64,
+    pub dir_count: i64,
+    pub total_bytes: i64,
+    pub created_at: DbInstant,
+}
+
+/// Counts and sizes are below 2^63 (a request cannot name more); saturate rather than wrap.
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn unsigned(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or_default()
+}
+
+impl From<&Revision> for RevisionRow {
+    fn from(r: &Revision) -> Self {
+        Self {
+            workspace_ref: r.workspace_ref.clone(),
+            seq: r.seq,
+            revision: r.revision.clone(),
+            base_revision: r.base_revision.clone(),
+            author_user_id: r.author_user_id.map(ToDb::db),
+            message: r.message.clone(),
+            files_changed: signed(r.files_changed),
+            file_count: signed(r.stats.file_count),
+            dir_count: signed(r.stats.dir_count),
+            total_bytes: signed(r.stats.total_bytes),
+            created_at: r.created_at.db(),
+        }
+    }
+}
+
+impl From<RevisionRow> for Revision {
+    fn from(r: RevisionRow) -> Self {
+        Self {
+            workspace_ref: r.workspace_ref,
+            seq: r.seq,
+            revision: r.revision,
+            base_revision: r.base_revision,
+            author_user_id: r.author_user_id.map(Into::into),
+            message: r.message,
+            files_changed: unsigned(r.files_changed),
+            stats: ManifestStats {
+                file_count: unsigned(r.file_count),
+                dir_count: unsigned(r.dir_count),
+                total_bytes: unsigned(r.total_bytes),
+            },
+            created_at: r.created_at.0,
+        }
+    }
+}
+
+/// One version of a tree entry. (A missing value is inserted as NULL, not DEFAULT, so that rows
+/// go in batches on SQLite too.)
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::workspace_entries, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
+pub struct EntryRow {
+    pub workspace_ref: String,
+    pub path: String,
+    pub parent: String,
+    pub name: String,
+    pub kind: String,
+    pub is_dir: bool,
+    pub implied: bool,
+    pub size: i64,
+    pub mtime_unix_ms: i64,
+    pub sha256: Option<String>,
+    pub mode: Option<i64>,
+    pub link_target: Option<String>,
+    pub valid_from: i64,
+    pub valid_to: Option<i64>,
+}
+
+impl EntryRow {
+    /// A new live version of `entry`, from revision `seq` on.
+    pub fn new(workspace_ref: &str, entry: &TreeEntry, seq: i64) -> Self {
+        Self {
+            workspace_ref: workspace_ref.to_owned(),
+            path: entry.path.as_str().to_owned(),
+            parent: entry.path.parent().unwrap_or_else(WorkspacePath::root).as_str().to_owned(),
+            name: entry.path.name().to_owned(),
+            kind: entry.kind.as_str().to_owned(),
+            is_dir: entry.is_dir(),
+            implied: entry.implied,
+            size: signed(entry.size),
+            mtime_unix_ms: entry.mtime_unix_ms,
+            sha256: entry.sha256.clone(),
+            mode: entry.mode.map(i64::from),
+            link_target: entry.link_target.clone(),
+            valid_from: seq,
+            valid_to: None,
+        }
+    }
+
+    pub fn decode(self) -> anyhow::Result<EntryVersion> {
+        let path = WorkspacePath::parse(&self.path).map_err(|e| corrupt("entry path", e))?;
+        Ok(EntryVersion {
+            entry: TreeEntry {
+                path,
+                kind: self.kind.parse().map_err(|e| corrupt("entry type", e))?,
+                implied: self.implied,
+                size: unsigned(self.size),
+                mtime_unix_ms: self.mtime_unix_ms,
+                sha256: self.sha256,
+                mode: self.mode.and_then(|m| u32::try_from(m).ok()),
+                link_target: self.link_target,
+            },
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+        })
     }
 }
 

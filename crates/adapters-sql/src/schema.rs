@@ -171,6 +171,59 @@ diesel::table! {
         head_revision -> Nullable<Text>,
         created_at -> Instant,
         last_used_at -> Instant,
+        head_seq -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant};
+
+    workspace_revisions (workspace_ref, seq) {
+        workspace_ref -> Text,
+        seq -> BigInt,
+        revision -> Text,
+        base_revision -> Nullable<Text>,
+        author_user_id -> Nullable<Id>,
+        message -> Nullable<Text>,
+        files_changed -> BigInt,
+        file_count -> BigInt,
+        dir_count -> BigInt,
+        total_bytes -> BigInt,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    workspace_entries (workspace_ref, path, valid_from) {
+        workspace_ref -> Text,
+        path -> Text,
+        parent -> Text,
+        name -> Text,
+        kind -> Text,
+        is_dir -> Bool,
+        implied -> Bool,
+        size -> BigInt,
+        mtime_unix_ms -> BigInt,
+        sha256 -> Nullable<Text>,
+        mode -> Nullable<BigInt>,
+        link_target -> Nullable<Text>,
+        valid_from -> BigInt,
+        valid_to -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Instant;
+
+    workspace_blobs (workspace_ref, sha256) {
+        workspace_ref -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        touched_at -> Instant,
     }
 }
 
@@ -210,6 +263,9 @@ diesel::joinable!(invitations -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     workspaces,
+    workspace_revisions,
+    workspace_entries,
+    workspace_blobs,
     workspace_sessions,
     audit_events,
     usage_records,

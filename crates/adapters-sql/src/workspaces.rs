@@ -1,21 +1,77 @@
 //! The workspace store, written once: [`workspace_store!`](crate::workspace_store) expands it for
-//! a backend (see [`usage_store!`](crate::usage_store) for why a macro).
+//! a backend (see [`usage_store!`](crate::usage_store) for why a macro). The tree queries are the
+//! same on both backends; what differs is the transaction kind and how the collector claims rows.
+
+use diesel::dsl::auto_type;
+use diesel::prelude::*;
+use projects_domain::WorkspacePath;
+
+use crate::schema::workspace_entries;
+
+/// Rows per statement when a revision ends or adds many (well under both backends' bind limits).
+pub const ROWS_PER_STATEMENT: usize = 500;
+
+/// The versions visible in revision `seq`.
+#[auto_type]
+pub fn visible_at(seq: i64) -> _ {
+    workspace_entries::valid_from
+        .le(seq)
+        .and(workspace_entries::valid_to.is_null().or(workspace_entries::valid_to.gt(seq)))
+}
+
+/// The paths strictly below `dir`, as a byte range: `/src/` up to `/src0` (`0` follows `/`).
+pub fn below(dir: &WorkspacePath) -> (String, String) {
+    let from = if dir.is_root() { "/".to_owned() } else { format!("{}/", dir.as_str()) };
+    let until = format!("{}0", &from[..from.len() - 1]);
+    (from, until)
+}
 
 /// Implements `WorkspaceStore` for `$store` (which has `async fn conn(&self)`), naming
 /// constraints through `$dialect`.
 #[macro_export]
 macro_rules! workspace_store {
-    ($store:ty, $dialect:ty) => {
+    ($store:ty, $dialect:ty, $tx:ident, claim = { $($claim:tt)* }, insert_entries = $insert_entries:path) => {
         const _: () = {
-            use projects_domain::{OrgId, SessionState, Timestamp};
-            use projects_ports::{Session, StoreError, Workspace, WorkspaceStore};
+            use std::collections::HashSet;
+
+            use projects_domain::{EntryVersion, OrgId, SessionState, Timestamp, TreeEdit, TreeEntry, WorkspacePath};
+            use projects_ports::{
+                ChildPosition, CommitOutcome, DeleteBlobs, Revision, RevisionKey, Session, StoreError, Workspace, WorkspaceStore,
+            };
             use $crate::diesel::prelude::*;
             use $crate::diesel::upsert::excluded;
-            use $crate::diesel_async::RunQueryDsl;
+            use $crate::diesel_async::{AsyncConnection, RunQueryDsl};
             use $crate::errors::{constraint_error, db_error, Constraint};
-            use $crate::rows::{SessionRow, WorkspaceRow};
-            use $crate::schema::{workspace_sessions, workspaces};
+            use $crate::rows::{EntryRow, RevisionRow, SessionRow, WorkspaceRow};
+            use $crate::schema::{workspace_blobs, workspace_entries, workspace_revisions, workspace_sessions, workspaces};
             use $crate::types::ToDb;
+            use $crate::workspaces::{below, visible_at, ROWS_PER_STATEMENT};
+
+            /// Why a transaction was rolled back.
+            enum Abort {
+                Db(diesel::result::Error),
+                HeadMoved,
+                MissingBlobs(Vec<String>),
+                BlobStore(anyhow::Error),
+            }
+
+            impl From<diesel::result::Error> for Abort {
+                fn from(err: diesel::result::Error) -> Self {
+                    Abort::Db(err)
+                }
+            }
+
+            fn decode_versions(rows: Vec<EntryRow>) -> Result<Vec<EntryVersion>, StoreError> {
+                rows.into_iter().map(|row| row.decode().map_err(StoreError::from)).collect()
+            }
+
+            fn decode_entries(rows: Vec<EntryRow>) -> Result<Vec<TreeEntry>, StoreError> {
+                Ok(decode_versions(rows)?.into_iter().map(|version| version.entry).collect())
+            }
+
+            fn as_strs(paths: &[WorkspacePath]) -> Vec<&str> {
+                paths.iter().map(WorkspacePath::as_str).collect()
+            }
 
             const WORKSPACE_CONSTRAINTS: &[(Constraint, &str)] =
                 &[(Constraint::WorkspaceProject, "project_id"), (Constraint::WorkspaceUser, "user_id")];
@@ -54,25 +110,425 @@ macro_rules! workspace_store {
                         .map_err(db_error)
                 }
 
-                async fn swap_head(
+                async fn find_revision(
                     &self,
-                    org_id: OrgId,
                     workspace_ref: &str,
-                    expected: Option<&str>,
-                    new: &str,
-                ) -> Result<bool, StoreError> {
-                    let mut query = diesel::update(workspaces::table)
-                        .filter(workspaces::org_id.eq(org_id.db()))
-                        .filter(workspaces::workspace_ref.eq(workspace_ref))
+                    key: RevisionKey<'_>,
+                ) -> Result<Option<Revision>, StoreError> {
+                    let query = workspace_revisions::table
+                        .filter(workspace_revisions::workspace_ref.eq(workspace_ref))
+                        .select(RevisionRow::as_select())
                         .into_boxed();
-                    query = match expected {
-                        Some(revision) => query.filter(workspaces::head_revision.eq(revision)),
-                        None => query.filter(workspaces::head_revision.is_null()),
+                    let query = match key {
+                        RevisionKey::Id(revision) => query.filter(workspace_revisions::revision.eq(revision)),
+                        RevisionKey::Seq(seq) => query.filter(workspace_revisions::seq.eq(seq)),
                     };
                     let mut conn = self.conn().await?;
-                    let swapped =
-                        query.set(workspaces::head_revision.eq(new)).execute(&mut conn).await.map_err(db_error)?;
-                    Ok(swapped > 0)
+                    query.first(&mut conn).await.optional().map(|row| row.map(Revision::from)).map_err(db_error)
+                }
+
+                async fn oldest_revision_since(
+                    &self,
+                    workspace_ref: &str,
+                    since: Timestamp,
+                ) -> Result<Option<i64>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    workspace_revisions::table
+                        .filter(workspace_revisions::workspace_ref.eq(workspace_ref))
+                        .filter(workspace_revisions::created_at.ge(since.db()))
+                        .select(diesel::dsl::min(workspace_revisions::seq))
+                        .get_result(&mut conn)
+                        .await
+                        .map_err(db_error)
+                }
+
+                async fn list_revisions(
+                    &self,
+                    workspace_ref: &str,
+                    before: Option<i64>,
+                    limit: usize,
+                ) -> Result<Vec<Revision>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    workspace_revisions::table
+                        .filter(workspace_revisions::workspace_ref.eq(workspace_ref))
+                        .filter(workspace_revisions::seq.lt(before.unwrap_or(i64::MAX)))
+                        .order(workspace_revisions::seq.desc())
+                        .limit(limit as i64)
+                        .select(RevisionRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map(|rows| rows.into_iter().map(Revision::from).collect())
+                        .map_err(db_error)
+                }
+
+                async fn entries_at(
+                    &self,
+                    workspace_ref: &str,
+                    seq: i64,
+                    paths: &[WorkspacePath],
+                ) -> Result<Vec<TreeEntry>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    let mut found = Vec::new();
+                    for chunk in paths.chunks(ROWS_PER_STATEMENT) {
+                        let rows = workspace_entries::table
+                            .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                            .filter(workspace_entries::path.eq_any(as_strs(chunk)))
+                            .filter(visible_at(seq))
+                            .select(EntryRow::as_select())
+                            .load(&mut conn)
+                            .await
+                            .map_err(db_error)?;
+                        found.extend(decode_entries(rows)?);
+                    }
+                    Ok(found)
+                }
+
+                async fn entries_under(
+                    &self,
+                    workspace_ref: &str,
+                    seq: i64,
+                    dir: &WorkspacePath,
+                    after: Option<&WorkspacePath>,
+                    limit: Option<usize>,
+                ) -> Result<Vec<TreeEntry>, StoreError> {
+                    let (from, until) = below(dir);
+                    let mut query = workspace_entries::table
+                        .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                        .filter(workspace_entries::path.ge(from))
+                        .filter(workspace_entries::path.lt(until))
+                        .filter(visible_at(seq))
+                        .order(workspace_entries::path)
+                        .select(EntryRow::as_select())
+                        .into_boxed();
+                    if let Some(after) = after {
+                        query = query.filter(workspace_entries::path.gt(after.as_str().to_owned()));
+                    }
+                    if let Some(limit) = limit {
+                        query = query.limit(limit as i64);
+                    }
+                    let mut conn = self.conn().await?;
+                    decode_entries(query.load(&mut conn).await.map_err(db_error)?)
+                }
+
+                async fn children(
+                    &self,
+                    workspace_ref: &str,
+                    seq: i64,
+                    dir: &WorkspacePath,
+                    after: Option<&ChildPosition>,
+                    limit: usize,
+                ) -> Result<Vec<TreeEntry>, StoreError> {
+                    let mut query = workspace_entries::table
+                        .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                        .filter(workspace_entries::parent.eq(dir.as_str()))
+                        .filter(visible_at(seq))
+                        .order((workspace_entries::is_dir.desc(), workspace_entries::name))
+                        .limit(limit as i64)
+                        .select(EntryRow::as_select())
+                        .into_boxed();
+                    query = match after {
+                        Some(ChildPosition { is_dir: true, name }) => query.filter(
+                            workspace_entries::is_dir
+                                .eq(false)
+                                .or(workspace_entries::name.gt(name.clone())),
+                        ),
+                        Some(ChildPosition { is_dir: false, name }) => query
+                            .filter(workspace_entries::is_dir.eq(false))
+                            .filter(workspace_entries::name.gt(name.clone())),
+                        None => query,
+                    };
+                    let mut conn = self.conn().await?;
+                    decode_entries(query.load(&mut conn).await.map_err(db_error)?)
+                }
+
+                async fn child_counts(
+                    &self,
+                    workspace_ref: &str,
+                    seq: i64,
+                    dirs: &[WorkspacePath],
+                ) -> Result<Vec<(WorkspacePath, u64)>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    let mut counts = Vec::new();
+                    for chunk in dirs.chunks(ROWS_PER_STATEMENT) {
+                        let rows: Vec<(String, i64)> = workspace_entries::table
+                            .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                            .filter(workspace_entries::parent.eq_any(as_strs(chunk)))
+                            .filter(visible_at(seq))
+                            .group_by(workspace_entries::parent)
+                            .select((workspace_entries::parent, diesel::dsl::count_star()))
+                            .load(&mut conn)
+                            .await
+                            .map_err(db_error)?;
+                        for (dir, count) in rows {
+                            let dir = WorkspacePath::parse(&dir).map_err(|e| anyhow::anyhow!("stored parent: {e}"))?;
+                            counts.push((dir, u64::try_from(count).unwrap_or_default()));
+                        }
+                    }
+                    Ok(counts)
+                }
+
+                async fn versions_between(
+                    &self,
+                    workspace_ref: &str,
+                    lo: i64,
+                    hi: i64,
+                    under: &WorkspacePath,
+                    after: Option<&WorkspacePath>,
+                    with_dirs: bool,
+                    limit: Option<usize>,
+                ) -> Result<Vec<EntryVersion>, StoreError> {
+                    let (from, until) = below(under);
+                    let born = workspace_entries::valid_from.gt(lo).and(workspace_entries::valid_from.le(hi));
+                    let ended = workspace_entries::valid_to.gt(lo).and(workspace_entries::valid_to.le(hi));
+                    // Born and ended in between: invisible at both ends.
+                    let outlived = workspace_entries::valid_from
+                        .le(lo)
+                        .or(workspace_entries::valid_to.is_null())
+                        .or(workspace_entries::valid_to.gt(hi));
+                    let within = workspace_entries::path
+                        .eq(under.as_str().to_owned())
+                        .or(workspace_entries::path.ge(from).and(workspace_entries::path.lt(until)));
+                    let mut query = workspace_entries::table
+                        .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                        .filter(born.or(ended))
+                        .filter(outlived)
+                        .filter(within)
+                        .order((workspace_entries::path, workspace_entries::valid_from))
+                        .select(EntryRow::as_select())
+                        .into_boxed();
+                    if let Some(after) = after {
+                        query = query.filter(workspace_entries::path.gt(after.as_str().to_owned()));
+                    }
+                    if !with_dirs {
+                        query = query.filter(workspace_entries::is_dir.eq(false));
+                    }
+                    if let Some(limit) = limit {
+                        query = query.limit(limit as i64);
+                    }
+                    let mut conn = self.conn().await?;
+                    decode_versions(query.load(&mut conn).await.map_err(db_error)?)
+                }
+
+                async fn commit_revision(
+                    &self,
+                    workspace: &Workspace,
+                    revision: &Revision,
+                    edit: &TreeEdit,
+                ) -> Result<CommitOutcome, StoreError> {
+                    let workspace_ref = workspace.workspace_ref.as_str();
+                    let blobs = edit.blobs();
+                    let ended = as_strs(&edit.ended);
+                    let added: Vec<EntryRow> =
+                        edit.added.iter().map(|entry| EntryRow::new(workspace_ref, entry, revision.seq)).collect();
+                    let revision_row = RevisionRow::from(revision);
+                    let at = revision.created_at.db();
+                    let mut conn = self.conn().await?;
+                    let committed = conn
+                        .$tx::<_, Abort, _>(async |conn| {
+                            // The head first: a concurrent commit holds this row until it ends,
+                            // then this one sees the head it left and stops.
+                            let mut head = diesel::update(workspaces::table)
+                                .filter(workspaces::workspace_ref.eq(workspace_ref))
+                                .into_boxed();
+                            head = match workspace.head_seq {
+                                Some(seq) => head.filter(workspaces::head_seq.eq(seq)),
+                                None => head.filter(workspaces::head_seq.is_null()),
+                            };
+                            let moved = head
+                                .set((
+                                    workspaces::head_seq.eq(revision.seq),
+                                    workspaces::head_revision.eq(&revision.revision),
+                                ))
+                                .execute(conn)
+                                .await?
+                                == 0;
+                            if moved {
+                                return Err(Abort::HeadMoved);
+                            }
+                            // Touching each blob takes its row: the collector cannot be deleting it.
+                            let mut found: HashSet<String> = HashSet::new();
+                            for chunk in blobs.chunks(ROWS_PER_STATEMENT) {
+                                let touched: Vec<String> = diesel::update(
+                                    workspace_blobs::table
+                                        .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
+                                        .filter(workspace_blobs::sha256.eq_any(chunk)),
+                                )
+                                .set(workspace_blobs::touched_at.eq(at))
+                                .returning(workspace_blobs::sha256)
+                                .get_results(conn)
+                                .await?;
+                                found.extend(touched);
+                            }
+                            if found.len() < blobs.len() {
+                                let missing = blobs.iter().filter(|sha| !found.contains(*sha)).cloned().collect();
+                                return Err(Abort::MissingBlobs(missing));
+                            }
+                            for chunk in ended.chunks(ROWS_PER_STATEMENT) {
+                                diesel::update(
+                                    workspace_entries::table
+                                        .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                                        .filter(workspace_entries::valid_to.is_null())
+                                        .filter(workspace_entries::path.eq_any(chunk)),
+                                )
+                                .set(workspace_entries::valid_to.eq(revision.seq))
+                                .execute(conn)
+                                .await?;
+                            }
+                            $insert_entries(conn, added).await?;
+                            diesel::insert_into(workspace_revisions::table).values(&revision_row).execute(conn).await?;
+                            Ok(())
+                        })
+                        .await;
+                    match committed {
+                        Ok(()) => Ok(CommitOutcome::Committed),
+                        Err(Abort::HeadMoved) => Ok(CommitOutcome::HeadMoved),
+                        Err(Abort::MissingBlobs(missing)) => Ok(CommitOutcome::MissingBlobs(missing)),
+                        Err(Abort::Db(err)) => Err(db_error(err)),
+                        Err(Abort::BlobStore(err)) => Err(StoreError::Unavailable(err)),
+                    }
+                }
+
+                async fn register_blobs(
+                    &self,
+                    workspace_ref: &str,
+                    blobs: &[(String, u64)],
+                    at: Timestamp,
+                ) -> Result<(), StoreError> {
+                    let mut conn = self.conn().await?;
+                    // One statement each (SQLite's async wrapper cannot batch an upsert), in one
+                    // transaction: blobs are registered in bulk only when old workspaces move over.
+                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                        for (sha256, size) in blobs {
+                            diesel::insert_into(workspace_blobs::table)
+                                .values((
+                                    workspace_blobs::workspace_ref.eq(workspace_ref),
+                                    workspace_blobs::sha256.eq(sha256.as_str()),
+                                    workspace_blobs::size.eq(i64::try_from(*size).unwrap_or(i64::MAX)),
+                                    workspace_blobs::touched_at.eq(at.db()),
+                                ))
+                                .on_conflict((workspace_blobs::workspace_ref, workspace_blobs::sha256))
+                                .do_update()
+                                .set(workspace_blobs::touched_at.eq(excluded(workspace_blobs::touched_at)))
+                                .execute(conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map_err(db_error)?;
+                    Ok(())
+                }
+
+                async fn touch_blobs(
+                    &self,
+                    workspace_ref: &str,
+                    sha256s: &[String],
+                    at: Timestamp,
+                ) -> Result<Vec<(String, u64)>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    let mut found = Vec::new();
+                    for chunk in sha256s.chunks(ROWS_PER_STATEMENT) {
+                        let touched: Vec<(String, i64)> = diesel::update(
+                            workspace_blobs::table
+                                .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
+                                .filter(workspace_blobs::sha256.eq_any(chunk)),
+                        )
+                        .set(workspace_blobs::touched_at.eq(at.db()))
+                        .returning((workspace_blobs::sha256, workspace_blobs::size))
+                        .get_results(&mut conn)
+                        .await
+                        .map_err(db_error)?;
+                        found.extend(touched.into_iter().map(|(sha, size)| (sha, u64::try_from(size).unwrap_or_default())));
+                    }
+                    Ok(found)
+                }
+
+                async fn workspaces_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<Workspace>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    workspaces::table
+                        .filter(workspaces::workspace_ref.gt(after.unwrap_or_default()))
+                        .order(workspaces::workspace_ref)
+                        .limit(limit as i64)
+                        .select(WorkspaceRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map(|rows| rows.into_iter().map(Workspace::from).collect())
+                        .map_err(db_error)
+                }
+
+                async fn expire_revisions(&self, workspace_ref: &str, keep_from: i64) -> Result<u64, StoreError> {
+                    let mut conn = self.conn().await?;
+                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                        diesel::delete(
+                            workspace_entries::table
+                                .filter(workspace_entries::workspace_ref.eq(workspace_ref))
+                                .filter(workspace_entries::valid_to.le(keep_from)),
+                        )
+                        .execute(conn)
+                        .await?;
+                        diesel::delete(
+                            workspace_revisions::table
+                                .filter(workspace_revisions::workspace_ref.eq(workspace_ref))
+                                .filter(workspace_revisions::seq.lt(keep_from)),
+                        )
+                        .execute(conn)
+                        .await
+                    })
+                    .await
+                    .map(|removed| removed as u64)
+                    .map_err(db_error)
+                }
+
+                async fn collect_blobs(
+                    &self,
+                    cutoff: Timestamp,
+                    limit: usize,
+                    delete: &DeleteBlobs,
+                ) -> Result<u64, StoreError> {
+                    let mut conn = self.conn().await?;
+                    let collected = conn
+                        .$tx::<_, Abort, _>(async |conn| {
+                            let referenced = workspace_entries::table
+                                .filter(workspace_entries::workspace_ref.eq(workspace_blobs::workspace_ref))
+                                .filter(workspace_entries::sha256.eq(workspace_blobs::sha256.nullable()));
+                            let doomed: Vec<(String, String)> = workspace_blobs::table
+                                .filter(workspace_blobs::touched_at.lt(cutoff.db()))
+                                .filter(diesel::dsl::not(diesel::dsl::exists(referenced)))
+                                .order((workspace_blobs::workspace_ref, workspace_blobs::sha256))
+                                .limit(limit as i64)
+                                .select((workspace_blobs::workspace_ref, workspace_blobs::sha256))
+                                $($claim)*
+                                .load(conn)
+                                .await?;
+                            if doomed.is_empty() {
+                                return Ok(0);
+                            }
+                            // The rows stay locked (or the database stays written to) until the
+                            // objects are gone: a writer touching one of them waits, then finds
+                            // it gone and uploads again.
+                            delete(doomed.clone()).await.map_err(Abort::BlobStore)?;
+                            let mut by_workspace: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+                            for (workspace_ref, sha256) in &doomed {
+                                by_workspace.entry(workspace_ref).or_default().push(sha256);
+                            }
+                            for (workspace_ref, sha256s) in by_workspace {
+                                diesel::delete(
+                                    workspace_blobs::table
+                                        .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
+                                        .filter(workspace_blobs::sha256.eq_any(sha256s)),
+                                )
+                                .execute(conn)
+                                .await?;
+                            }
+                            Ok(doomed.len() as u64)
+                        })
+                        .await;
+                    match collected {
+                        Ok(count) => Ok(count),
+                        Err(Abort::BlobStore(err)) => Err(StoreError::Unavailable(err)),
+                        Err(Abort::Db(err)) => Err(db_error(err)),
+                        Err(Abort::HeadMoved | Abort::MissingBlobs(_)) => Ok(0),
+                    }
                 }
 
                 async fn open_session(&self, session: &Session) -> Result<(), StoreError> {

@@ -90,5 +90,23 @@ projects_adapters_sql::sql_stores!(
     immediate_transaction,
     like = like,
     tag = ("EXISTS (SELECT 1 FROM json_each(projects.tags) WHERE json_each.value = ", ")"),
-    lock = {}
+    lock = {},
+    claim = {},
+    insert_entries = insert_entries
 );
+
+/// Tree rows go in multi-row statements on the connection itself: diesel batches SQLite inserts
+/// only on a synchronous connection.
+async fn insert_entries(
+    conn: &mut Connection,
+    rows: Vec<projects_adapters_sql::rows::EntryRow>,
+) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    conn.spawn_blocking(move |conn| {
+        for chunk in rows.chunks(projects_adapters_sql::workspaces::ROWS_PER_STATEMENT) {
+            diesel::insert_into(projects_adapters_sql::schema::workspace_entries::table).values(chunk).execute(conn)?;
+        }
+        Ok(())
+    })
+    .await
+}

@@ -49,3 +49,13 @@ pub async fn seed_projects(
     conn.batch_execute("ANALYZE").await?;
     Ok(())
 }
+
+/// Runs `sql` as it is on the database file at `path` (for tests that set up what no endpoint
+/// writes, such as rows left by an earlier version of the service).
+pub async fn execute(path: &std::path::Path, sql: &str) -> anyhow::Result<()> {
+    use diesel_async::SimpleAsyncConnection;
+    let store = SqliteStore::open(path).await?;
+    let mut conn = store.conn().await?;
+    conn.batch_execute(sql).await?;
+    Ok(())
+}

@@ -29,6 +29,8 @@ pub enum Resource {
     /// A file the tree lists whose content the blob store lacks (an integrity failure).
     WorkspaceFileContent,
     Session,
+    /// A revision of a workspace (never made, or removed by retention).
+    Revision,
 }
 
 /// Why a caller who holds the permission still may not do this.

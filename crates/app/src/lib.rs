@@ -4,6 +4,8 @@
 mod auth;
 mod bootstrap;
 mod error;
+mod gc;
+mod history;
 mod members;
 mod principal;
 mod projects;
@@ -21,6 +23,8 @@ use auth::KeyUsage;
 pub use auth::{hash_api_key, JwtKeys};
 pub use bootstrap::Bootstrapped;
 pub use error::{AppError, AuthFailure, Refusal, Resource};
+pub use gc::{GcReport, Retention};
+pub use history::{ChangeInput, Diff, ListQuery, Listing, ManifestExport, DEFAULT_PAGE, MAX_BLOB_QUESTION, MAX_PAGE};
 pub use members::Invited;
 pub use principal::Principal;
 pub use projects::{ExpectedVersion, IdempotencyKey};
@@ -42,7 +46,7 @@ pub struct App {
     retention: time::Duration,
     names: Arc<dyn NameGenerator>,
     session_ttl: time::Duration,
-    manifests: Arc<workspaces::ManifestCache>,
+    retention_of_trees: Retention,
     integrity_failures: Arc<std::sync::atomic::AtomicU64>,
     max_file_bytes: u64,
 }
@@ -74,7 +78,7 @@ impl App {
             retention: Self::DEFAULT_RETENTION,
             names: Arc::new(DerivedNames),
             session_ttl: Self::DEFAULT_SESSION_TTL,
-            manifests: Arc::default(),
+            retention_of_trees: Retention::default(),
             integrity_failures: Arc::default(),
             max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
         }
@@ -100,6 +104,12 @@ impl App {
         self
     }
 
+    /// How long old revisions and unreferenced blobs are kept (see [`App::collect_garbage`]).
+    pub fn with_tree_retention(mut self, retention: Retention) -> Self {
+        self.retention_of_trees = retention;
+        self
+    }
+
     /// Names projects created with a description only (by default, derived from it).
     pub fn with_name_generator(mut self, names: Arc<dyn NameGenerator>) -> Self {
         self.names = names;
@@ -110,6 +120,20 @@ impl App {
     pub fn with_jwt(mut self, keys: JwtKeys) -> Self {
         self.jwt = Some(Arc::new(keys));
         self
+    }
+}
+
+/// A free text (a revision's message): 1–`max` characters, trimmed; line breaks and tabs are
+/// fine, other control characters are not.
+pub(crate) fn short_text(field: &'static str, raw: &str, max: usize) -> Result<String, projects_domain::FieldError> {
+    let text = raw.trim();
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(projects_domain::FieldError::new(field, "must not contain control characters"));
+    }
+    match text.chars().count() {
+        0 => Err(projects_domain::FieldError::new(field, "must not be empty")),
+        n if n <= max => Ok(text.to_owned()),
+        _ => Err(projects_domain::FieldError::new(field, format!("must be at most {max} characters"))),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod page;
 pub mod project;
 pub mod records;
 pub mod sessions;
+pub mod tree;
 pub mod validation;
 pub mod workspace;
 
@@ -31,10 +32,12 @@ pub use project::{
 };
 pub use records::{AuditEvent, UsageRecord};
 pub use sessions::{is_session_ref, layout, workspace_ref, SessionState, SessionType};
-pub use validation::{is_lower_hex, without_nul, FieldError, ValidationErrors};
-pub use workspace::{
-    ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestIndex, ManifestStats, WorkspacePath,
+pub use tree::{
+    build_tree, is_revision_id, pair_versions, plan_changes, plan_replace, plan_restore, EntryVersion, HeadView,
+    PathChange, TreeChange, TreeEdit, TreeEntry, TreeError, TreeNeeds,
 };
+pub use validation::{is_lower_hex, without_nul, FieldError, ValidationErrors};
+pub use workspace::{ByteRange, Child, EntryKind, Manifest, ManifestEntry, ManifestStats, WorkspacePath};
 
 /// Every instant the service stores. Truncated to microseconds by the clock so that it survives a
 /// round trip through PostgreSQL unchanged.

@@ -1,7 +1,6 @@
-//! Workspace trees: validated paths and immutable manifests (a snapshot of every entry), with the
-//! pure listing and lookup rules of the Arkloop file endpoints.
+//! Workspace paths, entries and the Arkloop manifest form of a tree (see [`crate::tree`] for how
+//! trees are stored and changed), and byte ranges of file reads.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -94,6 +93,29 @@ pub enum EntryKind {
     Symlink,
 }
 
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+        }
+    }
+}
+
+impl std::str::FromStr for EntryKind {
+    type Err = FieldError;
+
+    fn from_str(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "file" => Ok(EntryKind::File),
+            "dir" => Ok(EntryKind::Dir),
+            "symlink" => Ok(EntryKind::Symlink),
+            _ => Err(FieldError::new("type", "must be file, dir or symlink")),
+        }
+    }
+}
+
 /// One entry of a manifest, as Arkloop writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestEntry {
@@ -111,6 +133,9 @@ pub struct ManifestEntry {
     pub mode: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_target: Option<String>,
+    /// In a snapshot: the entry is not part of the tree (a deletion sent alongside the rest).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 /// Totals of a manifest.
@@ -140,7 +165,7 @@ pub fn is_sha256(hex: &str) -> bool {
     crate::is_lower_hex(hex, 64)
 }
 
-/// One direct child of a directory, as listings show it.
+/// One entry of a listing: a direct child of a directory, or an entry below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Child {
     pub name: String,
@@ -150,86 +175,6 @@ pub struct Child {
     pub mtime_unix_ms: i64,
     /// For directories: whether anything is below them.
     pub has_children: bool,
-}
-
-/// A manifest indexed for listing and lookup: built once per revision (manifests never change),
-/// then every listing is a map lookup.
-#[derive(Debug, Clone, Default)]
-pub struct ManifestIndex {
-    /// Directory path → its children, directories first, then by name (byte order).
-    directories: HashMap<WorkspacePath, Vec<Child>>,
-    entries: HashMap<WorkspacePath, ManifestEntry>,
-}
-
-impl ManifestIndex {
-    /// Checks every entry (canonical unique paths, files with a SHA-256, nothing below a file)
-    /// and indexes them.
-    pub fn build(manifest: &Manifest) -> Result<Self, FieldError> {
-        let invalid = |why: String| FieldError::new("entries", why);
-        let mut entries = HashMap::with_capacity(manifest.entries.len());
-        for entry in &manifest.entries {
-            let path = WorkspacePath::parse(&entry.path)?;
-            if path.as_str() != entry.path || path.is_root() {
-                return Err(invalid(format!("{:?} is not a canonical path", entry.path)));
-            }
-            if entry.kind == EntryKind::File && !entry.sha256.as_deref().is_some_and(is_sha256) {
-                return Err(invalid(format!("{} has no valid sha256", entry.path)));
-            }
-            if entry.sha256.as_deref().is_some_and(|sha| !is_sha256(sha)) {
-                return Err(invalid(format!("{} has an invalid sha256", entry.path)));
-            }
-            if entries.insert(path, entry.clone()).is_some() {
-                return Err(invalid(format!("{} appears twice", entry.path)));
-            }
-        }
-        // Every ancestor of an entry is a directory, listed even when the manifest only implies it.
-        // An ancestor met before had its own ancestors walked then: stop there.
-        let mut ancestors: HashSet<WorkspacePath> = HashSet::new();
-        for path in entries.keys() {
-            let mut ancestor = path.parent();
-            while let Some(dir) = ancestor.filter(|d| !d.is_root()) {
-                if entries.get(&dir).is_some_and(|explicit| explicit.kind != EntryKind::Dir) {
-                    return Err(invalid(format!("{} is below {}, which is not a directory", path, dir)));
-                }
-                ancestor = dir.parent();
-                if !ancestors.insert(dir) {
-                    break;
-                }
-            }
-        }
-        let implied = ancestors.iter().filter(|dir| !entries.contains_key(*dir)).map(|dir| (dir, None));
-        let listed = entries.iter().map(|(path, entry)| (path, Some(entry))).chain(implied);
-        let mut directories: HashMap<WorkspacePath, Vec<Child>> = HashMap::new();
-        for (path, entry) in listed {
-            let parent = path.parent().unwrap_or_else(WorkspacePath::root);
-            directories.entry(parent).or_default().push(Child {
-                name: path.name().to_owned(),
-                path: path.clone(),
-                kind: entry.map_or(EntryKind::Dir, |e| e.kind),
-                size: entry.map_or(0, |e| e.size),
-                mtime_unix_ms: entry.map_or(0, |e| e.mtime_unix_ms),
-                // A directory has children exactly when something lists it as its parent.
-                has_children: ancestors.contains(path),
-            });
-        }
-        for children in directories.values_mut() {
-            children.sort_by(|a, b| {
-                let files_after_directories = (a.kind != EntryKind::Dir).cmp(&(b.kind != EntryKind::Dir));
-                files_after_directories.then_with(|| a.name.as_bytes().cmp(b.name.as_bytes()))
-            });
-        }
-        Ok(Self { directories, entries })
-    }
-
-    /// The direct children of `dir`; empty when it is missing, empty, or a file.
-    pub fn children(&self, dir: &WorkspacePath) -> &[Child] {
-        self.directories.get(dir).map(Vec::as_slice).unwrap_or_default()
-    }
-
-    /// The file at `path`, if there is one (directories and symlinks are not files).
-    pub fn file(&self, path: &WorkspacePath) -> Option<&ManifestEntry> {
-        self.entries.get(path).filter(|e| e.kind == EntryKind::File)
-    }
 }
 
 /// A `Range: bytes=…` request, resolved against a size only once the size is known.
@@ -333,90 +278,6 @@ mod tests {
         assert_eq!(WorkspacePath::root().parent(), None);
     }
 
-    fn entry(path: &str, kind: EntryKind, size: u64) -> ManifestEntry {
-        ManifestEntry {
-            path: path.to_owned(),
-            kind,
-            size,
-            mtime_unix_ms: 1_710_000_000_000,
-            sha256: (kind == EntryKind::File).then(|| "ab".repeat(32)),
-            mode: None,
-            link_target: None,
-        }
-    }
-
-    fn manifest(entries: Vec<ManifestEntry>) -> Manifest {
-        Manifest {
-            version: 1,
-            revision: "r1".into(),
-            base_revision: None,
-            created_at: Timestamp::UNIX_EPOCH,
-            entries,
-            stats: ManifestStats::default(),
-        }
-    }
-
-    fn names(index: &ManifestIndex, dir: &str) -> Vec<(String, EntryKind, bool)> {
-        index
-            .children(&WorkspacePath::parse(dir).unwrap())
-            .iter()
-            .map(|c| (c.name.clone(), c.kind, c.has_children))
-            .collect()
-    }
-
-    #[test]
-    fn listings_put_directories_first_and_imply_missing_ones() {
-        use EntryKind::*;
-        let index = ManifestIndex::build(&manifest(vec![
-            entry("/src/main.go", File, 14),
-            entry("/docs/readme.md", File, 5),
-            entry("/top.txt", File, 3),
-            entry("/Zeta", File, 1),
-            entry("/empty", Dir, 0),
-            entry("/deep/a/b/c.txt", File, 2),
-        ]))
-        .unwrap();
-        assert_eq!(
-            names(&index, "/"),
-            [
-                ("deep".into(), Dir, true),
-                ("docs".into(), Dir, true),
-                ("empty".into(), Dir, false),
-                ("src".into(), Dir, true),
-                ("Zeta".into(), File, false),
-                ("top.txt".into(), File, false),
-            ]
-        );
-        assert_eq!(names(&index, "/src"), [("main.go".into(), File, false)]);
-        assert_eq!(names(&index, "/deep/a"), [("b".into(), Dir, true)]);
-        let main = &index.children(&WorkspacePath::parse("/src").unwrap())[0];
-        assert_eq!((main.path.as_str(), main.size, main.mtime_unix_ms), ("/src/main.go", 14, 1_710_000_000_000));
-        // Missing directories, files and empty directories list nothing.
-        assert!(names(&index, "/nope").is_empty());
-        assert!(names(&index, "/top.txt").is_empty());
-        assert!(names(&index, "/empty").is_empty());
-        assert!(index.file(&WorkspacePath::parse("/src/main.go").unwrap()).is_some());
-        assert!(index.file(&WorkspacePath::parse("/src").unwrap()).is_none());
-        assert!(index.file(&WorkspacePath::parse("/missing").unwrap()).is_none());
-    }
-
-    #[test]
-    fn bad_manifests_are_refused() {
-        use EntryKind::*;
-        for entries in [
-            vec![entry("src/main.go", File, 1)],
-            vec![entry("/src/../x", File, 1)],
-            vec![entry("/x", File, 1), entry("/x", File, 2)],
-            vec![ManifestEntry { sha256: None, ..entry("/x", File, 1) }],
-            vec![ManifestEntry { sha256: Some("XY".into()), ..entry("/x", File, 1) }],
-            vec![entry("/", Dir, 0)],
-            vec![entry("/a", File, 1), entry("/a/b", File, 1)],
-        ] {
-            assert!(ManifestIndex::build(&manifest(entries.clone())).is_err(), "{entries:?}");
-        }
-        assert!(ManifestIndex::build(&manifest(vec![])).unwrap().children(&WorkspacePath::root()).is_empty());
-    }
-
     #[test]
     fn byte_ranges() {
         let range = |h: &str, size: u64| ByteRange::parse(h).and_then(|r| r.resolve(size));
@@ -441,7 +302,8 @@ mod tests {
         let manifest: Manifest = serde_json::from_str(json).unwrap();
         assert_eq!(manifest.entries[0].kind, EntryKind::File);
         assert_eq!(manifest.stats.total_bytes, 14);
-        let index = ManifestIndex::build(&manifest).unwrap();
-        assert_eq!(names(&index, "/"), [("src".into(), EntryKind::Dir, true)]);
+        let tree = crate::build_tree(manifest.entries).unwrap();
+        let paths: Vec<&str> = tree.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/src", "/src/main.go"], "the directory it implies comes with it");
     }
 }

@@ -5,6 +5,15 @@ use actix_web::HttpRequest;
 use projects_app::AppError;
 use projects_domain::{Project, ValidationErrors};
 
+/// `Link: <this request with cursor=…>; rel="next"`: the same path and parameters, the next page.
+pub fn next_link(request: &HttpRequest, cursor: &str) -> String {
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    pairs.retain(|(name, _)| name != "cursor");
+    pairs.push(("cursor".to_owned(), cursor.to_owned()));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("<{}?{query}>; rel=\"next\"", request.path())
+}
+
 /// The project's strong ETag: its id and version, so any change changes it.
 pub fn project_etag(project: &Project) -> EntityTag {
     EntityTag::new_strong(format!("{}-{}", project.id.as_uuid().simple(), project.version))

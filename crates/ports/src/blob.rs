@@ -13,6 +13,14 @@ pub struct Blob {
     pub body: ByteStream,
 }
 
+/// An object as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: time::OffsetDateTime,
+}
+
 /// Object storage for workspace manifests and blobs, addressed by `/`-separated keys.
 #[async_trait]
 pub trait BlobStore: Reachable {
@@ -37,6 +45,9 @@ pub trait BlobStore: Reachable {
 
     /// Removes an object (no error when it is already gone).
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
+
+    /// Every object under `prefix/`.
+    async fn list(&self, prefix: &str) -> anyhow::Result<Vec<StoredObject>>;
 
     /// Removes every object under `prefix/`; returns how many.
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<usize>;

@@ -66,6 +66,8 @@ macro_rules! store_contract_tests {
             usage_is_exact_and_idempotent,
             audit_events_are_paged_and_filtered,
             workspaces_are_touched_swapped_and_host_sessions,
+            workspace_trees_commit_by_compare_and_swap,
+            workspace_blobs_are_collected_only_when_unreferenced_and_stale,
             projects_round_trip_every_field,
             projects_derived_slugs_get_suffixes_and_explicit_ones_conflict,
             projects_are_scoped_by_org,
@@ -663,6 +665,7 @@ pub async fn projects_purge_removes_what_expired(stores: Stores) {
         project_id: old.id,
         user_id: owner.id,
         head_revision: None,
+        head_seq: None,
         created_at: at(4),
         last_used_at: at(4),
     };
@@ -972,6 +975,7 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
         project_id: p.id,
         user_id: owner.id,
         head_revision: None,
+        head_seq: None,
         created_at: at(2),
         last_used_at: at(2),
     };
@@ -989,12 +993,7 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
     assert!(matches!(refused, Err(StoreError::MissingReference { .. })), "{refused:?}");
 
     let wsref = workspace.workspace_ref.as_str();
-    assert!(!stores.workspaces.swap_head(globex.id, wsref, None, "r1").await.unwrap());
-    assert!(stores.workspaces.swap_head(acme.id, wsref, None, "r1").await.unwrap());
-    assert!(!stores.workspaces.swap_head(acme.id, wsref, None, "r2").await.unwrap(), "stale expectation");
-    assert!(stores.workspaces.swap_head(acme.id, wsref, Some("r1"), "r2").await.unwrap());
-    let found = stores.workspaces.find_workspace(acme.id, wsref).await.unwrap().unwrap();
-    assert_eq!(found.head_revision.as_deref(), Some("r2"));
+    assert_eq!(stores.workspaces.find_workspace(acme.id, wsref).await.unwrap(), Some(touched));
     assert_eq!(stores.workspaces.find_workspace(globex.id, wsref).await.unwrap(), None);
 
     let session = Session {
@@ -1028,4 +1027,139 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
     assert_eq!((closed.state.as_str(), closed.closed_at), ("closed", Some(at(30))));
     assert_eq!(stores.workspaces.close_session(acme.id, wsref, &session.session_ref, at(31)).await.unwrap(), None);
     assert_eq!(stores.workspaces.live_session(acme.id, wsref, at(0)).await.unwrap(), None);
+}
+
+/// A workspace ready for tree writes, with blob `sha` of 3 bytes registered at `at(1)`.
+async fn tree_workspace(stores: &Stores, sha: &str) -> crate::Workspace {
+    let (acme, owner, _) = bootstrap(stores, "acme", 1).await;
+    let p = create(stores, &project(&owner, "Tree", at(1)), false).await.unwrap();
+    let workspace = crate::Workspace {
+        workspace_ref: "wsref_tree".into(),
+        org_id: acme.id,
+        project_id: p.id,
+        user_id: owner.id,
+        head_revision: None,
+        head_seq: None,
+        created_at: at(1),
+        last_used_at: at(1),
+    };
+    let made = stores.workspaces.touch_workspace(&workspace).await.unwrap();
+    stores.workspaces.register_blobs(&made.workspace_ref, &[(sha.to_owned(), 3)], at(1)).await.unwrap();
+    made
+}
+
+fn tree_revision(workspace: &crate::Workspace, seq: i64, edit: &projects_domain::TreeEdit) -> crate::Revision {
+    crate::Revision {
+        workspace_ref: workspace.workspace_ref.clone(),
+        seq,
+        revision: format!("r{seq}"),
+        base_revision: workspace.head_revision.clone(),
+        author_user_id: Some(workspace.user_id),
+        message: None,
+        files_changed: edit.files_changed,
+        stats: edit.stats,
+        created_at: at(seq * 10),
+    }
+}
+
+fn put_file(path: &str, sha: &str) -> projects_domain::TreeChange {
+    let path = projects_domain::WorkspacePath::parse(path).unwrap();
+    projects_domain::TreeChange::Put(projects_domain::TreeEntry::file(path, sha.to_owned(), 3, 1, None))
+}
+
+pub async fn workspace_trees_commit_by_compare_and_swap(stores: Stores) {
+    use crate::CommitOutcome;
+    use projects_domain::{plan_changes, HeadView, WorkspacePath};
+    let sha = "ab".repeat(32);
+    let workspace = tree_workspace(&stores, &sha).await;
+    let wsref = workspace.workspace_ref.as_str();
+    let first = plan_changes(HeadView::default(), &[put_file("/src/a.rs", &sha)]).unwrap();
+    let r1 = tree_revision(&workspace, 1, &first);
+    assert_eq!(stores.workspaces.commit_revision(&workspace, &r1, &first).await.unwrap(), CommitOutcome::Committed);
+    assert_eq!(
+        stores.workspaces.commit_revision(&workspace, &r1, &first).await.unwrap(),
+        CommitOutcome::HeadMoved,
+        "the same base twice: the second finds the head moved and writes nothing"
+    );
+    let head = stores.workspaces.find_workspace(workspace.org_id, wsref).await.unwrap().unwrap();
+    assert_eq!((head.head_seq, head.head_revision.as_deref()), (Some(1), Some("r1")));
+
+    let unknown = "cd".repeat(32);
+    let orphan = plan_changes(HeadView::default(), &[put_file("/b.rs", &unknown)]).unwrap();
+    let refused = stores.workspaces.commit_revision(&head, &tree_revision(&head, 2, &orphan), &orphan).await.unwrap();
+    assert_eq!(refused, CommitOutcome::MissingBlobs(vec![unknown]));
+    let still = stores.workspaces.find_workspace(workspace.org_id, wsref).await.unwrap().unwrap();
+    assert_eq!(still.head_seq, Some(1), "a refused commit leaves the head");
+
+    let root = WorkspacePath::root();
+    let src = WorkspacePath::parse("/src").unwrap();
+    let view = HeadView {
+        entries: stores.workspaces.entries_under(wsref, 1, &root, None, None).await.unwrap(),
+        child_counts: stores
+            .workspaces
+            .child_counts(wsref, 1, &[root.clone(), src.clone()])
+            .await
+            .unwrap()
+            .into_iter()
+            .collect(),
+        stats: first.stats,
+    };
+    let second =
+        plan_changes(view, &[projects_domain::TreeChange::Delete(src.clone()), put_file("/top", &sha)]).unwrap();
+    let r2 = tree_revision(&head, 2, &second);
+    assert_eq!(stores.workspaces.commit_revision(&head, &r2, &second).await.unwrap(), CommitOutcome::Committed);
+
+    let names =
+        |entries: Vec<projects_domain::TreeEntry>| entries.into_iter().map(|e| e.path.to_string()).collect::<Vec<_>>();
+    assert_eq!(names(stores.workspaces.children(wsref, 1, &root, None, 10).await.unwrap()), ["/src"]);
+    assert_eq!(names(stores.workspaces.children(wsref, 2, &root, None, 10).await.unwrap()), ["/top"]);
+    assert_eq!(
+        names(stores.workspaces.entries_under(wsref, 1, &root, None, None).await.unwrap()),
+        ["/src", "/src/a.rs"]
+    );
+    let versions = stores.workspaces.versions_between(wsref, 1, 2, &root, None, false, None).await.unwrap();
+    let changed: Vec<(String, i64, Option<i64>)> =
+        versions.into_iter().map(|v| (v.entry.path.to_string(), v.valid_from, v.valid_to)).collect();
+    assert_eq!(changed, [("/src/a.rs".to_owned(), 1, Some(2)), ("/top".to_owned(), 2, None)]);
+    let listed = stores.workspaces.list_revisions(wsref, None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.revision.as_str()).collect::<Vec<_>>(), ["r2", "r1"]);
+    assert_eq!(stores.workspaces.find_revision(wsref, crate::RevisionKey::Id("r1")).await.unwrap(), Some(r1));
+    assert_eq!(stores.workspaces.oldest_revision_since(wsref, at(15)).await.unwrap(), Some(2));
+
+    assert_eq!(stores.workspaces.expire_revisions(wsref, 2).await.unwrap(), 1);
+    assert_eq!(stores.workspaces.find_revision(wsref, crate::RevisionKey::Id("r1")).await.unwrap(), None);
+    assert_eq!(names(stores.workspaces.entries_under(wsref, 2, &root, None, None).await.unwrap()), ["/top"]);
+}
+
+pub async fn workspace_blobs_are_collected_only_when_unreferenced_and_stale(stores: Stores) {
+    use projects_domain::{plan_changes, HeadView};
+    let kept = "ab".repeat(32);
+    let workspace = tree_workspace(&stores, &kept).await;
+    let wsref = workspace.workspace_ref.clone();
+    let loose = "ef".repeat(32);
+    let fresh = "12".repeat(32);
+    stores.workspaces.register_blobs(&wsref, &[(loose.clone(), 3)], at(1)).await.unwrap();
+    stores.workspaces.register_blobs(&wsref, &[(fresh.clone(), 3)], at(50)).await.unwrap();
+    let edit = plan_changes(HeadView::default(), &[put_file("/kept", &kept)]).unwrap();
+    let r1 = tree_revision(&workspace, 1, &edit);
+    stores.workspaces.commit_revision(&workspace, &r1, &edit).await.unwrap();
+
+    let deleted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = deleted.clone();
+    let delete: Box<crate::DeleteBlobs> = Box::new(move |batch| {
+        seen.lock().unwrap().extend(batch);
+        Box::pin(async { Ok(()) })
+    });
+    assert_eq!(stores.workspaces.collect_blobs(at(20), 100, delete.as_ref()).await.unwrap(), 1);
+    assert_eq!(*deleted.lock().unwrap(), [(wsref.clone(), loose.clone())], "only the stale, unreferenced one");
+    let present = stores.workspaces.touch_blobs(&wsref, &[kept.clone(), loose, fresh.clone()], at(60)).await.unwrap();
+    let mut present: Vec<String> = present.into_iter().map(|(sha, _)| sha).collect();
+    present.sort();
+    assert_eq!(present, [fresh, kept]);
+
+    let failing: Box<crate::DeleteBlobs> = Box::new(|_| Box::pin(async { Err(anyhow::anyhow!("store down")) }));
+    stores.workspaces.register_blobs(&wsref, &[("34".repeat(32), 3)], at(1)).await.unwrap();
+    assert!(stores.workspaces.collect_blobs(at(20), 100, failing.as_ref()).await.is_err());
+    let kept_row = stores.workspaces.touch_blobs(&wsref, &["34".repeat(32)], at(61)).await.unwrap();
+    assert_eq!(kept_row.len(), 1, "a failed deletion keeps the row, so the next pass tries again");
 }

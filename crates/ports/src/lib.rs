@@ -15,7 +15,7 @@ mod workspaces;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
-pub use blob::{Blob, BlobStore, ByteStream};
+pub use blob::{Blob, BlobStore, ByteStream, StoredObject};
 pub use clock::{Clock, Ids, RandomIds, SystemClock};
 pub use error::StoreError;
 pub use identity::{ApiKeyOwner, IdentityStore};
@@ -25,7 +25,9 @@ pub use projects::{
     StoredProject,
 };
 pub use usage::{AuditPage, UsageRecorded, UsageStore};
-pub use workspaces::{Session, Workspace, WorkspaceStore};
+pub use workspaces::{
+    ChildPosition, CommitOutcome, DeleteBlobs, Revision, RevisionKey, Session, Workspace, WorkspaceStore,
+};
 
 /// Connections of a pool, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -94,6 +94,30 @@ pub struct AppOptions {
     /// How long to wait for a name before settling for `Untitled project`.
     #[arg(long, env = "LLM_TIMEOUT_MS", default_value_t = 5_000)]
     pub llm_timeout_ms: u64,
+    /// Seconds a blob no revision references (or an upload that never became one) is kept after
+    /// a write last named it, before the collector removes it.
+    #[arg(long, env = "BLOB_GRACE_SECS", default_value_t = 3_600)]
+    pub blob_grace_secs: u64,
+    /// The newest this many revisions of each workspace are kept (the head always)…
+    #[arg(long, env = "KEEP_REVISIONS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep_revisions: u64,
+    /// …and so is every revision younger than this many days.
+    #[arg(long, env = "KEEP_REVISIONS_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub keep_revisions_days: u32,
+    /// Seconds between two passes of the collector while serving (0: never; `server gc` runs one).
+    #[arg(long, env = "GC_INTERVAL_SECS", default_value_t = 3_600)]
+    pub gc_interval_secs: u64,
+}
+
+impl AppOptions {
+    /// What the collector keeps.
+    pub fn tree_retention(&self) -> projects_app::Retention {
+        projects_app::Retention {
+            blob_grace: time::Duration::seconds(i64::try_from(self.blob_grace_secs).unwrap_or(i64::MAX)),
+            keep_revisions: self.keep_revisions,
+            keep_revisions_for: time::Duration::days(i64::from(self.keep_revisions_days)),
+        }
+    }
 }
 
 impl Default for AppOptions {
@@ -105,6 +129,10 @@ impl Default for AppOptions {
             llm_api_key: None,
             llm_model: "gpt-4o-mini".to_owned(),
             llm_timeout_ms: 5_000,
+            blob_grace_secs: 3_600,
+            keep_revisions: 100,
+            keep_revisions_days: 7,
+            gc_interval_secs: 3_600,
         }
     }
 }

@@ -77,7 +77,8 @@ impl Stores {
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
         })
-        .with_retention(time::Duration::days(i64::from(options.retention_days)));
+        .with_retention(time::Duration::days(i64::from(options.retention_days)))
+        .with_tree_retention(options.tree_retention());
         let app = match options.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
             Some(secret) => app.with_jwt(JwtKeys::hs256(secret.as_bytes())),
             None => app,
@@ -127,6 +128,9 @@ impl Application {
             .listen(listener)?
             .run();
         tokio::spawn(record_key_usage(app.clone()));
+        if config.app.gc_interval_secs > 0 {
+            tokio::spawn(collect_garbage(app.clone(), std::time::Duration::from_secs(config.app.gc_interval_secs)));
+        }
         Ok(Self { address, server, app, bootstrapped })
     }
 
@@ -152,6 +156,19 @@ impl Application {
 /// How often the last use of API keys is written: often enough for a "last used" column, rarely
 /// enough that no request ever waits on it.
 const KEY_USAGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The collector, a pass every `interval` (the first one `interval` after start). Several nodes
+/// may run it at once: each claims different rows, and a pass that finds nothing costs a few
+/// queries.
+async fn collect_garbage(app: App, interval: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        ticks.tick().await;
+        if let Err(err) = app.collect_garbage().await {
+            tracing::warn!(error = %err, "garbage collection failed; retrying at the next pass");
+        }
+    }
+}
 
 async fn record_key_usage(app: App) {
     let mut ticks = tokio::time::interval(KEY_USAGE_INTERVAL);

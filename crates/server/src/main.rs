@@ -36,14 +36,10 @@ enum Command {
     /// Print the OpenAPI document.
     Openapi,
     /// Remove for good the projects deleted longer ago than the retention window.
-    Purge {
-        #[command(flatten)]
-        storage: StorageConfig,
-        #[command(flatten)]
-        blobs: BlobStoreConfig,
-        #[command(flatten)]
-        app: AppOptions,
-    },
+    Purge(Maintenance),
+    /// One pass of the garbage collector: old revisions past retention, then blobs and uploads
+    /// nothing references any more (after the grace period).
+    Gc(Maintenance),
     /// Mint a JWT for a member (signed with JWT_SECRET), for local use.
     Token {
         /// The member's email.
@@ -110,12 +106,18 @@ async fn main() -> anyhow::Result<()> {
             let app = Stores::open(&storage).await?.app(&options, no_blobs())?;
             println!("{}", app.mint_token(&org, &email, ttl).await?);
         }
-        Some(Command::Purge { storage, blobs, app }) => {
+        Some(Command::Purge(maintenance)) => {
             init_logging();
-            // The real blob store: purging removes the workspaces' files too.
-            let blobs = std::sync::Arc::new(blobs.open(&storage.data_dir)?);
-            let purged = Stores::open(&storage).await?.app(&app, blobs)?.purge_deleted_projects().await?;
+            let purged = maintenance.app().await?.purge_deleted_projects().await?;
             eprintln!("server: purged {purged} deleted projects");
+        }
+        Some(Command::Gc(maintenance)) => {
+            init_logging();
+            let report = maintenance.app().await?.collect_garbage().await?;
+            eprintln!(
+                "server: removed {} revisions, {} blobs and {} stale uploads",
+                report.revisions_removed, report.blobs_removed, report.uploads_removed
+            );
         }
         Some(Command::Serve(config)) => serve(config).await?,
         None => serve(cli.serve).await?,
@@ -155,6 +157,25 @@ fn parse_ttl(raw: &str) -> Result<time::Duration, String> {
         return Err("the duration must be positive".to_owned());
     }
     Ok(time::Duration::seconds(number * seconds))
+}
+
+/// What the maintenance subcommands (`purge`, `gc`) run on: the database and the real blob store,
+/// since both remove files.
+#[derive(Debug, clap::Args)]
+struct Maintenance {
+    #[command(flatten)]
+    storage: StorageConfig,
+    #[command(flatten)]
+    blobs: BlobStoreConfig,
+    #[command(flatten)]
+    app: AppOptions,
+}
+
+impl Maintenance {
+    async fn app(self) -> anyhow::Result<projects_app::App> {
+        let blobs = std::sync::Arc::new(self.blobs.open(&self.storage.data_dir)?);
+        Stores::open(&self.storage).await?.app(&self.app, blobs)
+    }
 }
 
 /// Subcommands that never touch files run without a blob store.

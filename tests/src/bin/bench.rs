@@ -118,34 +118,10 @@ async fn bench_workspace_listing(entries: usize) {
         assert_eq!(listing["items"].as_array().map(Vec::len), Some(100));
     })
     .await;
-    let cold = cold_manifest_parse(&files);
     println!("Workspace of {entries} entries (snapshot published in {published_in:.1?})");
     println!("  first listing of / after the publish         {first:>9.2?}");
-    let (parse, index) = cold;
-    println!("  on a node new to the revision: JSON parse {parse:>9.2?}, index {index:>9.2?}   (medians of 5)");
     println!("  listing / ({dirs} dirs), cached               {root_cached:>9.2?}   (median of {SAMPLES})");
     println!("  listing {middle} (100 files), cached         {dir_cached:>9.2?}   (median of {SAMPLES})");
-}
-
-/// What a listing costs on a node meeting a revision for the first time: the manifest's JSON
-/// parsed, then indexed (medians of 5).
-fn cold_manifest_parse(files: &[Value]) -> (Duration, Duration) {
-    let manifest = json!({
-        "version": 1, "revision": "bench", "created_at": "2026-01-01T00:00:00Z", "entries": files,
-    });
-    let bytes = serde_json::to_vec(&manifest).expect("JSON");
-    let (mut parsing, mut indexing) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
-        let started = Instant::now();
-        let manifest: projects_domain::workspace::Manifest = serde_json::from_slice(&bytes).expect("a manifest");
-        parsing.push(started.elapsed());
-        let started = Instant::now();
-        projects_domain::workspace::ManifestIndex::build(&manifest).expect("a valid manifest");
-        indexing.push(started.elapsed());
-    }
-    parsing.sort();
-    indexing.sort();
-    (parsing[2], indexing[2])
 }
 
 fn resident_kib() -> u64 {

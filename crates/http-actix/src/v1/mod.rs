@@ -51,6 +51,7 @@ fn not_found_code(resource: Resource) -> &'static str {
         Resource::ApiKey => "api_keys.not_found",
         Resource::WorkspaceFile | Resource::WorkspaceFileContent => "workspace_files.not_found",
         Resource::Session => "workspace_sessions.not_found",
+        Resource::Revision => "workspace_revisions.not_found",
     }
 }
 
@@ -62,6 +63,7 @@ fn conflict_code(resource: Resource) -> &'static str {
         Resource::ApiKey => "api_keys.conflict",
         Resource::WorkspaceFile | Resource::WorkspaceFileContent => "workspace_files.conflict",
         Resource::Session => "workspace_sessions.conflict",
+        Resource::Revision => "workspace_revisions.conflict",
     }
 }
 
@@ -146,6 +148,7 @@ pub(crate) fn message(err: &HttpError) -> String {
                 "the file is in the workspace's tree but its content is missing from storage; this was logged"
             }
             Resource::Session => "no such open session",
+            Resource::Revision => "no such revision in this workspace (never made, or removed by retention)",
         }
         .to_owned(),
         HttpError::App(AppError::Conflict { field, .. }) => format!("{field} is already taken"),

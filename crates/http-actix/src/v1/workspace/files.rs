@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
 use futures::TryStreamExt;
-use projects_app::FileRead;
+use projects_app::{FileRead, ListQuery, Listing};
 use projects_domain::{ByteRange, EntryKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ReadRuns, WriteRuns};
 use crate::body::read_query;
+use crate::headers::next_link;
 use crate::HttpState;
 
 use super::conditional::{held_etags, if_match_revision};
@@ -23,6 +24,37 @@ pub struct PathQuery {
     /// A path inside the workspace, e.g. `/src` (default `/`); no control characters.
     #[param(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
     pub path: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQueryParams {
+    /// A path inside the workspace, e.g. `/src` (default `/`); no control characters.
+    #[param(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+    pub path: Option<String>,
+    /// List the tree as of this revision (default: the head).
+    pub revision: Option<String>,
+    /// Every entry below `path` (directories included) in path byte order, instead of its
+    /// direct children.
+    pub recursive: Option<bool>,
+    /// Items per page (default 1000).
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// The file's path inside the workspace, e.g. `/src/main.go` (not the root).
+    #[param(
+        pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
+    pub path: Option<String>,
+    /// Read the file as of this revision (default: the head); such a read never changes, and
+    /// says so (`Cache-Control: …, immutable`).
+    pub revision: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,31 +80,29 @@ pub struct FileListBody {
     pub workspace_ref: String,
     pub path: String,
     pub items: Vec<FileItem>,
-}
-
-fn kind_name(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::File => "file",
-        EntryKind::Dir => "dir",
-        EntryKind::Symlink => "symlink",
-    }
+    /// Where the next page starts (also in `Link: rel="next"`); null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// List a workspace directory
 ///
-/// The direct children of `path`: directories first, then by name. Requires `data.projects.read`
-/// and `data.runs.read`. No manifest yet, a missing path or a file → 200 with no items.
+/// The direct children of `path`: directories first, then by name (byte order); with
+/// `recursive=true`, every entry below `path` in path byte order. Paged by `limit` (default
+/// 1000, at most 10000) with `next_cursor` and `Link: rel="next"`. At the head, or at `revision`.
+/// Requires `data.projects.read` and `data.runs.read`. Nothing written yet, a missing path or a
+/// file → 200 with no items.
 #[utoipa::path(
     tag = "v1 workspace",
     operation_id = "v1ListWorkspaceFiles",
-    params(("project_id" = String, Path, description = "The project's id (UUID) or slug"), PathQuery),
+    params(("project_id" = String, Path, description = "The project's id (UUID) or slug"), ListQueryParams),
     responses(
-        (status = 200, body = FileListBody),
+        (status = 200, body = FileListBody,
+            headers(("Link" = String, description = "`<…&cursor=…>; rel=\"next\"` when there are more"))),
         (status = 400, description = "Invalid path (`workspace_files.invalid_path`)", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.projects.read` or `data.runs.read`", body = ErrorBody),
-        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
-        (status = 503, description = "The blob store is unavailable", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller, or no such revision (`workspace_revisions.not_found`)", body = ErrorBody),
+        (status = 422, description = "A bad `limit` or `cursor`", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
@@ -83,28 +113,39 @@ pub(super) async fn list_files(
     request: HttpRequest,
     project_id: web::Path<String>,
 ) -> V1Result<HttpResponse> {
-    let query: PathQuery = read_query(request.query_string())?;
-    let raw = query.path.unwrap_or_default();
+    let params: ListQueryParams = read_query(request.query_string())?;
+    let query = ListQuery {
+        path: params.path.unwrap_or_default(),
+        revision: params.revision,
+        recursive: params.recursive.unwrap_or(false),
+        limit: params.limit,
+        cursor: params.cursor,
+    };
     let principal = auth.principal;
     let project_id = project_id.into_inner();
-    let (workspace, path, children) =
-        state.run(move |app| async move { app.list_files(&principal, &project_id, &raw).await }).await?;
+    let Listing { workspace, path, items: children, next_cursor } =
+        state.run(move |app| async move { app.list_files(&principal, &project_id, query).await }).await?;
     let items = children
         .iter()
         .map(|child| FileItem {
             name: child.name.clone(),
             path: child.path.as_str().to_owned(),
-            kind: kind_name(child.kind),
+            kind: child.kind.as_str(),
             size: child.size,
             mtime_unix_ms: child.mtime_unix_ms,
             mime_type: (child.kind == EntryKind::File).then(|| mime_from_extension(&child.name)).flatten(),
             has_children: (child.kind == EntryKind::Dir).then_some(child.has_children),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(FileListBody {
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &next_cursor {
+        response.insert_header((header::LINK, next_link(&request, cursor)));
+    }
+    Ok(response.json(FileListBody {
         workspace_ref: workspace.workspace_ref,
         path: path.as_str().to_owned(),
         items,
+        next_cursor,
     }))
 }
 
@@ -118,7 +159,7 @@ pub(super) async fn list_files(
     operation_id = "v1ReadWorkspaceFile",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
-        ("path" = String, Query, pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$", description = "The file's path inside the workspace, e.g. `/src/main.go` (not the root)"),
+        ReadQuery,
         ("Range" = Option<String>, Header, nullable = false, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`"),
         ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag already held"),
     ),
@@ -129,7 +170,7 @@ pub(super) async fn list_files(
         (status = 400, description = "Invalid path, or the root", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.projects.read` or `data.runs.read`", body = ErrorBody),
-        (status = 404, description = "No such project, or no such file (`workspace_files.not_found`)", body = ErrorBody),
+        (status = 404, description = "No such project, file (`workspace_files.not_found`) or revision (`workspace_revisions.not_found`)", body = ErrorBody),
         (status = 416, description = "Range outside the file", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
@@ -141,15 +182,23 @@ pub(super) async fn read_file(
     request: HttpRequest,
     project_id: web::Path<String>,
 ) -> V1Result<HttpResponse> {
-    let query: PathQuery = read_query(request.query_string())?;
+    let query: ReadQuery = read_query(request.query_string())?;
     let raw = query.path.unwrap_or_default();
     let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(ByteRange::parse);
     // The file's ETag is its SHA-256: the tags the caller holds name contents it has.
     let held = held_etags(&request);
     let principal = auth.principal;
     let project_id = project_id.into_inner();
+    // A revision never changes: what was read at one may be kept for good.
+    let cache_control =
+        if query.revision.is_some() { "private, max-age=31536000, immutable" } else { "private, max-age=60" };
+    let revision = query.revision;
     let FileRead { entry, size, range, body } =
-        state.run(move |app| async move { app.read_file(&principal, &project_id, &raw, range, &held).await }).await?;
+        state
+            .run(move |app| async move {
+                app.read_file(&principal, &project_id, &raw, revision.as_deref(), range, &held).await
+            })
+            .await?;
     let etag = header::ETag(header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default()));
     let Some(body) = body else {
         return Ok(HttpResponse::NotModified().insert_header(etag).finish());
@@ -160,7 +209,7 @@ pub(super) async fn read_file(
     };
     response
         .insert_header(etag)
-        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::ACCEPT_RANGES, "bytes"));
     let (content_type, body) = match mime_from_extension(&entry.path) {
         Some(known) => (known, body),

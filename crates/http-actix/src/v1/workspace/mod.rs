@@ -1,9 +1,11 @@
-//! `/v1/projects/{id}/workspace…`: the caller's workspace, its files, snapshots and sessions.
+//! `/v1/projects/{id}/workspace…`: the caller's workspace, its files, snapshots, history and
+//! sessions.
 //! One file per concern: the handlers and DTOs of files, snapshots and sessions; MIME inference;
 //! the upload bridge; conditional headers.
 
 mod conditional;
 mod files;
+mod history;
 mod mime;
 mod sessions;
 mod snapshots;
@@ -19,6 +21,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(files::delete_file)
         .service(snapshots::upload_blob)
         .service(snapshots::commit_snapshot)
+        .service(history::list_revisions)
+        .service(history::diff)
+        .service(history::restore_revision)
+        .service(history::commit_changes)
+        .service(history::missing_blobs)
+        .service(history::head_blob)
+        .service(history::export_manifest)
         .service(sessions::open_session)
         .service(sessions::touch_session)
         .service(sessions::close_session);

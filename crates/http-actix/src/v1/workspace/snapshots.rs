@@ -72,7 +72,7 @@ pub struct SnapshotRequest {
 #[derive(ToSchema)]
 #[schema(as = v1::SnapshotEntry)]
 #[allow(dead_code)]
-struct SnapshotEntry {
+pub(super) struct SnapshotEntry {
     #[schema(
         pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
     )]
@@ -91,6 +91,9 @@ struct SnapshotEntry {
     sha256: Option<String>,
     mode: Option<u32>,
     link_target: Option<String>,
+    /// Not part of the tree (a deletion sent with the rest); default false.
+    #[schema(nullable = false)]
+    deleted: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,8 +104,9 @@ pub struct RevisionBody {
 
 /// Commit a snapshot
 ///
-/// Publishes a whole tree as the workspace's next revision in one step. Every file's blob must
-/// have been uploaded (else 422). Requires `data.runs.write`.
+/// Publishes a whole tree as the workspace's next revision in one step. Paths may be relative or
+/// absolute; an entry with `"deleted": true` is left out. Every file's blob must have been
+/// uploaded, with the size the entry says (else 422). Requires `data.runs.write`.
 #[utoipa::path(
     tag = "v1 workspace",
     operation_id = "v1CommitSnapshot",
