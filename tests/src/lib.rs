@@ -25,8 +25,9 @@ pub struct TestServer {
     app: App,
     client: reqwest::Client,
     backend: Backend,
-    _data_dir: tempfile::TempDir,
-    _database: Option<TestDatabase>,
+    config: ServeConfig,
+    _data_dir: std::sync::Arc<tempfile::TempDir>,
+    _database: Option<std::sync::Arc<TestDatabase>>,
 }
 
 impl TestServer {
@@ -52,7 +53,7 @@ impl TestServer {
             }
         };
         adjust(&mut config);
-        let application = Application::build(config).await.expect("the server starts");
+        let application = Application::build(config.clone()).await.expect("the server starts");
         let owner_key =
             application.bootstrapped.as_ref().expect("an empty database is bootstrapped").api_key.expose().to_owned();
         let base_url = format!("http://{}", application.address());
@@ -64,8 +65,60 @@ impl TestServer {
             app,
             client: reqwest::Client::new(),
             backend,
-            _data_dir: data_dir,
-            _database: database,
+            config,
+            _data_dir: std::sync::Arc::new(data_dir),
+            _database: database.map(std::sync::Arc::new),
+        }
+    }
+
+    /// A second node of the same service: its own process state (nothing cached), the same
+    /// database and blob store, as behind a load balancer.
+    pub async fn another_node(&self) -> Self {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".to_owned();
+        let application = Application::build(config.clone()).await.expect("the second node starts");
+        let base_url = format!("http://{}", application.address());
+        let app = application.app().clone();
+        tokio::spawn(application.run_until_stopped());
+        Self {
+            base_url,
+            owner_key: self.owner_key.clone(),
+            app,
+            client: reqwest::Client::new(),
+            backend: self.backend,
+            config,
+            _data_dir: self._data_dir.clone(),
+            _database: self._database.clone(),
+        }
+    }
+
+    /// Bytes the database takes (PostgreSQL: the database; SQLite: its file and write-ahead log).
+    pub async fn database_bytes(&self) -> anyhow::Result<u64> {
+        match (self.backend, &self._database) {
+            (Backend::Postgres, Some(database)) => {
+                projects_adapters_postgres::test_support::database_bytes(&database.url).await
+            }
+            _ => {
+                let path = self._data_dir.path().join("projects.db");
+                let wal = self._data_dir.path().join("projects.db-wal");
+                Ok([path, wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum())
+            }
+        }
+    }
+
+    /// Puts `entries` files (`/dirNNNNN/fileNNN.rs`, 100 to a directory, all with blob `sha256`
+    /// of `size` bytes, which must be uploaded already) into the workspace as its first revision,
+    /// straight into the database (for benchmarks).
+    pub async fn seed_tree(&self, workspace_ref: &str, sha256: &str, size: u64, entries: u64) -> anyhow::Result<()> {
+        match (self.backend, &self._database) {
+            (Backend::Postgres, Some(database)) => {
+                projects_adapters_postgres::test_support::seed_tree(&database.url, workspace_ref, sha256, size, entries)
+                    .await
+            }
+            _ => {
+                let path = self._data_dir.path().join("projects.db");
+                projects_adapters_sqlite::test_support::seed_tree(&path, workspace_ref, sha256, size, entries).await
+            }
         }
     }
 

@@ -145,3 +145,44 @@ pub async fn execute(url: &str, sql: &str) -> anyhow::Result<()> {
     conn.batch_execute(sql).await?;
     Ok(())
 }
+
+/// The size of the database at `url`, in bytes.
+pub async fn database_bytes(url: &str) -> anyhow::Result<u64> {
+    #[derive(QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = BigInt)]
+        bytes: i64,
+    }
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    let size: Size =
+        diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes").get_result(&mut conn).await?;
+    Ok(u64::try_from(size.bytes).unwrap_or_default())
+}
+
+/// Puts `entries` files, 100 to a directory (`/dirNNNNN/fileNNN.rs`), all with blob `sha256`,
+/// into a workspace never written to as its first revision `seed`, in a few statements (for
+/// benchmarks).
+pub async fn seed_tree(url: &str, workspace_ref: &str, sha256: &str, size: u64, entries: u64) -> anyhow::Result<()> {
+    let dirs = entries.div_ceil(100);
+    let sql = format!(
+        "BEGIN;
+         INSERT INTO workspace_revisions (workspace_ref, seq, revision, base_revision, author_user_id, message,
+             files_changed, file_count, dir_count, total_bytes, created_at)
+         VALUES ('{workspace_ref}', 1, 'seed', NULL, NULL, 'seeded', {entries}, {entries}, 0, {entries} * {size}, now());
+         INSERT INTO workspace_entries
+         SELECT '{workspace_ref}', '/dir' || lpad(d::text, 5, '0'), '/', 'dir' || lpad(d::text, 5, '0'), 'dir', true, true,
+                0, 0, NULL, NULL, NULL, 1, NULL
+         FROM generate_series(0, {dirs} - 1) AS d;
+         INSERT INTO workspace_entries
+         SELECT '{workspace_ref}', '/dir' || lpad((i / 100)::text, 5, '0') || '/file' || lpad((i % 100)::text, 3, '0') || '.rs',
+                '/dir' || lpad((i / 100)::text, 5, '0'), 'file' || lpad((i % 100)::text, 3, '0') || '.rs', 'file', false, false,
+                {size}, 1710000000000, '{sha256}', 420, NULL, 1, NULL
+         FROM generate_series(0, {entries} - 1) AS i;
+         UPDATE workspaces SET head_seq = 1, head_revision = 'seed' WHERE workspace_ref = '{workspace_ref}';
+         COMMIT;
+         ANALYZE workspace_entries;"
+    );
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&sql).await?;
+    Ok(())
+}

@@ -246,22 +246,23 @@ macro_rules! workspace_store {
                     workspace_ref: &str,
                     seq: i64,
                     dirs: &[WorkspacePath],
+                    cap: u64,
                 ) -> Result<Vec<(WorkspacePath, u64)>, StoreError> {
                     let mut conn = self.conn().await?;
                     let mut counts = Vec::new();
-                    for chunk in dirs.chunks(ROWS_PER_STATEMENT) {
-                        let rows: Vec<(String, i64)> = workspace_entries::table
+                    // One bounded index range per directory: at most `cap` rows each.
+                    for dir in dirs {
+                        let children: Vec<String> = workspace_entries::table
                             .filter(workspace_entries::workspace_ref.eq(workspace_ref))
-                            .filter(workspace_entries::parent.eq_any(as_strs(chunk)))
+                            .filter(workspace_entries::parent.eq(dir.as_str()))
                             .filter(visible_at(seq))
-                            .group_by(workspace_entries::parent)
-                            .select((workspace_entries::parent, diesel::dsl::count_star()))
+                            .select(workspace_entries::path)
+                            .limit(i64::try_from(cap).unwrap_or(i64::MAX))
                             .load(&mut conn)
                             .await
                             .map_err(db_error)?;
-                        for (dir, count) in rows {
-                            let dir = WorkspacePath::parse(&dir).map_err(|e| anyhow::anyhow!("stored parent: {e}"))?;
-                            counts.push((dir, u64::try_from(count).unwrap_or_default()));
+                        if !children.is_empty() {
+                            counts.push((dir.clone(), children.len() as u64));
                         }
                     }
                     Ok(counts)

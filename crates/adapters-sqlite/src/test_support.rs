@@ -59,3 +59,36 @@ pub async fn execute(path: &std::path::Path, sql: &str) -> anyhow::Result<()> {
     conn.batch_execute(sql).await?;
     Ok(())
 }
+
+/// Puts `entries` files, 100 to a directory (`/dirNNNNN/fileNNN.rs`), all with blob `sha256`,
+/// into a workspace never written to as its first revision `seed`, in a few statements (for
+/// benchmarks).
+pub async fn seed_tree(
+    path: &std::path::Path,
+    workspace_ref: &str,
+    sha256: &str,
+    size: u64,
+    entries: u64,
+) -> anyhow::Result<()> {
+    let dirs = entries.div_ceil(100);
+    let now = projects_adapters_sql::types::micros(time::OffsetDateTime::now_utc());
+    let sql = format!(
+        "BEGIN;
+         INSERT INTO workspace_revisions (workspace_ref, seq, revision, base_revision, author_user_id, message,
+             files_changed, file_count, dir_count, total_bytes, created_at)
+         VALUES ('{workspace_ref}', 1, 'seed', NULL, NULL, 'seeded', {entries}, {entries}, 0, {entries} * {size}, {now});
+         WITH RECURSIVE seq(d) AS (SELECT 0 UNION ALL SELECT d + 1 FROM seq WHERE d + 1 < {dirs})
+         INSERT INTO workspace_entries
+         SELECT '{workspace_ref}', printf('/dir%05d', d), '/', printf('dir%05d', d), 'dir', 1, 1, 0, 0, NULL, NULL, NULL, 1, NULL
+         FROM seq;
+         WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i + 1 < {entries})
+         INSERT INTO workspace_entries
+         SELECT '{workspace_ref}', printf('/dir%05d/file%03d.rs', i / 100, i % 100), printf('/dir%05d', i / 100),
+                printf('file%03d.rs', i % 100), 'file', 0, 0, {size}, 1710000000000, '{sha256}', 420, NULL, 1, NULL
+         FROM seq;
+         UPDATE workspaces SET head_seq = 1, head_revision = 'seed' WHERE workspace_ref = '{workspace_ref}';
+         COMMIT;
+         ANALYZE;"
+    );
+    execute(path, &sql).await
+}

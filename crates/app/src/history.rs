@@ -182,12 +182,16 @@ impl App {
         } else {
             None
         };
-        let dirs: Vec<WorkspacePath> = entries.iter().filter(|e| e.is_dir()).map(|e| e.path.clone()).collect();
-        let with_children: std::collections::HashSet<WorkspacePath> = if dirs.is_empty() {
-            Default::default()
-        } else {
-            self.workspaces.child_counts(workspace_ref, seq, &dirs).await?.into_iter().map(|(dir, _)| dir).collect()
-        };
+        // An implied directory has children by definition; only explicit ones (rare: snapshots
+        // name them) are asked, one bounded probe each.
+        let explicit: Vec<WorkspacePath> =
+            entries.iter().filter(|e| e.is_dir() && !e.implied).map(|e| e.path.clone()).collect();
+        let mut with_children: std::collections::HashSet<WorkspacePath> =
+            entries.iter().filter(|e| e.implied).map(|e| e.path.clone()).collect();
+        if !explicit.is_empty() {
+            let counted = self.workspaces.child_counts(workspace_ref, seq, &explicit, 1).await?;
+            with_children.extend(counted.into_iter().map(|(dir, _)| dir));
+        }
         let items = entries
             .into_iter()
             .map(|entry| Child {
@@ -606,7 +610,8 @@ impl App {
             }
         }
         let dirs: Vec<WorkspacePath> = needs.child_counts.into_iter().collect();
-        let child_counts = self.workspaces.child_counts(workspace_ref, seq, &dirs).await?.into_iter().collect();
+        let cap = TreeNeeds::count_cap(changes);
+        let child_counts = self.workspaces.child_counts(workspace_ref, seq, &dirs, cap).await?.into_iter().collect();
         Ok(HeadView { entries: entries.into_values().collect(), child_counts, stats })
     }
 

@@ -137,40 +137,49 @@ pub struct TreeNeeds {
 }
 
 impl TreeNeeds {
-    /// What `changes` must see.
+    /// What `changes` must see. Counts are only asked where a change could empty a directory
+    /// (the ancestors of what it removes; never the root, which is no entry) or must know whether
+    /// one is empty (where it puts something), so that a write never counts a big directory's
+    /// children; see [`TreeNeeds::count_cap`].
     pub fn of(changes: &[TreeChange]) -> Self {
         let mut needs = Self::default();
-        let with_ancestors = |needs: &mut Self, path: &WorkspacePath| {
+        let with_ancestors = |needs: &mut Self, path: &WorkspacePath, count_them: bool| {
             needs.paths.insert(path.clone());
             let mut ancestor = path.parent();
-            while let Some(dir) = ancestor {
-                needs.child_counts.insert(dir.clone());
-                if !dir.is_root() {
-                    needs.paths.insert(dir.clone());
+            while let Some(dir) = ancestor.filter(|d| !d.is_root()) {
+                if count_them {
+                    needs.child_counts.insert(dir.clone());
                 }
+                needs.paths.insert(dir.clone());
                 ancestor = dir.parent();
             }
         };
         for change in changes {
             match change {
                 TreeChange::Put(entry) => {
-                    with_ancestors(&mut needs, &entry.path);
-                    // Whether a directory there is empty.
+                    with_ancestors(&mut needs, &entry.path, false);
                     needs.child_counts.insert(entry.path.clone());
                 }
                 TreeChange::Delete(path) => {
-                    with_ancestors(&mut needs, path);
+                    with_ancestors(&mut needs, path, true);
                     needs.subtrees.insert(path.clone());
                 }
                 TreeChange::Move { from, to } => {
-                    with_ancestors(&mut needs, from);
-                    with_ancestors(&mut needs, to);
+                    with_ancestors(&mut needs, from, true);
+                    with_ancestors(&mut needs, to, false);
                     needs.subtrees.insert(from.clone());
                     needs.child_counts.insert(to.clone());
                 }
             }
         }
         needs
+    }
+
+    /// Counts may stop here: each change takes at most one direct child from any directory
+    /// outside what it removes, so a directory with more children than there are changes
+    /// cannot be emptied by them.
+    pub fn count_cap(changes: &[TreeChange]) -> u64 {
+        changes.len() as u64 + 1
     }
 }
 
@@ -251,6 +260,9 @@ struct Planner {
     before: BTreeMap<WorkspacePath, Option<TreeEntry>>,
     state: BTreeMap<WorkspacePath, Option<TreeEntry>>,
     child_counts: HashMap<WorkspacePath, u64>,
+    /// Directories that lost a child: the only ones that may have become empty (their counts
+    /// were asked for, or they were made within the change set).
+    lost_children: BTreeSet<WorkspacePath>,
 }
 
 impl Planner {
@@ -272,6 +284,7 @@ impl Planner {
             if let Some(parent) = path.parent() {
                 let count = self.count(&parent);
                 *count = count.saturating_sub(1);
+                self.lost_children.insert(parent);
             }
             self.set(path.clone(), None);
         }
@@ -308,7 +321,9 @@ impl Planner {
         self.make_ancestors(&entry.path)?;
         let path = entry.path.clone();
         if let Some(existing) = self.get(&path) {
-            if existing.is_dir() && self.child_counts.get(&path).copied().unwrap_or(0) > 0 {
+            // An implied directory has children by definition.
+            let full = existing.implied || self.child_counts.get(&path).copied().unwrap_or(0) > 0;
+            if existing.is_dir() && full {
                 return Err(TreeError::Conflict(format!("{path} is a directory that is not empty")));
             }
             self.remove(&path);
@@ -367,10 +382,11 @@ impl Planner {
     fn drop_empty_implied(&mut self) {
         loop {
             let empty: Vec<WorkspacePath> = self
-                .state
+                .lost_children
                 .iter()
-                .filter_map(|(path, entry)| entry.as_ref().filter(|e| e.implied).map(|_| path.clone()))
-                .filter(|path| self.child_counts.get(path).copied().unwrap_or(0) == 0)
+                .filter(|path| self.get(path).is_some_and(|e| e.implied))
+                .filter(|path| self.child_counts.get(*path).copied().unwrap_or(0) == 0)
+                .cloned()
                 .collect();
             if empty.is_empty() {
                 return;
@@ -387,7 +403,8 @@ impl Planner {
 pub fn plan_changes(view: HeadView, changes: &[TreeChange]) -> Result<TreeEdit, TreeError> {
     let before: BTreeMap<WorkspacePath, Option<TreeEntry>> =
         view.entries.into_iter().map(|entry| (entry.path.clone(), Some(entry))).collect();
-    let mut planner = Planner { state: before.clone(), before, child_counts: view.child_counts };
+    let mut planner =
+        Planner { state: before.clone(), before, child_counts: view.child_counts, lost_children: BTreeSet::new() };
     for change in changes {
         match change {
             TreeChange::Put(entry) => planner.put(entry.clone())?,
@@ -569,6 +586,24 @@ mod tests {
         assert_eq!(edit.ended, [path("/a/x")]);
         assert_eq!(paths(&edit.added), ["/a/x"]);
         assert_eq!((edit.stats.file_count, edit.stats.total_bytes), (2, 3));
+    }
+
+    #[test]
+    fn a_put_deep_in_a_tree_seen_only_along_its_path_keeps_every_directory() {
+        // What the store gives a put: the entries on its path, and no counts of the ancestors.
+        let mut view = head(&[("/a/b/c", "1"), ("/a/x", "2")]);
+        view.entries.retain(|e| ["/a", "/a/b"].contains(&e.path.as_str()));
+        view.child_counts.clear();
+        let edit = plan_changes(view, &[TreeChange::Put(file("/a/b/d", "3"))]).unwrap();
+        assert_eq!(paths(&edit.added), ["/a/b/d"]);
+        assert!(edit.ended.is_empty(), "no directory of the path goes: {:?}", edit.ended);
+    }
+
+    #[test]
+    fn asked_counts_skip_the_root_and_the_ancestors_of_puts() {
+        let needs = TreeNeeds::of(&[TreeChange::Put(file("/a/b/c", "1")), TreeChange::Delete(path("/x/y"))]);
+        let counted: Vec<&str> = needs.child_counts.iter().map(WorkspacePath::as_str).collect();
+        assert_eq!(counted, ["/a/b/c", "/x"]);
     }
 
     #[test]

@@ -1097,7 +1097,7 @@ pub async fn workspace_trees_commit_by_compare_and_swap(stores: Stores) {
         entries: stores.workspaces.entries_under(wsref, 1, &root, None, None).await.unwrap(),
         child_counts: stores
             .workspaces
-            .child_counts(wsref, 1, &[root.clone(), src.clone()])
+            .child_counts(wsref, 1, &[root.clone(), src.clone()], 10)
             .await
             .unwrap()
             .into_iter()

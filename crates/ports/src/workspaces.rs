@@ -135,12 +135,14 @@ pub trait WorkspaceStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<TreeEntry>, StoreError>;
 
-    /// How many direct children each of `dirs` has in revision `seq` (those with none left out).
+    /// How many direct children each of `dirs` has in revision `seq`, counting no further than
+    /// `cap` (those with none left out): a directory's size never makes this slower.
     async fn child_counts(
         &self,
         workspace_ref: &str,
         seq: i64,
         dirs: &[WorkspacePath],
+        cap: u64,
     ) -> Result<Vec<(WorkspacePath, u64)>, StoreError>;
 
     /// The versions of entries at or below `under` born or ended in revisions `lo+1 ..= hi`,

@@ -2,11 +2,14 @@
 //! - projects: list latency in a 100,000-project org, first page against a page deep in the list,
 //!   for the owner (sees everything) and a member (visibility filtered in SQL), on SQLite and
 //!   (with `DATABASE_URL`) PostgreSQL;
-//! - workspace: directory listings in a 100,000-entry workspace (first, uncached, then cached);
+//! - workspace: the tree engine's goals on SQLite and PostgreSQL: a one-file PUT into 100,000- and
+//!   1,000,000-entry workspaces against an empty one, listings (warm, on a fresh node, at an old
+//!   revision) and a 10-file diff in the 1,000,000-entry one, storage and memory of 1,000 writes,
+//!   and a 100,000-entry snapshot on PostgreSQL with the S3 test server;
 //! - streaming: the process's resident memory while a 1 GiB file is written and read back.
 //!
-//! `BENCH_ONLY=projects|workspace|streaming` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES` and
-//! `BENCH_STREAM_MIB` change the sizes.
+//! `BENCH_ONLY=projects|workspace|streaming` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
+//! `BENCH_HUGE_ENTRIES`, `BENCH_SNAPSHOT_ENTRIES` and `BENCH_STREAM_MIB` change the sizes.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -81,47 +84,219 @@ async fn new_project(server: &TestServer, name: &str) -> String {
     project["id"].as_str().expect("id").to_owned()
 }
 
-/// A snapshot of `entries` files in 100-file directories, all with one blob, then listings.
-async fn bench_workspace_listing(entries: usize) {
-    let server = TestServer::start(Backend::Sqlite).await;
-    let key = server.owner_key.clone();
-    let id = new_project(&server, "Big tree").await;
-    let content: &'static [u8] = b"fn main() {}\n";
+/// Medians of `SAMPLES` runs of `step` (given the run's number).
+async fn median_of<F, Fut>(mut step: F) -> Duration
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::with_capacity(SAMPLES);
+    for run in 0..SAMPLES {
+        let started = Instant::now();
+        step(run).await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[SAMPLES / 2]
+}
+
+/// A workspace of the owner's: its project id and ref.
+async fn workspace_of(server: &TestServer, name: &str) -> (String, String) {
+    let id = new_project(server, name).await;
+    let workspace: Value =
+        server.get(&format!("/v1/projects/{id}/workspace"), &server.owner_key).await.json().await.expect("JSON");
+    (id, workspace["workspace_ref"].as_str().expect("ref").to_owned())
+}
+
+async fn put(server: &TestServer, id: &str, path: &str, body: Vec<u8>) -> Value {
+    let url = format!("/v1/projects/{id}/workspace/file?path={path}");
+    let response = server.request(Method::PUT, &url, Some(&server.owner_key)).body(body).send().await.expect("PUT");
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.expect("JSON")
+}
+
+/// The p50 of a one-file PUT into `id`'s workspace.
+async fn put_p50(server: &TestServer, id: &str, label: &str) -> Duration {
+    median_of(|run| {
+        let body = format!("{label} {run}").into_bytes();
+        async move {
+            put(server, id, &format!("/bench/{label}-{run}.txt"), body).await;
+        }
+    })
+    .await
+}
+
+async fn get_ok(server: &TestServer, path: &str) -> Value {
+    let response = server.get(path, &server.owner_key).await;
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.expect("JSON")
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => dir_bytes(&entry.path()),
+            _ => entry.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+/// A workspace seeded with `entries` files (one blob), on `server`.
+async fn seeded(server: &TestServer, entries: u64) -> (String, String) {
+    let (id, wsref) = workspace_of(server, &format!("tree of {entries}")).await;
+    let content = b"fn main() {}\n";
     let sha = hex::encode(sha2::Sha256::digest(content));
     let blob = format!("/v1/projects/{id}/workspace/blobs/{sha}");
-    let uploaded = server.request(Method::PUT, &blob, Some(&key)).body(content).send().await.expect("upload");
+    let uploaded =
+        server.request(Method::PUT, &blob, Some(&server.owner_key)).body(&content[..]).send().await.expect("blob");
     assert_eq!(uploaded.status(), 201);
+    server.seed_tree(&wsref, &sha, content.len() as u64, entries).await.expect("seed");
+    (id, wsref)
+}
+
+fn ratio(measured: Duration, limit: Duration) -> String {
+    format!("{measured:>9.2?}  ({:.2} of the {limit:?} goal)", measured.as_secs_f64() / limit.as_secs_f64())
+}
+
+/// The workspace engine's goals on one backend: writes into big trees cost what an empty tree's
+/// do, listings and diffs at any revision stay flat, storage follows the change.
+async fn bench_tree(backend: Backend, big: u64, huge: u64) {
+    let server = TestServer::start_with(backend, |config| config.blobs.blob_store_url = None).await;
+    println!("{backend:?}: workspace engine");
+    let (empty, _) = workspace_of(&server, "empty").await;
+    put(&server, &empty, "/warm.txt", b"warm".to_vec()).await;
+    let base = put_p50(&server, &empty, "empty").await;
+    println!("  one-file PUT, empty workspace              {base:>9.2?}   (p50 of {SAMPLES})");
+
+    for entries in [big, huge] {
+        let seeding = Instant::now();
+        let (id, _) = seeded(&server, entries).await;
+        let seeded_in = seeding.elapsed();
+        let p50 = put_p50(&server, &id, "big").await;
+        println!(
+            "  one-file PUT, {entries:>9}-entry workspace   {p50:>9.2?}   {:.2}x the empty one (goal ≤ 1.5x; seeded in {seeded_in:.1?})",
+            p50.as_secs_f64() / base.as_secs_f64()
+        );
+        if entries != huge {
+            continue;
+        }
+        let dir = format!("/v1/projects/{id}/workspace/files?path=/dir{:05}", entries / 200);
+        let server = &server;
+        let listing = |url: String| async move {
+            let listed = get_ok(server, &url).await;
+            assert_eq!(listed["items"].as_array().map(Vec::len), Some(100), "{url}");
+        };
+        let fresh = server.another_node().await;
+        let cold_started = Instant::now();
+        let cold: Value = get_ok(&fresh, &dir).await;
+        drop(fresh);
+        let cold = (cold_started.elapsed(), cold["items"].as_array().map(Vec::len));
+        assert_eq!(cold.1, Some(100));
+        let warm = median_of(|_| listing(dir.clone())).await;
+        let old = median_of(|_| listing(format!("{dir}&revision=seed"))).await;
+        let limit = Duration::from_millis(2);
+        println!("  100-file directory listing, warm           {}", ratio(warm, limit));
+        println!("  the same on a node that never saw it       {}", ratio(cold.0, limit));
+        println!("  the same at the first revision             {}", ratio(old, limit));
+
+        let head: Value = get_ok(server, &format!("/v1/projects/{id}/workspace/revisions?limit=1")).await;
+        let before = head[0]["revision"].as_str().expect("head").to_owned();
+        let mut last = String::new();
+        for n in 0..10 {
+            last = put(server, &id, &format!("/dir{:05}/file{n:03}.rs", n * 7), format!("changed {n}").into_bytes())
+                .await["revision"]
+                .as_str()
+                .expect("revision")
+                .to_owned();
+        }
+        let diff_url = format!("/v1/projects/{id}/workspace/diff?from={before}&to={last}");
+        let diff = median_of(|_| {
+            let url = diff_url.clone();
+            async move {
+                let diff = get_ok(server, &url).await;
+                assert_eq!(diff["changes"].as_array().map(Vec::len), Some(10));
+            }
+        })
+        .await;
+        println!("  diff of two revisions 10 files apart       {}", ratio(diff, Duration::from_millis(10)));
+    }
+
+    // Storage and memory of 1,000 one-file writes into the big tree.
+    let (id, _) = seeded(&server, big).await;
+    let stored_before = server.database_bytes().await.expect("size") + dir_bytes(&server.data_dir().join("blobs"));
+    let resident_before = resident_kib();
+    let mut peak = resident_before;
+    let mut written = 0u64;
+    for n in 0..1_000u64 {
+        let body = format!("write number {n:04} of a thousand").into_bytes();
+        written += body.len() as u64;
+        put(&server, &id, &format!("/dir{:05}/new{n:04}.txt", n % 1_000), body).await;
+        peak = peak.max(resident_kib());
+    }
+    let stored_after = server.database_bytes().await.expect("size") + dir_bytes(&server.data_dir().join("blobs"));
+    let grown = stored_after.saturating_sub(stored_before).saturating_sub(written);
+    println!(
+        "  1,000 one-file writes into {big} entries: storage +{:.2} MB beyond the {written} bytes written ({:.2} of the 10 MB goal)",
+        grown as f64 / 1e6,
+        grown as f64 / 10e6
+    );
+    println!(
+        "    resident memory {} MiB before, peak {} MiB (+{} MiB; goal ≤ 50 MiB)",
+        resident_before / 1024,
+        peak / 1024,
+        peak.saturating_sub(resident_before) / 1024
+    );
+}
+
+/// A 100,000-entry snapshot on PostgreSQL and the S3 test server, end to end: the blobs asked
+/// about and uploaded, then the commit.
+async fn bench_snapshot(entries: usize) {
+    let s3 = projects_adapters_s3::test_support::TestS3Server::start().await;
+    let server = TestServer::start_on_s3(Backend::Postgres, &s3, "bench").await;
+    let key = server.owner_key.clone();
+    let id = new_project(&server, "Snapshot").await;
+    let distinct = 1_000;
+    let contents: Vec<Vec<u8>> = (0..distinct).map(|n| format!("content {n}\n").into_bytes()).collect();
+    let shas: Vec<String> = contents.iter().map(|c| hex::encode(sha2::Sha256::digest(c))).collect();
+    let started = Instant::now();
+    let missing: Value = server
+        .post_json(&format!("/v1/projects/{id}/workspace/blobs/missing"), &key, json!({ "sha256": shas }))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(missing["missing"].as_array().map(Vec::len), Some(distinct));
+    let uploads = futures::stream::iter(contents.iter().zip(&shas))
+        .map(|(content, sha)| {
+            let request = server.request(Method::PUT, &format!("/v1/projects/{id}/workspace/blobs/{sha}"), Some(&key));
+            async move { request.body(content.clone()).send().await.expect("upload").status() }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    assert!(uploads.iter().all(|status| status.as_u16() == 201));
+    let uploaded_in = started.elapsed();
     let files: Vec<Value> = (0..entries)
         .map(|i| {
-            let path = format!("/dir{:04}/file{:03}.rs", i / 100, i % 100);
-            json!({"path": path, "type": "file", "size": content.len(), "mtime_unix_ms": 1_710_000_000_000i64, "sha256": sha})
+            let n = i % distinct;
+            json!({"path": format!("dir{:05}/file{:03}.rs", i / 100, i % 100), "type": "file",
+                   "size": contents[n].len(), "mtime_unix_ms": 1_710_000_000_000i64, "sha256": shas[n]})
         })
         .collect();
-    let publishing = Instant::now();
+    let committing = Instant::now();
     let published =
         server.post_json(&format!("/v1/projects/{id}/workspace/snapshots"), &key, json!({ "entries": files })).await;
     assert_eq!(published.status(), 201, "{}", published.text().await.unwrap_or_default());
-    let published_in = publishing.elapsed();
-
-    let files_of = |dir: &str| format!("/v1/projects/{id}/workspace/files?path={dir}");
-    let first = Instant::now();
-    let root: Value = server.get(&files_of("/"), &key).await.json().await.expect("JSON");
-    let first = first.elapsed();
-    let dirs = entries.div_ceil(100);
-    assert_eq!(root["items"].as_array().map(Vec::len), Some(dirs));
-    let root_cached = median_with(&server, &files_of("/"), &key, |listing| {
-        assert_eq!(listing["items"].as_array().map(Vec::len), Some(dirs));
-    })
-    .await;
-    let middle = format!("/dir{:04}", dirs / 2);
-    let dir_cached = median_with(&server, &files_of(&middle), &key, |listing| {
-        assert_eq!(listing["items"].as_array().map(Vec::len), Some(100));
-    })
-    .await;
-    println!("Workspace of {entries} entries (snapshot published in {published_in:.1?})");
-    println!("  first listing of / after the publish         {first:>9.2?}");
-    println!("  listing / ({dirs} dirs), cached               {root_cached:>9.2?}   (median of {SAMPLES})");
-    println!("  listing {middle} (100 files), cached         {dir_cached:>9.2?}   (median of {SAMPLES})");
+    let committed_in = committing.elapsed();
+    println!("PostgreSQL + S3 test server: a {entries}-entry snapshot ({distinct} distinct blobs)");
+    println!("  blobs asked about and uploaded              {uploaded_in:>9.2?}");
+    println!("  snapshot committed                          {}", ratio(committed_in, Duration::from_secs(10)));
+    println!(
+        "  end to end                                  {}",
+        ratio(uploaded_in + committed_in, Duration::from_secs(10))
+    );
 }
 
 fn resident_kib() -> u64 {
@@ -200,7 +375,12 @@ async fn main() {
         bench_streaming(setting("BENCH_STREAM_MIB", 1024)).await;
     }
     if runs("workspace") {
-        bench_workspace_listing(setting("BENCH_ENTRIES", 100_000) as usize).await;
+        let (big, huge) = (setting("BENCH_ENTRIES", 100_000), setting("BENCH_HUGE_ENTRIES", 1_000_000));
+        bench_tree(Backend::Sqlite, big, huge).await;
+        if std::env::var("DATABASE_URL").is_ok() {
+            bench_tree(Backend::Postgres, big, huge).await;
+            bench_snapshot(setting("BENCH_SNAPSHOT_ENTRIES", 100_000) as usize).await;
+        }
     }
     if runs("projects") {
         let count = setting("BENCH_PROJECTS", 100_000) as i64;
