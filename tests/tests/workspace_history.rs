@@ -922,19 +922,29 @@ async fn garbage_collection_keeps_the_head_and_drops_the_rest(backend: Backend) 
     assert_eq!(ws.content("/a.txt", None).await, two);
 }
 
-/// Files written while garbage is being collected over and over: every write the server
-/// acknowledged reads back with its exact bytes, also after one more collection.
+/// Files written and overwritten while garbage is being collected over and over (only the head
+/// kept, unreferenced blobs collectable after one second): the collector really removes the
+/// overwritten contents meanwhile, and every write the server acknowledged reads back with its
+/// exact bytes, also after one more collection. The grace period is what protects a write in
+/// flight, so writes are not refused either.
 async fn garbage_collection_never_loses_an_acknowledged_file(backend: Backend) {
-    let server = collecting_server(backend).await;
+    let server = TestServer::start_with(backend, |config| {
+        config.app.blob_grace_secs = 1;
+        config.app.keep_revisions = 1;
+        config.app.keep_revisions_days = 0;
+    })
+    .await;
     let ws = Workspace::create(&server, "Collected while writing").await;
     let done = Arc::new(AtomicBool::new(false));
     let runs = Arc::new(AtomicU32::new(0));
+    let removed = Arc::new(AtomicU32::new(0));
     let collector = tokio::spawn({
         let app = server.app().clone();
-        let (done, runs) = (Arc::clone(&done), Arc::clone(&runs));
+        let (done, runs, removed) = (Arc::clone(&done), Arc::clone(&runs), Arc::clone(&removed));
         async move {
             while !done.load(Ordering::SeqCst) {
-                app.collect_garbage().await.expect("gc");
+                let report = app.collect_garbage().await.expect("gc");
+                removed.fetch_add(report.blobs_removed as u32, Ordering::SeqCst);
                 runs.fetch_add(1, Ordering::SeqCst);
                 tokio::task::yield_now().await;
             }
@@ -945,19 +955,28 @@ async fn garbage_collection_never_loses_an_acknowledged_file(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
-    let mut acknowledged = Vec::new();
+    // Five files, each rewritten until the collector has removed some of their old contents.
+    let mut latest: std::collections::BTreeMap<String, String> = Default::default();
     let mut refused = Vec::new();
-    for n in 0..30 {
-        let (path, content) = (format!("/race/f{n:02}.txt"), format!("file {n} written during collection"));
+    let started = std::time::Instant::now();
+    let mut n = 0;
+    while removed.load(Ordering::SeqCst) < 3 && started.elapsed() < Duration::from_secs(20) {
+        let (path, content) = (format!("/race/f{}.txt", n % 5), format!("write {n} during collection"));
         let response = ws.put_response(&path, &content).await;
         match response.status().as_u16() {
-            200 | 201 => acknowledged.push((path, content)),
+            200 | 201 => {
+                latest.insert(path, content);
+            }
             status => refused.push((path, status, response.text().await.unwrap_or_default())),
         }
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     done.store(true, Ordering::SeqCst);
     collector.await.expect("the collector ran without failing");
-    assert!(!acknowledged.is_empty(), "some writes were acknowledged: refused {refused:?}");
+    assert!(removed.load(Ordering::SeqCst) >= 3, "the collector removed overwritten contents meanwhile");
+    assert!(refused.is_empty(), "writes within the grace period are never refused: {refused:?}");
+    let acknowledged: Vec<(String, String)> = latest.into_iter().collect();
 
     server.app().collect_garbage().await.expect("gc");
     let listed = ws.children("/race", None).await;

@@ -429,17 +429,37 @@ macro_rules! workspace_store {
                     let mut conn = self.conn().await?;
                     let mut found = Vec::new();
                     for chunk in sha256s.chunks(ROWS_PER_STATEMENT) {
-                        let touched: Vec<(String, i64)> = diesel::update(
-                            workspace_blobs::table
+                        let present: Vec<(String, i64)> = workspace_blobs::table
+                            .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
+                            .filter(workspace_blobs::sha256.eq_any(chunk))
+                            .select((workspace_blobs::sha256, workspace_blobs::size))
+                            .load(&mut conn)
+                            .await
+                            .map_err(db_error)?;
+                        // Never waits on a row: one a commit holds is being touched by it, one
+                        // the collector holds is going (a commit naming it is refused). Waiting
+                        // here could deadlock with a commit touching the same rows in another
+                        // order; the rows this claims are its own until it ends.
+                        conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                            let free: Vec<String> = workspace_blobs::table
                                 .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
-                                .filter(workspace_blobs::sha256.eq_any(chunk)),
-                        )
-                        .set(workspace_blobs::touched_at.eq(at.db()))
-                        .returning((workspace_blobs::sha256, workspace_blobs::size))
-                        .get_results(&mut conn)
+                                .filter(workspace_blobs::sha256.eq_any(chunk))
+                                .select(workspace_blobs::sha256)
+                                $($claim)*
+                                .load(conn)
+                                .await?;
+                            diesel::update(
+                                workspace_blobs::table
+                                    .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
+                                    .filter(workspace_blobs::sha256.eq_any(free)),
+                            )
+                            .set(workspace_blobs::touched_at.eq(at.db()))
+                            .execute(conn)
+                            .await
+                        })
                         .await
                         .map_err(db_error)?;
-                        found.extend(touched.into_iter().map(|(sha, size)| (sha, u64::try_from(size).unwrap_or_default())));
+                        found.extend(present.into_iter().map(|(sha, size)| (sha, u64::try_from(size).unwrap_or_default())));
                     }
                     Ok(found)
                 }

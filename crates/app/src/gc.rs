@@ -1,6 +1,6 @@
 //! Garbage collection: old revisions go once retention lets them, then blobs no entry version
-//! references and nobody vouched for within the grace period, then uploads that never became a
-//! blob (lost races, refused or broken bodies).
+//! references and nobody vouched for within the grace period, then temporary uploads a process
+//! that died mid-upload left behind.
 //!
 //! Why a concurrent write can never lose its blob: every write registers (or touches) the blob's
 //! row before it files the object or commits a reference to it, and the commit touches it again
@@ -42,6 +42,11 @@ impl Default for Retention {
     }
 }
 
+/// A temporary upload is only ever left behind by a process that died mid-upload (every other
+/// path removes it), so it is swept only once older than this, or the grace period if longer: an
+/// upload still streaming in (a big file on a slow link) is never taken from under its writer.
+const STALE_UPLOAD: time::Duration = time::Duration::hours(24);
+
 /// Workspaces visited per store call, and blobs claimed per transaction.
 const BATCH: usize = 500;
 /// Blob deletions in flight at once.
@@ -70,8 +75,8 @@ impl App {
                             self.workspaces.expire_revisions(&workspace.workspace_ref, keep_from).await?;
                     }
                 }
-                report.uploads_removed +=
-                    self.sweep_uploads(&workspace.workspace_ref, now - retention.blob_grace).await?;
+                let stale = now - retention.blob_grace.max(STALE_UPLOAD);
+                report.uploads_removed += self.sweep_uploads(&workspace.workspace_ref, stale).await?;
             }
             if page.len() < BATCH {
                 break;

@@ -18,10 +18,12 @@ use crate::workspaces::{file_path, parse_path, unavailable};
 use crate::{App, AppError, Principal, Resource};
 
 /// A head moved by someone else meanwhile is re-read and the change re-planned, up to this many
-/// times: each loser of a race retries on the winner's head, so with N writers at once nobody
-/// loses more than N - 1 times; the bound only stops a pathological storm. A lost race writes
-/// nothing: the commit is one transaction.
-const WRITE_ATTEMPTS: usize = 64;
+/// times, after a random pause that grows with each loss (so that a crowd of writers spreads out
+/// instead of re-planning in lockstep). A lost race writes nothing: the commit is one
+/// transaction. A writer that still loses is told to retry (503), never 412: it named no head.
+const WRITE_ATTEMPTS: u32 = 64;
+/// The longest pause between two attempts.
+const MAX_PAUSE_MS: u64 = 200;
 
 /// Listings and diffs page by this many items unless asked otherwise, and never by more.
 pub const DEFAULT_PAGE: usize = 1_000;
@@ -493,6 +495,9 @@ impl App {
         let mut current = workspace.clone();
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
+                let ceiling = (1u64 << attempt.min(8)).min(MAX_PAUSE_MS);
+                let pause = rand::random_range(0..=ceiling);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
                 current = self
                     .workspaces
                     .find_workspace(workspace.org_id, &workspace.workspace_ref)

@@ -434,6 +434,25 @@ pub fn build_tree(entries: Vec<ManifestEntry>) -> Result<Vec<TreeEntry>, TreeErr
         if entry.sha256.as_deref().is_some_and(|sha| !is_sha256(sha)) {
             return Err(TreeError::invalid(format!("{path} has an invalid sha256")));
         }
+        match (&entry.kind, entry.link_target.as_deref()) {
+            (EntryKind::Symlink, None) => {
+                return Err(TreeError::invalid(format!("{path} is a symlink without link_target")))
+            }
+            (EntryKind::Symlink, Some(target)) => {
+                if target.is_empty() || target.len() > WorkspacePath::MAX_BYTES || target.chars().any(char::is_control)
+                {
+                    return Err(TreeError::invalid(format!(
+                        "{path}: link_target must be 1–{} bytes without control characters",
+                        WorkspacePath::MAX_BYTES
+                    )));
+                }
+            }
+            (_, Some(_)) => return Err(TreeError::invalid(format!("{path}: only a symlink has a link_target"))),
+            (_, None) => {}
+        }
+        if entry.size > i64::MAX as u64 {
+            return Err(TreeError::invalid(format!("{path}: size is larger than {}", i64::MAX)));
+        }
         let entry = TreeEntry {
             path: path.clone(),
             kind: entry.kind,
@@ -644,6 +663,13 @@ mod tests {
         assert!(matches!(into_itself, Err(TreeError::Conflict(_))));
         let missing = plan_changes(view(), &[TreeChange::Move { from: path("/nope"), to: path("/x") }]);
         assert!(matches!(missing, Err(TreeError::Conflict(_))));
+    }
+
+    #[test]
+    fn a_directory_moved_onto_itself_keeps_everything() {
+        let edit =
+            plan_changes(head(&[("/x/y/f", "1")]), &[TreeChange::Move { from: path("/x"), to: path("/x") }]).unwrap();
+        assert!(edit.ended.is_empty() && edit.added.is_empty(), "{edit:?}");
     }
 
     #[test]

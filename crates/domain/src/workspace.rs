@@ -52,7 +52,12 @@ impl WorkspacePath {
                 segment => segments.push(segment),
             }
         }
-        Ok(Self(format!("/{}", segments.join("/"))))
+        let path = format!("/{}", segments.join("/"));
+        // Measured once joined onto the root: what is stored and read back is this.
+        if path.len() > Self::MAX_BYTES {
+            return Err(invalid("is too long"));
+        }
+        Ok(Self(path))
     }
 
     pub fn as_str(&self) -> &str {
@@ -267,6 +272,13 @@ mod tests {
         }
         assert!(parse(&format!("/{}", "a".repeat(256))).is_err());
         assert!(parse(&"/a".repeat(3_000)).is_err());
+        // 4,096 bytes as given, 4,097 once joined onto the root.
+        let mut segments = vec!["a".repeat(255); 15];
+        segments.push("a".repeat(254));
+        let relative = format!("{}/c", segments.join("/"));
+        assert_eq!(relative.len(), 4_096);
+        assert!(parse(&relative).is_err(), "too long once absolute");
+        assert!(parse(&relative[1..]).is_ok());
     }
 
     #[test]

@@ -94,8 +94,8 @@ pub struct AppOptions {
     /// How long to wait for a name before settling for `Untitled project`.
     #[arg(long, env = "LLM_TIMEOUT_MS", default_value_t = 5_000)]
     pub llm_timeout_ms: u64,
-    /// Seconds a blob no revision references (or an upload that never became one) is kept after
-    /// a write last named it, before the collector removes it.
+    /// Seconds a blob no revision references is kept after a write last named it, before the
+    /// collector removes it.
     #[arg(long, env = "BLOB_GRACE_SECS", default_value_t = 3_600)]
     pub blob_grace_secs: u64,
     /// The newest this many revisions of each workspace are kept (the head always)…

@@ -4,9 +4,18 @@
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
+/// The revision an `If-Match` names; `None` without the header or with `*`. A header that is not
+/// one revision (not text, empty, a list) names no revision there is, so the write is refused
+/// with 412 rather than made unconditionally.
 pub(super) fn if_match_revision(request: &HttpRequest) -> Option<String> {
-    let value = request.headers().get(header::IF_MATCH)?.to_str().ok()?.trim();
-    Some(value.trim_start_matches("W/").trim_matches('"').to_owned()).filter(|v| !v.is_empty() && v != "*")
+    let value = request.headers().get(header::IF_MATCH)?;
+    let Ok(value) = value.to_str().map(str::trim) else {
+        return Some(String::new());
+    };
+    if value == "*" {
+        return None;
+    }
+    Some(value.trim_start_matches("W/").trim_matches('"').to_owned())
 }
 
 /// The ETags an `If-None-Match` names (a file's is its SHA-256), `*` included as is.
