@@ -13,7 +13,22 @@ on_both_backends!(
     a_crowd_of_writers_without_if_match_all_land,
     an_unreadable_if_match_is_a_failed_precondition,
     paths_and_link_targets_are_checked_as_stored,
+    blobs_missing_is_its_own_resource,
 );
+
+/// `…/blobs/missing` is the question, not a blob named `missing`: another method there is a 405
+/// that allows POST only, while a malformed SHA-256 elsewhere is still a 422.
+async fn blobs_missing_is_its_own_resource(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let key = &server.owner_key;
+    let id = project(&server).await;
+    let put = server.request(Method::PUT, &format!("/v1/projects/{id}/workspace/blobs/missing"), Some(key)).body("x");
+    let refused = put.send().await.unwrap();
+    assert_eq!(refused.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    expect_v1_error(refused, 405, "http.method_not_allowed").await;
+    let malformed = server.request(Method::PUT, &format!("/v1/projects/{id}/workspace/blobs/missin"), Some(key));
+    expect_v1_error(malformed.body("x").send().await.unwrap(), 422, "validation.error").await;
+}
 
 async fn project(server: &TestServer) -> String {
     let created =

@@ -47,7 +47,7 @@ impl AllowedMethods {
     pub fn for_path(&self, path: &str) -> Vec<&'static str> {
         // Only the leading slash goes: `/v1/projects/` is not `/v1/projects`, as actix routes it.
         let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-        let mut methods: Vec<&'static str> = self
+        let matching: Vec<&Route> = self
             .routes
             .iter()
             .filter(|route| {
@@ -57,6 +57,14 @@ impl AllowedMethods {
                         None => !actual.is_empty(),
                     })
             })
+            .collect();
+        // A literal path wins over a template it also fits (`…/blobs/missing` is not the blob
+        // `missing`), as the router decides.
+        let literals = |route: &Route| route.segments.iter().filter(|s| s.is_some()).count();
+        let most = matching.iter().map(|route| literals(route)).max().unwrap_or(0);
+        let mut methods: Vec<&'static str> = matching
+            .into_iter()
+            .filter(|route| literals(route) == most)
             .flat_map(|route| route.methods.iter().copied())
             .collect();
         methods.sort_unstable();
@@ -76,6 +84,8 @@ mod tests {
         assert_eq!(allowed.for_path("/v1/projects/abc"), ["DELETE", "GET", "PATCH"]);
         assert_eq!(allowed.for_path("/api/v1/projects/abc"), ["DELETE", "GET", "PATCH"]);
         assert!(allowed.for_path("/v1/nothing").is_empty());
+        assert_eq!(allowed.for_path("/v1/projects/p/workspace/blobs/missing"), ["POST"]);
+        assert_eq!(allowed.for_path(&format!("/v1/projects/p/workspace/blobs/{}", "a".repeat(64))), ["HEAD", "PUT"]);
         assert!(allowed.for_path("/v1/projects//").is_empty());
         assert!(allowed.for_path("/v1/projects/").is_empty());
     }

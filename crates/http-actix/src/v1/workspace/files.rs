@@ -47,11 +47,11 @@ pub struct ListQueryParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReadQuery {
-    /// The file's path inside the workspace, e.g. `/src/main.go` (not the root).
+    /// The file's path inside the workspace, e.g. `/src/main.go` (not the root; required).
     #[param(
         pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
     )]
-    pub path: Option<String>,
+    pub path: String,
     /// Read the file as of this revision (default: the head); such a read never changes, and
     /// says so (`Cache-Control: …, immutable`).
     pub revision: Option<String>,
@@ -172,6 +172,7 @@ pub(super) async fn list_files(
         (status = 403, description = "Missing `data.projects.read` or `data.runs.read`", body = ErrorBody),
         (status = 404, description = "No such project, file (`workspace_files.not_found`) or revision (`workspace_revisions.not_found`)", body = ErrorBody),
         (status = 416, description = "Range outside the file", body = ErrorBody),
+        (status = 422, description = "No `path`", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
@@ -183,7 +184,7 @@ pub(super) async fn read_file(
     project_id: web::Path<String>,
 ) -> V1Result<HttpResponse> {
     let query: ReadQuery = read_query(request.query_string())?;
-    let raw = query.path.unwrap_or_default();
+    let raw = query.path.clone();
     let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(ByteRange::parse);
     // The file's ETag is its SHA-256: the tags the caller holds name contents it has.
     let held = held_etags(&request);

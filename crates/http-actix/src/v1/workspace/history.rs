@@ -250,7 +250,9 @@ pub(super) async fn restore_revision(
 pub enum ChangeOp {
     /// A file whose blob was uploaded first (`PUT …/workspace/blobs/{sha256}`).
     Put {
-        #[schema(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+        #[schema(
+            pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+        )]
         path: String,
         #[schema(pattern = "^[0-9a-f]{64}$")]
         sha256: String,
@@ -260,14 +262,20 @@ pub enum ChangeOp {
     },
     /// The entry at `path` and everything below it (nothing there is no change).
     Delete {
-        #[schema(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+        #[schema(
+            pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+        )]
         path: String,
     },
     /// The entry at `from` (and everything below it) to `path`.
     Move {
-        #[schema(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+        #[schema(
+            pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+        )]
         from: String,
-        #[schema(pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+        #[schema(
+            pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+        )]
         path: String,
     },
 }
@@ -278,7 +286,13 @@ pub enum ChangeOp {
 pub struct ChangesRequest {
     /// The head this is based on; a head that moved meanwhile is a 412.
     pub base_revision: Option<String>,
-    /// Shown in the revisions list (1–1000 characters).
+    /// Shown in the revisions list (1–1000 characters; line breaks and tabs, no other control
+    /// characters).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^[^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub message: Option<String>,
     /// Applied in order, all or none.
     pub changes: Vec<ChangeOp>,
@@ -340,6 +354,9 @@ pub(super) async fn commit_changes(
 #[utoipa::path(
     tag = "v1 workspace",
     operation_id = "v1HeadWorkspaceBlob",
+    // The route's regex is every segment but `missing` (`…/blobs/missing` is its own resource,
+    // POST only): a malformed SHA-256 still gets its 422. The document names the parameter only.
+    path = "/projects/{project_id}/workspace/blobs/{sha256}",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
         ("sha256" = String, Path, description = "The SHA-256 of the content, lowercase hex"),
@@ -352,7 +369,7 @@ pub(super) async fn commit_changes(
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
-#[head("/projects/{project_id}/workspace/blobs/{sha256}")]
+#[head("/projects/{project_id}/workspace/blobs/{sha256:[^/]{1,6}|[^/]{8,}|[^m/][^/]{6}|m[^i/][^/]{5}|mi[^s/][^/]{4}|mis[^s/][^/]{3}|miss[^i/][^/]{2}|missi[^n/][^/]|missin[^g/]}")]
 pub(super) async fn head_blob(
     auth: V1Auth<ReadRuns>,
     state: web::Data<HttpState>,

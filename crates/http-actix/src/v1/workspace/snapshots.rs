@@ -25,6 +25,9 @@ pub struct BlobBody {
 #[utoipa::path(
     tag = "v1 workspace",
     operation_id = "v1UploadWorkspaceBlob",
+    // The route's regex is every segment but `missing` (`…/blobs/missing` is its own resource,
+    // POST only): a malformed SHA-256 still gets its 422. The document names the parameter only.
+    path = "/projects/{project_id}/workspace/blobs/{sha256}",
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
         ("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "The SHA-256 of the body, lowercase hex"),
@@ -40,7 +43,7 @@ pub struct BlobBody {
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
-#[put("/projects/{project_id}/workspace/blobs/{sha256}")]
+#[put("/projects/{project_id}/workspace/blobs/{sha256:[^/]{1,6}|[^/]{8,}|[^m/][^/]{6}|m[^i/][^/]{5}|mi[^s/][^/]{4}|mis[^s/][^/]{3}|miss[^i/][^/]{2}|missi[^n/][^/]|missin[^g/]}")]
 pub(super) async fn upload_blob(
     auth: V1Auth<WriteRuns>,
     state: web::Data<HttpState>,
