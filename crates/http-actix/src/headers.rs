@@ -5,8 +5,17 @@ use actix_web::HttpRequest;
 use projects_app::AppError;
 use projects_domain::{Project, ValidationErrors};
 
+/// A 200 whose `Link: rel="next"` points at the page after `next`, when there is one.
+pub fn ok_with_next(request: &HttpRequest, next: Option<&str>) -> actix_web::HttpResponseBuilder {
+    let mut response = actix_web::HttpResponse::Ok();
+    if let Some(cursor) = next {
+        response.insert_header((actix_web::http::header::LINK, next_link(request, cursor)));
+    }
+    response
+}
+
 /// `Link: <this request with cursor=…>; rel="next"`: the same path and parameters, the next page.
-pub fn next_link(request: &HttpRequest, cursor: &str) -> String {
+fn next_link(request: &HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
     pairs.retain(|(name, _)| name != "cursor");
     pairs.push(("cursor".to_owned(), cursor.to_owned()));

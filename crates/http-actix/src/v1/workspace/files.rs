@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ReadRuns, WriteRuns};
 use crate::body::read_query;
-use crate::headers::next_link;
+use crate::headers::ok_with_next;
 use crate::HttpState;
 
 use super::conditional::{held_etags, if_match_revision};
@@ -137,11 +137,7 @@ pub(super) async fn list_files(
             has_children: (child.kind == EntryKind::Dir).then_some(child.has_children),
         })
         .collect();
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        response.insert_header((header::LINK, next_link(&request, cursor)));
-    }
-    Ok(response.json(FileListBody {
+    Ok(ok_with_next(&request, next_cursor.as_deref()).json(FileListBody {
         workspace_ref: workspace.workspace_ref,
         path: path.as_str().to_owned(),
         items,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ReadRuns, WriteRuns};
 use crate::body::{read_query, JsonPayload};
-use crate::headers::next_link;
+use crate::headers::ok_with_next;
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 use super::conditional::if_match_revision;
@@ -59,14 +59,6 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
-fn with_next(request: &HttpRequest, next: Option<&str>) -> actix_web::HttpResponseBuilder {
-    let mut response = HttpResponse::Ok();
-    if let Some(cursor) = next {
-        response.insert_header((header::LINK, next_link(request, cursor)));
-    }
-    response
-}
-
 /// List a workspace's revisions
 ///
 /// Newest first; the next page in `Link: rel="next"`. Requires `data.projects.read` and
@@ -102,7 +94,7 @@ pub(super) async fn list_revisions(
             })
             .await?;
     let items: Vec<RevisionItem> = revisions.iter().map(RevisionItem::from).collect();
-    Ok(with_next(&request, next.as_deref()).json(items))
+    Ok(ok_with_next(&request, next.as_deref()).json(items))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -204,7 +196,7 @@ pub(super) async fn diff(
         })
         .await?;
     let body = DiffBody { from, to, changes: changes.iter().map(ChangeItem::from).collect(), next_cursor };
-    Ok(with_next(&request, body.next_cursor.as_deref()).json(body))
+    Ok(ok_with_next(&request, body.next_cursor.as_deref()).json(body))
 }
 
 /// Roll back to a revision
