@@ -124,9 +124,20 @@ impl TestServer {
 
     /// Starts a server whose files go to a real S3-compatible server, under `prefix`.
     pub async fn start_on_s3(backend: Backend, s3: &TestS3Server, prefix: &str) -> Self {
+        Self::start_on_s3_with(backend, s3, prefix, |_| {}).await
+    }
+
+    /// [`Self::start_on_s3`], with the configuration adjusted further.
+    pub async fn start_on_s3_with(
+        backend: Backend,
+        s3: &TestS3Server,
+        prefix: &str,
+        adjust: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
         Self::start_with(backend, |config| {
             config.blobs.blob_store_url = Some(s3.url(prefix));
             config.blobs.s3 = s3.settings();
+            adjust(config);
         })
         .await
     }

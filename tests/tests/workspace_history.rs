@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use projects_adapters_s3::test_support::TestS3Server;
 use projects_blackbox_tests::{expect_json, expect_v1_error, on_both_backends, Backend, TestServer};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
@@ -27,6 +28,8 @@ on_both_backends!(
     concurrent_change_sets_form_one_chain,
     garbage_collection_keeps_the_head_and_drops_the_rest,
     garbage_collection_never_loses_an_acknowledged_file,
+    garbage_collection_on_s3_removes_objects_and_stale_uploads,
+    garbage_collection_on_s3_never_loses_an_acknowledged_file,
 );
 
 /// Revisions no workspace has: well-formed but unknown, and not even well-formed.
@@ -332,12 +335,16 @@ async fn expect_unknown_revision(response: Response) {
 
 /// A server whose garbage collection may take everything the head does not need, at once.
 async fn collecting_server(backend: Backend) -> TestServer {
-    TestServer::start_with(backend, |config| {
-        config.app.blob_grace_secs = 0;
+    TestServer::start_with(backend, collect_eagerly(0)).await
+}
+
+/// Only the head kept, unreferenced blobs collectable after `grace_secs`.
+fn collect_eagerly(grace_secs: u64) -> impl FnOnce(&mut projects_server::ServeConfig) {
+    move |config| {
+        config.app.blob_grace_secs = grace_secs;
         config.app.keep_revisions = 1;
         config.app.keep_revisions_days = 0;
-    })
-    .await
+    }
 }
 
 /// Every kind of write (a snapshot, a file upload, a delete, a change set, a restore) shows in the
@@ -928,13 +935,18 @@ async fn garbage_collection_keeps_the_head_and_drops_the_rest(backend: Backend) 
 /// exact bytes, also after one more collection. The grace period is what protects a write in
 /// flight, so writes are not refused either.
 async fn garbage_collection_never_loses_an_acknowledged_file(backend: Backend) {
-    let server = TestServer::start_with(backend, |config| {
-        config.app.blob_grace_secs = 1;
-        config.app.keep_revisions = 1;
-        config.app.keep_revisions_days = 0;
-    })
-    .await;
-    let ws = Workspace::create(&server, "Collected while writing").await;
+    collect_while_writing(&TestServer::start_with(backend, collect_eagerly(1)).await).await;
+}
+
+/// The same race with the blobs on a real S3-compatible server, where a collected blob is an
+/// object deleted over the network while writers upload the same content again.
+async fn garbage_collection_on_s3_never_loses_an_acknowledged_file(backend: Backend) {
+    let s3 = TestS3Server::start().await;
+    collect_while_writing(&TestServer::start_on_s3_with(backend, &s3, "service", collect_eagerly(1)).await).await;
+}
+
+async fn collect_while_writing(server: &TestServer) {
+    let ws = Workspace::create(server, "Collected while writing").await;
     let done = Arc::new(AtomicBool::new(false));
     let runs = Arc::new(AtomicU32::new(0));
     let removed = Arc::new(AtomicU32::new(0));
@@ -985,4 +997,51 @@ async fn garbage_collection_never_loses_an_acknowledged_file(backend: Backend) {
         assert!(listed.iter().any(|listed| listed == name), "{path} is in the head: {listed:?}");
         assert_eq!(&ws.content(path, None).await, content, "{path} kept its bytes");
     }
+}
+
+/// On S3 the collector really deletes objects: the blob nothing references and the one only an
+/// expired revision did, and an upload a crashed process left behind a day ago, while the head's
+/// blob and an upload still streaming in (fresh) stay.
+async fn garbage_collection_on_s3_removes_objects_and_stale_uploads(backend: Backend) {
+    let s3 = TestS3Server::start().await;
+    let server = TestServer::start_on_s3_with(backend, &s3, "service", collect_eagerly(0)).await;
+    let ws = Workspace::create(&server, "Collected on S3").await;
+    let workspace = expect_json(server.get(&format!("/v1/projects/{}/workspace", ws.id), &server.owner_key).await, 200);
+    let wsref = workspace.await["workspace_ref"].as_str().expect("a workspace ref").to_owned();
+    let object = |kind: &str, name: &str| s3.object_path(&format!("service/workspaces/{wsref}/{kind}/{name}"));
+    let (old, head, unused) = ("first version", "second version", "uploaded, never used");
+    ws.put("/a.txt", old).await;
+    ws.put("/a.txt", head).await;
+    ws.upload(unused).await;
+    for content in [old, head, unused] {
+        assert!(object("blobs", &sha(content)).exists(), "{content:?} is an object before collecting");
+    }
+    // Uploads a process left mid-way: one from a day and a minute ago, one from just now.
+    std::fs::create_dir_all(object("uploads", "")).expect("the uploads folder");
+    for name in ["crashed", "streaming"] {
+        std::fs::write(object("uploads", name), b"partial bytes").expect("a left-over upload");
+    }
+    let a_day_ago = std::time::SystemTime::now() - Duration::from_secs(24 * 3600 + 60);
+    std::fs::File::options()
+        .write(true)
+        .open(object("uploads", "crashed"))
+        .and_then(|file| file.set_modified(a_day_ago))
+        .expect("an old upload");
+
+    let report = server.app().collect_garbage().await.expect("gc");
+    assert_eq!((report.blobs_removed, report.uploads_removed), (2, 1), "{report:?}");
+    assert!(!object("blobs", &sha(old)).exists(), "the expired revision's blob is deleted from S3");
+    assert!(!object("blobs", &sha(unused)).exists(), "the unused upload is deleted from S3");
+    assert!(object("blobs", &sha(head)).exists(), "the head's blob stays on S3");
+    assert!(!object("uploads", "crashed").exists(), "the crashed upload is swept");
+    assert!(object("uploads", "streaming").exists(), "an upload still streaming in is left alone");
+    assert_eq!(ws.content("/a.txt", None).await, head, "the head still reads from S3");
+    assert_eq!(ws.missing(&[sha(unused), sha(head)]).await, [sha(unused)], "only the unused blob is missing");
+
+    // A second pass finds nothing more, and what was collected can come back.
+    let again = server.app().collect_garbage().await.expect("gc");
+    assert_eq!((again.blobs_removed, again.uploads_removed), (0, 0), "{again:?}");
+    ws.put("/b.txt", unused).await;
+    assert_eq!(ws.content("/b.txt", None).await, unused);
+    assert!(object("blobs", &sha(unused)).exists(), "written again, the blob is an object again");
 }
