@@ -77,24 +77,49 @@ async fn blob_questions_racing_change_sets_never_deadlock(backend: Backend) {
     assert_eq!(revisions.as_array().unwrap().len(), 8);
 }
 
-/// Sixty writers of different files at once, none naming a head: every one lands (201), none is
-/// told its precondition failed, since it named none.
+/// A thousand writers of different files at once, half through another node, none naming a
+/// head, and among them fifty that all name the head they started from: every unpinned writer
+/// lands (201) and none is told its precondition failed, since it named none; of the pinned ones
+/// at most one wins and the rest get 412; nothing answers 5xx, and the history is one chain of
+/// exactly the writes that landed.
 async fn a_crowd_of_writers_without_if_match_all_land(backend: Backend) {
+    const WRITERS: usize = 1_000;
+    const PINNED: usize = 50;
     let server = TestServer::start(backend).await;
+    let other = server.another_node().await;
     let key = &server.owner_key;
     let id = project(&server).await;
-    let writes = (0..60).map(|n| {
-        server
-            .request(Method::PUT, &format!("/v1/projects/{id}/workspace/file?path=/crowd/{n}.txt"), Some(key))
-            .body(format!("writer {n}"))
-            .send()
+    let start = format!("/v1/projects/{id}/workspace/file?path=/start.txt");
+    let started = expect_json(server.request(Method::PUT, &start, Some(key)).body("start").send().await.unwrap(), 201);
+    let head = started.await["revision"].as_str().unwrap().to_owned();
+    let writes = (0..WRITERS + PINNED).map(|n| {
+        let node = if n % 2 == 0 { &server } else { &other };
+        let url = format!("/v1/projects/{id}/workspace/file?path=/crowd/{n}.txt");
+        let request = node.request(Method::PUT, &url, Some(key)).body(format!("writer {n}"));
+        let request = if n < WRITERS { request } else { request.header("If-Match", format!("\"{head}\"")) };
+        async move { (n, request.send().await.unwrap()) }
     });
-    for written in join_all(writes).await {
-        expect_json(written.unwrap(), 201).await;
+    let mut pinned_won = 0;
+    for (n, written) in join_all(writes).await {
+        let status = written.status().as_u16();
+        match (n < WRITERS, status) {
+            (true, 201) => {}
+            (false, 201) => pinned_won += 1,
+            (false, 412) => {}
+            _ => panic!("writer {n}: {status} {}", written.text().await.unwrap_or_default()),
+        }
     }
-    let listed =
-        expect_json(server.get(&format!("/v1/projects/{id}/workspace/files?path=/crowd"), key).await, 200).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 60);
+    assert!(pinned_won <= 1, "{pinned_won} writers pinned to one head all won");
+    let listing = format!("/v1/projects/{id}/workspace/files?path=/crowd&limit=10000");
+    let listed = expect_json(other.get(&listing, key).await, 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), WRITERS + pinned_won);
+    let history = format!("/v1/projects/{id}/workspace/revisions?limit=10000");
+    let history = expect_json(server.get(&history, key).await, 200).await;
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 1 + WRITERS + pinned_won, "one revision per write that landed");
+    for pair in history.windows(2) {
+        assert_eq!(pair[0]["base_revision"], pair[1]["revision"], "the history is one chain");
+    }
 }
 
 /// An `If-Match` that is empty or not text names no revision there is: 412, nothing written.

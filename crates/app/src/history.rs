@@ -17,13 +17,15 @@ use projects_ports::{ChildPosition, CommitOutcome, Revision, RevisionKey, Worksp
 use crate::workspaces::{file_path, parse_path, unavailable};
 use crate::{App, AppError, Principal, Resource};
 
-/// A head moved by someone else meanwhile is re-read and the change re-planned, up to this many
-/// times, after a random pause that grows with each loss (so that a crowd of writers spreads out
-/// instead of re-planning in lockstep). A lost race writes nothing: the commit is one
-/// transaction. A writer that still loses is told to retry (503), never 412: it named no head.
+/// A head moved by another node meanwhile is re-read and the change re-planned, up to this many
+/// times; the writers of one node take turns (see `writers`), so what races is one writer per
+/// node. A lost race writes nothing: the commit is one transaction. A writer that still loses is
+/// told to retry (503), never 412: it named no head.
 const WRITE_ATTEMPTS: u32 = 64;
-/// The longest pause between two attempts.
-const MAX_PAUSE_MS: u64 = 200;
+/// The longest random pause after a lost race, in milliseconds, so that two nodes' writers stop
+/// re-planning in lockstep. It stays short: the winner's node sends its next writer at once, and
+/// a loser that slept long would lose again and again to that node's queue.
+const MAX_PAUSE_MS: u64 = 4;
 
 /// Listings and diffs page by this many items unless asked otherwise, and never by more.
 pub const DEFAULT_PAGE: usize = 1_000;
@@ -492,12 +494,15 @@ impl App {
         write: TreeWrite,
     ) -> Result<Written, AppError> {
         let stale = || AppError::PreconditionFailed(Resource::WorkspaceFile);
+        let turn = self.writers.enter(&workspace.workspace_ref).await;
         let mut current = workspace.clone();
         for attempt in 0..WRITE_ATTEMPTS {
             if attempt > 0 {
-                let ceiling = (1u64 << attempt.min(8)).min(MAX_PAUSE_MS);
-                let pause = rand::random_range(0..=ceiling);
+                let pause = rand::random_range(0..=MAX_PAUSE_MS);
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            // The head as it is now: another node moved it, or this node's writer ahead in line.
+            if attempt > 0 || turn.waited {
                 current = self
                     .workspaces
                     .find_workspace(workspace.org_id, &workspace.workspace_ref)
@@ -534,7 +539,10 @@ impl App {
                 }
             }
         }
-        Err(stale())
+        Err(AppError::Unavailable(anyhow::anyhow!(
+            "the head of workspace {} moved {WRITE_ATTEMPTS} times while this write was planned",
+            workspace.workspace_ref
+        )))
     }
 
     /// The edit `write` makes on the head (`base`), reading only what it touches.

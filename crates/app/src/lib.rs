@@ -12,6 +12,7 @@ mod projects;
 mod teams;
 mod usage;
 mod workspaces;
+mod writers;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub struct App {
     retention_of_trees: Retention,
     integrity_failures: Arc<std::sync::atomic::AtomicU64>,
     max_file_bytes: u64,
+    writers: Arc<writers::WriterQueues>,
 }
 
 /// The ports the use cases run on.
@@ -81,6 +83,7 @@ impl App {
             retention_of_trees: Retention::default(),
             integrity_failures: Arc::default(),
             max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            writers: Arc::default(),
         }
     }
 
