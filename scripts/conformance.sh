@@ -3,8 +3,11 @@
 # server with the first-start owner key:
 #   1. schemathesis (PyPI, pinned) over every operation of /openapi.json, all checks;
 #   2. the docs page in headless Chromium (scripts/docs-check.sh), screenshot kept;
-#   3. a TypeScript client generated from openapi/openapi.json runs a smoke flow (tests/client).
-# 1 and 3 run on the embedded default (SQLite + files) and, when DATABASE_URL names a PostgreSQL
+#   3. CORS in headless Chromium: a page on another origin creates, writes, lists and reads with
+#      credentials, and an unlisted origin is refused (scripts/cors-check.sh);
+#   4. a TypeScript client generated from openapi/openapi.json runs a smoke flow (tests/client):
+#      `ak-` key on /v1, an `alm_` key it makes itself on /api/v1.
+# 1 and 4 run on the embedded default (SQLite + files) and, when DATABASE_URL names a PostgreSQL
 # server where databases may be created (`cargo xtask test` provides one), on a fresh database
 # there too.
 # Artefacts land in target/conformance/. Tools are installed on first use: a Python venv under
@@ -118,7 +121,13 @@ run_schemathesis schemathesis-sqlite
 start_server docs
 "$root/scripts/docs-check.sh" "$BASE_URL" "$out/docs"
 
-# 3. a generated client
+# 3. CORS in a real browser: a page on another origin, with credentials (scripts/cors-check.sh)
+page_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+CORS_ALLOWED_ORIGINS="http://localhost:$page_port" start_server cors
+"$root/scripts/cors-check.sh" "$BASE_URL" "$API_KEY" "$page_port" "$out/cors"
+check_server_log cors
+
+# 4. a generated client
 (cd "$root/tests/client" && npm ci --no-audit --no-fund --silent)
 run_client_smoke client-sqlite
 [[ -z "$postgres_admin_url" ]] || run_client_smoke client-postgres conformance_client

@@ -32,25 +32,9 @@ die() { echo "docs-check: FAIL: $*" >&2; exit 1; }
 command -v python3 >/dev/null || die "python3 is needed"
 
 # 1. Chromium (Debian's package; no browser download, which this network would refuse).
-if [[ ! -x "$CHROMIUM" ]]; then
-  [[ "${DOCS_CHECK_NO_INSTALL:-}" == 1 ]] && die "$CHROMIUM is missing (DOCS_CHECK_NO_INSTALL=1)"
-  sudo=""
-  if [[ $EUID -ne 0 ]]; then
-    command -v sudo >/dev/null || die "$CHROMIUM is missing and installing it needs root"
-    sudo="sudo"
-  fi
-  say "installing chromium with apt-get…"
-  t0=$SECONDS
-  export DEBIAN_FRONTEND=noninteractive
-  if ! $sudo apt-get install -y --no-install-recommends chromium >/tmp/docs-check-apt.log 2>&1; then
-    say "install failed without a fresh package list; running apt-get update first"
-    $sudo apt-get update >>/tmp/docs-check-apt.log 2>&1 || true
-    $sudo apt-get install -y --no-install-recommends chromium >>/tmp/docs-check-apt.log 2>&1 \
-      || { tail -20 /tmp/docs-check-apt.log >&2; die "apt-get install chromium failed"; }
-  fi
-  [[ -x "$CHROMIUM" ]] || die "chromium installed but $CHROMIUM is not there"
-  say "chromium installed in $((SECONDS - t0)) s"
-fi
+# shellcheck source=scripts/chromium.sh
+source "$here/chromium.sh"
+ensure_chromium
 
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
@@ -71,17 +55,6 @@ except Exception as e:
 open(sys.argv[2], "wb").write(body)
 PY
 )" || die "cannot fetch the spec at $BASE_URL/openapi.json: $err"
-
-# Runs Chromium with the flags this machine's closed network needs, a fresh profile each
-# time, and a network log of every request (to prove the page stayed on BASE_URL's host).
-run_chromium() { # NETLOG ARGS...
-  local netlog="$1"; shift
-  local profile; profile="$(mktemp -d "$work/profile.XXXXXX")"
-  timeout 180 "$CHROMIUM" \
-    --headless --no-sandbox --disable-gpu --disable-background-networking \
-    --disable-component-update --disable-sync --no-first-run --disable-quic \
-    --user-data-dir="$profile" --log-net-log="$netlog" "$@" 2>>"$OUT_DIR/chromium.log"
-}
 
 # Checks a rendered DOM (and optionally a net log) against the spec; prints the summary
 # fields on success, the problems otherwise (exit 1: not (fully) rendered, worth another

@@ -273,3 +273,9 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// `text` in unpadded base64url, as JWT parts are.
+pub fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

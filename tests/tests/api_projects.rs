@@ -65,8 +65,9 @@ async fn create_list_get_in_the_alumia_envelope(backend: Backend) {
 
     let listed = expect_json(server.get("/api/v1/projects", key).await, 200).await;
     assert_eq!(listed["success"], true);
-    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
-    assert_eq!(listed["pagination"], json!({"nextCursor": null, "hasMore": false}));
+    assert_eq!(listed["data"]["items"].as_array().unwrap().len(), 2, "the real Alumia shape: {listed}");
+    assert_eq!((&listed["data"]["nextCursor"], &listed["data"]["hasMore"]), (&json!(null), &json!(false)));
+    assert!(listed.get("pagination").is_none(), "no top-level pagination any more: {listed}");
 
     let id = created["id"].as_str().unwrap();
     for path in [format!("/api/v1/projects/{id}"), "/api/v1/projects/q3-launch".to_owned()] {
@@ -208,7 +209,7 @@ async fn patch_and_delete(backend: Backend) {
     expect_error(server.delete(&path, key).await, 404, "NOT_FOUND").await;
     expect_error(server.patch_json(&path, key, json!({"name": "x"})).await, 404, "NOT_FOUND").await;
     let listed = expect_json(server.get("/api/v1/projects", key).await, 200).await;
-    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["data"]["items"].as_array().unwrap().len(), 1);
 }
 
 async fn errors_use_the_alumia_codes(backend: Backend) {
@@ -261,7 +262,7 @@ async fn list_filters_and_pages(backend: Backend) {
     let path = format!("/api/v1/projects/{}", b["id"].as_str().unwrap());
     data(server.patch_json(&path, key, json!({"status": "archived"})).await, 200).await;
     let ids = |body: Value| -> Vec<String> {
-        body["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+        body["data"]["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
     };
     let (a_id, b_id) = (a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned());
     let query = |q: String| {
@@ -286,8 +287,8 @@ async fn list_filters_and_pages(backend: Backend) {
         let after = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
         let page = query(format!("limit=2{after}")).await;
         seen.extend(ids(page.clone()));
-        assert_eq!(page["pagination"]["hasMore"], page["pagination"]["nextCursor"].is_string());
-        match page["pagination"]["nextCursor"].as_str() {
+        assert_eq!(page["data"]["hasMore"], page["data"]["nextCursor"].is_string());
+        match page["data"]["nextCursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
         }

@@ -39,7 +39,11 @@ async fn extreme_metadata_numbers_round_trip_exactly_and_lists_survive(backend: 
     assert_eq!(sent, expected);
     for path in [format!("/api/v1/projects/{id}"), "/api/v1/projects".to_owned()] {
         let read = expect_json(server.get(&path, owner).await, 200).await;
-        let metadata = if read["data"].is_array() { &read["data"][0]["metadata"] } else { &read["data"]["metadata"] };
+        let metadata = if read["data"]["items"].is_array() {
+            &read["data"]["items"][0]["metadata"]
+        } else {
+            &read["data"]["metadata"]
+        };
         assert_eq!(metadata, &expected, "{path} hands back exactly what was stored");
     }
     expect_json(server.get("/v1/projects", owner).await, 200).await;

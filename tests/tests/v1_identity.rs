@@ -1,7 +1,7 @@
 //! Members, teams, shares, key revocation and JWTs, with visibility enforced on every read, over
 //! HTTP on both backends.
 
-use projects_blackbox_tests::{expect_json, expect_v1_error, on_both_backends, Backend, TestServer};
+use projects_blackbox_tests::{base64_url, expect_json, expect_v1_error, on_both_backends, Backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -235,10 +235,4 @@ async fn key_use_is_recorded_off_the_request_path(backend: Backend) {
     server.app().flush_key_usage().await.unwrap();
     let after = expect_json(server.request(Method::GET, "/v1/api-keys", Some(owner)).send().await.unwrap(), 200).await;
     assert!(after[0]["last_used_at"].is_string(), "{after}");
-}
-
-/// Unpadded base64url, as JWTs encode their parts.
-fn base64_url(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }

@@ -3,7 +3,7 @@ use std::sync::Mutex;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use projects_domain::{ApiKeyId, ApiKeyToken, Email, OrgId, OrgName, Role, Timestamp, UserId, API_KEY_PREFIX};
+use projects_domain::{ApiKeyId, ApiKeyToken, Email, OrgId, OrgName, Role, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -16,24 +16,66 @@ pub fn hash_api_key(key: &ApiKeyToken) -> [u8; 32] {
     Sha256::digest(key.expose().as_bytes()).into()
 }
 
-/// HS256 signing and verification of JWT bearer tokens.
+/// Verification of JWT bearer tokens: HS256 with the server's secret (which also signs the tokens
+/// of `server token`), and RS256 or EdDSA with a public key, each only when configured. The
+/// header's `alg` picks the key; a token signed any other way is refused.
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    /// HS256 only, `exp` and `sub` required, 30 s of clock leeway: built once, read per request.
-    validation: Validation,
+    signing: Option<EncodingKey>,
+    verifiers: Vec<(DecodingKey, Validation)>,
 }
 
 impl JwtKeys {
     pub fn hs256(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
+        let verifier = (DecodingKey::from_secret(secret), Self::validation(Algorithm::HS256));
+        Self { signing: Some(EncodingKey::from_secret(secret)), verifiers: vec![verifier] }
+    }
+
+    /// No keys at all: every token is refused until one is added.
+    pub fn none() -> Self {
+        Self { signing: None, verifiers: Vec::new() }
+    }
+
+    /// Also accepts tokens signed by the private half of `pem` (a PEM public key): RS256 for an
+    /// RSA key, EdDSA for an Ed25519 one.
+    pub fn with_public_key_pem(mut self, pem: &[u8]) -> anyhow::Result<Self> {
+        let verifier = match (DecodingKey::from_rsa_pem(pem), DecodingKey::from_ed_pem(pem)) {
+            (Ok(rsa), _) => (rsa, Self::validation(Algorithm::RS256)),
+            (_, Ok(ed25519)) => (ed25519, Self::validation(Algorithm::EdDSA)),
+            (Err(rsa), Err(ed25519)) => {
+                anyhow::bail!("not a PEM RSA or Ed25519 public key (as RSA: {rsa}; as Ed25519: {ed25519})")
+            }
+        };
+        self.verifiers.push(verifier);
+        Ok(self)
+    }
+
+    /// One algorithm, `exp` and `sub` required, `nbf` checked when present, 30 s of clock
+    /// leeway: built once, read per request.
+    fn validation(algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
         validation.leeway = 30;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
+        validation
+    }
+
+    fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
+        let (key, validation) = self
+            .verifiers
+            .iter()
+            .find(|(_, validation)| validation.algorithms == [header.alg])
+            .ok_or(AuthFailure::InvalidToken)?;
+        jsonwebtoken::decode::<Claims>(token, key, validation).map(|data| data.claims).map_err(|err| match err.kind() {
+            ErrorKind::ExpiredSignature => AuthFailure::TokenExpired,
+            _ => AuthFailure::InvalidToken,
+        })
     }
 }
 
 /// The claims this service reads: `sub` (user id), `org` (or `account`), `role`, `exp`, `iat`.
+/// Dates may be fractional seconds and roles may carry Arkloop's `account_` prefix, as the real
+/// Arkloop mints them.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     sub: Uuid,
@@ -41,9 +83,28 @@ struct Claims {
     org: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     account: Option<Uuid>,
+    #[serde(deserialize_with = "claimed_role")]
     role: Role,
+    #[serde(deserialize_with = "numeric_date")]
     exp: i64,
+    #[serde(default, deserialize_with = "numeric_date")]
     iat: i64,
+}
+
+/// A JWT NumericDate: seconds since the epoch, whole or not (RFC 7519 allows both).
+fn numeric_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let seconds = f64::deserialize(deserializer)?;
+    if !seconds.is_finite() || seconds.abs() > 1e15 {
+        return Err(serde::de::Error::custom("a date out of range"));
+    }
+    Ok(seconds.floor() as i64)
+}
+
+/// Our role names, and Arkloop's `account_admin` / `account_member` for the same roles.
+fn claimed_role<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Role, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    let ours = name.strip_prefix("account_").filter(|r| matches!(*r, "admin" | "member")).unwrap_or(&name);
+    Role::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(ours))
 }
 
 /// When keys were last used, gathered in memory and written in batches by
@@ -70,11 +131,11 @@ fn unauthenticated(failure: AuthFailure) -> AppError {
 }
 
 impl App {
-    /// Identifies the caller from a bearer token: an API key (`ak-…`) or a JWT. Every call reads
+    /// Identifies the caller from a bearer token: an API key (`ak-…`, `alm_…`) or a JWT. Every call reads
     /// the key or member from the store, so a revocation or removal holds from the next request
     /// on, on every node.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<Principal, AppError> {
-        if bearer_token.starts_with(API_KEY_PREFIX) {
+        if ApiKeyToken::is_key_shaped(bearer_token) {
             self.authenticate_api_key(bearer_token).await
         } else {
             self.authenticate_jwt(bearer_token).await
@@ -101,12 +162,7 @@ impl App {
 
     async fn authenticate_jwt(&self, bearer_token: &str) -> Result<Principal, AppError> {
         let keys = self.jwt.as_ref().ok_or(unauthenticated(AuthFailure::InvalidToken))?;
-        let claims = jsonwebtoken::decode::<Claims>(bearer_token, &keys.decoding, &keys.validation)
-            .map_err(|err| match err.kind() {
-                ErrorKind::ExpiredSignature => unauthenticated(AuthFailure::TokenExpired),
-                _ => unauthenticated(AuthFailure::InvalidToken),
-            })?
-            .claims;
+        let claims = keys.verify(bearer_token).map_err(unauthenticated)?;
         let org_id = claims.org.or(claims.account).ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         // The member must still be in that org: a token outlives nothing it was minted for.
         let user = self
@@ -127,8 +183,11 @@ impl App {
 
     /// A JWT for the owner `email` of org `org_name`, valid for `ttl` (for `server token`).
     pub async fn mint_token(&self, org_name: &str, email: &str, ttl: time::Duration) -> Result<String, AppError> {
-        let keys =
-            self.jwt.as_ref().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no JWT secret is configured")))?;
+        let signing = self
+            .jwt
+            .as_ref()
+            .and_then(|keys| keys.signing.as_ref())
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no JWT secret is configured")))?;
         let org = self
             .identity
             .find_org_by_name(&OrgName::new(org_name)?)
@@ -148,7 +207,7 @@ impl App {
             iat: now.unix_timestamp(),
             exp: (now + ttl).unix_timestamp(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, signing)
             .map_err(|err| AppError::Unexpected(err.into()))
     }
 

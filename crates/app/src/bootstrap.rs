@@ -1,4 +1,6 @@
-use projects_domain::{ApiKey, ApiKeyId, ApiKeyToken, Email, Org, OrgId, OrgName, Role, User, UserId, UserKind};
+use projects_domain::{
+    ApiKey, ApiKeyId, ApiKeyToken, Email, KeyFormat, Org, OrgId, OrgName, Role, User, UserId, UserKind,
+};
 use projects_ports::StoreError;
 use rand::RngCore;
 
@@ -27,7 +29,7 @@ impl App {
         let now = self.clock.now();
         let org = Org { id: OrgId::from_uuid(self.ids.new_id()), name, created_at: now };
         let owner = self.new_user(org.id, &email, Role::Owner);
-        let (key, token) = self.new_api_key(&owner, "bootstrap");
+        let (key, token) = self.new_api_key(&owner, "bootstrap", KeyFormat::Arkloop);
         // Made from the server's own command line: the new owner is the actor.
         let audit = [
             self.identity_audit(&owner, "member.added", "member", owner.id.as_uuid(), vec!["owner".into()]),
@@ -71,7 +73,7 @@ impl App {
                 user
             }
         };
-        let (key, token) = self.new_api_key(&owner, "bootstrap");
+        let (key, token) = self.new_api_key(&owner, "bootstrap", KeyFormat::Arkloop);
         let audit = self.identity_audit(&owner, "api_key.created", "api_key", key.id.as_uuid(), vec![]);
         self.identity.create_api_key(&key, &audit).await?;
         Ok(Bootstrapped { org_id: org.id, user_id: owner.id, api_key: token, created_org: false })
@@ -92,10 +94,10 @@ impl App {
     }
 
     /// A new key with every permission of the user's role; the token is returned to be shown once.
-    pub(crate) fn new_api_key(&self, user: &User, name: &str) -> (ApiKey, ApiKeyToken) {
+    pub(crate) fn new_api_key(&self, user: &User, name: &str, format: KeyFormat) -> (ApiKey, ApiKeyToken) {
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
-        let token = ApiKeyToken::from_secret(&secret);
+        let token = ApiKeyToken::of_format(format, &secret);
         let key = ApiKey {
             id: ApiKeyId::from_uuid(self.ids.new_id()),
             org_id: user.org_id,

@@ -1,6 +1,6 @@
 use projects_domain::{
-    service_account_email, ApiKey, ApiKeyId, ApiKeyToken, Email, Invitation, InvitationToken, Patch, Permission,
-    PermissionSet, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
+    service_account_email, ApiKey, ApiKeyId, ApiKeyToken, Email, Invitation, InvitationToken, KeyFormat, Patch,
+    Permission, PermissionSet, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
 };
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -80,7 +80,7 @@ impl App {
         let token_sha256 = hash_invitation(&token);
         let now = self.clock.now();
         let (invitation, user) = self.identity.find_invitation(&token_sha256, now).await?.ok_or_else(invalid)?;
-        let (mut key, api_key) = self.new_api_key(&user, &key_name);
+        let (mut key, api_key) = self.new_api_key(&user, &key_name, KeyFormat::Arkloop);
         // Whoever invited saw the token: the key carries no more than the role they invited with,
         // even if the member was promoted before accepting.
         key.scopes = key.scopes.intersection(invitation.role.permissions());
@@ -145,13 +145,14 @@ impl App {
     /// Makes an API key for the caller, or (with `org.members.manage`) for a service account of the
     /// org. Never for another person: a key acts as its user. The scopes must be known permission
     /// names (else 422) held by both the key's user and the caller (else 403). The token is
-    /// returned to be shown once.
+    /// returned to be shown once, in the shape `format` names.
     pub async fn create_api_key(
         &self,
         principal: &Principal,
         name: &str,
         scopes: &[String],
         for_user: Option<UserId>,
+        format: KeyFormat,
     ) -> Result<(ApiKey, ApiKeyToken), AppError> {
         principal.require(Permission::ApiKeysManage)?;
         let for_user = for_user.filter(|id| *id != principal.user_id());
@@ -181,7 +182,7 @@ impl App {
         if let Some(beyond) = scopes.iter().find(|scope| !allowed.contains(*scope)) {
             return Err(AppError::Forbidden { missing: beyond });
         }
-        let (mut key, token) = self.new_api_key(&user, &name);
+        let (mut key, token) = self.new_api_key(&user, &name, format);
         key.scopes = scopes;
         let fields = if user.id == principal.user_id() { vec![] } else { vec![user.id.to_string()] };
         let audit = self.identity_audit(principal.user(), "api_key.created", "api_key", key.id.as_uuid(), fields);

@@ -18,7 +18,9 @@ pub mod validation;
 pub mod workspace;
 
 pub use access::{can_view_project, ProjectAudience, Viewer};
-pub use api_key::{ApiKeyPrefix, ApiKeyToken, InvitationToken, API_KEY_PREFIX, INVITATION_PREFIX};
+pub use api_key::{
+    ApiKeyPrefix, ApiKeyToken, InvitationToken, KeyFormat, ALUMIA_KEY_PREFIX, API_KEY_PREFIX, INVITATION_PREFIX,
+};
 pub use identity::{
     service_account_email, ApiKey, Email, Invitation, Org, OrgName, Permission, PermissionSet, Role, Team, User,
     UserKind,

@@ -154,6 +154,14 @@ pub fn page_request(limit: Option<&str>, cursor: Option<&str>) -> Result<PageReq
     PageRequest::new(limit, cursor)
 }
 
+/// An id in a path: anything that is not a UUID names nothing there is (404).
+pub(crate) fn path_id<T: From<uuid::Uuid>>(
+    raw: &str,
+    resource: projects_app::Resource,
+) -> Result<T, projects_app::AppError> {
+    uuid::Uuid::try_parse(raw).map(T::from).map_err(|_| projects_app::AppError::NotFound(resource))
+}
+
 #[cfg(test)]
 mod tests {
     use super::field_error;

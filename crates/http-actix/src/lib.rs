@@ -9,6 +9,7 @@ mod allowed;
 mod alumia;
 mod auth;
 mod body;
+pub mod cors;
 mod error;
 mod headers;
 mod health;
@@ -41,12 +42,19 @@ pub struct HttpState {
     core: tokio::runtime::Handle,
     probes: Vec<(&'static str, Arc<dyn Reachable>)>,
     metrics: metrics::Metrics,
+    cors_origins: Arc<cors::AllowedOrigins>,
 }
 
 impl HttpState {
     /// `core` must be a multi-threaded runtime that outlives the server (the one `main` runs on).
     pub fn new(app: App, core: tokio::runtime::Handle, probes: Vec<(&'static str, Arc<dyn Reachable>)>) -> Self {
-        Self { app, core, probes, metrics: metrics::Metrics::new() }
+        Self { app, core, probes, metrics: metrics::Metrics::new(), cors_origins: Arc::default() }
+    }
+
+    /// Browsers on these origins may call the API with credentials (see [`cors`]).
+    pub fn with_cors_origins(mut self, origins: cors::AllowedOrigins) -> Self {
+        self.cors_origins = Arc::new(origins);
+        self
     }
 
     /// Runs a use case to completion on the core runtime, detached from the request: dropping the
@@ -88,12 +96,14 @@ pub fn app(
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
         .url("/openapi.json", document)
         .config(utoipa_swagger_ui::Config::default().validator_url("none"));
+    let cors = cors::middleware(&state.cors_origins);
     app.app_data(state)
         .app_data(allowed)
         .service(docs)
         .route("/docs", web::get().to(openapi::docs_redirect))
         .route("/metrics", web::get().to(health::metrics))
         .default_service(web::to(route_not_found))
+        .wrap(cors)
         .wrap_fn(trace::traced)
 }
 

@@ -20,6 +20,7 @@ use utoipa_actix_web::AppExt;
         (name = "v1 teams", description = "Teams and project sharing"),
         (name = "v1 workspace", description = "The caller's default workspace of a project: files and sessions"),
         (name = "alumia projects", description = "Alumia-shaped projects: camelCase in a `{success, data}` envelope"),
+        (name = "alumia api keys", description = "Alumia-shaped API keys (`alm_live_…`, `alm_test_…`), usable on both surfaces"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -78,6 +78,10 @@ pub struct AppOptions {
     /// Secret for HS256 JWT bearer tokens (never logged).
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// PEM public key (RSA or Ed25519) of an identity provider: its RS256 or EdDSA JWTs are
+    /// accepted beside the HS256 ones.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
     /// Days a deleted project can be restored before `server purge` removes it.
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
@@ -124,6 +128,7 @@ impl Default for AppOptions {
     fn default() -> Self {
         Self {
             jwt_secret: None,
+            jwt_public_key_file: None,
             retention_days: 30,
             llm_base_url: None,
             llm_api_key: None,
@@ -149,6 +154,10 @@ pub struct ServeConfig {
     pub blobs: BlobStoreConfig,
     #[command(flatten)]
     pub app: AppOptions,
+    /// Origins whose browser pages may call the API with credentials, comma-separated
+    /// (`http://localhost:5173,app://arkloop`); none by default.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -168,6 +177,7 @@ impl ServeConfig {
             storage: StorageConfig { data_dir, database_url: None },
             blobs: BlobStoreConfig::default(),
             app: AppOptions::default(),
+            cors_allowed_origins: Vec::new(),
             shutdown_grace_secs: 30,
             bootstrap_org: "default".to_owned(),
             bootstrap_email: "owner@localhost".to_owned(),

@@ -14,6 +14,7 @@ use projects_adapters_llm::{LlmConfig, LlmNames};
 use projects_adapters_postgres::{PoolSettings, PostgresStore};
 use projects_adapters_sqlite::SqliteStore;
 use projects_app::{App, Bootstrapped, JwtKeys, Ports};
+use projects_http_actix::cors::AllowedOrigins;
 use projects_http_actix::HttpState;
 use projects_ports::{
     BlobStore, IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock, UsageStore, WorkspaceStore,
@@ -79,8 +80,17 @@ impl Stores {
         })
         .with_retention(time::Duration::days(i64::from(options.retention_days)))
         .with_tree_retention(options.tree_retention());
-        let app = match options.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
-            Some(secret) => app.with_jwt(JwtKeys::hs256(secret.as_bytes())),
+        let keys = options.jwt_secret.as_deref().filter(|s| !s.is_empty()).map(|s| JwtKeys::hs256(s.as_bytes()));
+        let keys = match options.jwt_public_key_file.as_deref().filter(|p| !p.as_os_str().is_empty()) {
+            Some(path) => {
+                let pem = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+                let keys = keys.unwrap_or_else(JwtKeys::none).with_public_key_pem(&pem);
+                Some(keys.with_context(|| format!("JWT_PUBLIC_KEY_FILE {}", path.display()))?)
+            }
+            None => keys,
+        };
+        let app = match keys {
+            Some(keys) => app.with_jwt(keys),
             None => app,
         };
         Ok(match options.llm_base_url.as_deref().filter(|s| !s.is_empty()) {
@@ -118,7 +128,10 @@ impl Application {
             .context("could not bootstrap the empty database")?;
         let probes: Vec<(&'static str, Arc<dyn Reachable>)> =
             vec![("database", stores.database.clone()), ("blob_store", blobs)];
-        let state = web::Data::new(HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes));
+        let origins = AllowedOrigins::parse(&config.cors_allowed_origins)
+            .map_err(|err| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {err}"))?;
+        let state = HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes).with_cors_origins(origins);
+        let state = web::Data::new(state);
         let listener = std::net::TcpListener::bind(&config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;
         let address = listener.local_addr()?;

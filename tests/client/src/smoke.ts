@@ -2,7 +2,8 @@
 // document: typed paths, typed bodies, typed errors; no hand-written fetch.
 //
 //   BASE_URL  e.g. http://127.0.0.1:18181
-//   API_KEY   an org API key (`ak-…`), sent as `Authorization: Bearer <key>`
+//   API_KEY   an org API key (`ak-…`), sent as `Authorization: Bearer <key>` on /v1; /api/v1 is
+//             driven with an `alm_test_…` key the flow makes for itself
 //
 // Exits 1 with the failing step and why; on success prints one summary line.
 import { createHash, randomUUID } from "node:crypto";
@@ -158,7 +159,24 @@ await step("read-file", async () => {
 });
 
 await step("alumia", async () => {
-  const got = body(await client.GET("/api/v1/projects/{id}", { params: { path: { id: project.id } } }), 200);
+  // /api/v1 is driven with an Alumia key of the same person, made through /api/v1 itself.
+  const minted = body(
+    await client.POST("/api/v1/api-keys", { body: { name: "client smoke", env: "test" } }),
+    201,
+  );
+  conforms(minted, "alumia.CreatedApiKeyResponse");
+  const almKey = minted.data.key;
+  expect(/^alm_test_[0-9a-f]{48}$/.test(almKey), `an alm_test_ key, got ${almKey.slice(0, 12)}…`);
+  expect(minted.data.prefix === almKey.slice(0, 12), `prefix ${minted.data.prefix}`);
+  const alumia = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${almKey}` } });
+
+  const listed = body(await alumia.GET("/api/v1/projects", { params: { query: { limit: 200 } } }), 200);
+  conforms(listed, "alumia.ProjectList");
+  expect(Array.isArray(listed.data.items), "data.items is not a list (the real Alumia shape)");
+  expect(listed.data.items.some((p) => p.id === project.id), `the project is not in data.items`);
+  expect(listed.data.hasMore === (listed.data.nextCursor !== null), "hasMore and nextCursor disagree");
+
+  const got = body(await alumia.GET("/api/v1/projects/{id}", { params: { path: { id: project.id } } }), 200);
   conforms(got, "alumia.ProjectDetailsResponse");
   expect(got.success === true, "success is not true");
   expect(got.data.id === project.id && got.data.name === name, `envelope holds ${got.data.id} ${got.data.name}`);
@@ -171,7 +189,7 @@ await step("alumia", async () => {
     emoji: "🧪",
     metadata: { source: "client smoke" },
   };
-  const upd = await client.PATCH("/api/v1/projects/{id}", { params: { path: { id: project.id } }, body: patch });
+  const upd = await alumia.PATCH("/api/v1/projects/{id}", { params: { path: { id: project.id } }, body: patch });
   const u = body(upd, 200);
   conforms(u, "alumia.ProjectResponse");
   expect(u.success === true, "success is not true");
@@ -184,6 +202,14 @@ await step("alumia", async () => {
   // The same project through /v1 shows the change.
   const v1 = body(await client.GET("/v1/projects/{project_id}", { params: { path: { project_id: project.id } } }), 200);
   expect(v1.description === patch.description, `/v1 still shows description ${JSON.stringify(v1.description)}`);
+
+  const keys = body(await alumia.GET("/api/v1/api-keys"), 200);
+  conforms(keys, "alumia.ApiKeyList");
+  expect(keys.data.items.some((k) => k.id === minted.data.id), "the new key is not listed");
+  const revoked = await alumia.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: minted.data.id } } });
+  expect(revoked.response.status === 200, `revoking the alm_ key: HTTP ${revoked.response.status}`);
+  const after = await alumia.GET("/api/v1/projects/{id}", { params: { path: { id: project.id } } });
+  expect(after.response.status === 401, `the revoked alm_ key still works: HTTP ${after.response.status}`);
 });
 
 await step("not-found", async () => {

@@ -1,6 +1,7 @@
 //! `/api/v1`: the Alumia shape. camelCase JSON inside `{"success": true, "data": …}`, and errors
 //! as `{"success": false, "error": {"code", "message", "details"?}}` with upper-case codes.
 
+mod api_keys;
 mod projects;
 
 use std::collections::BTreeMap;
@@ -124,7 +125,7 @@ impl Surface for Alumia {
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/api/v1").configure(projects::routes));
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(projects::routes).configure(api_keys::routes));
 }
 
 /// Anything under `/api/` no route matched.

@@ -169,10 +169,12 @@ impl From<&ProjectDetails> for ProjectDetailsBody {
     }
 }
 
+/// One page of projects, as the real Alumia API pages its lists.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = alumia::Pagination)]
-pub struct Pagination {
+#[schema(as = alumia::ProjectPage)]
+pub struct ProjectPage {
+    pub items: Vec<ProjectRecordBody>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
     pub has_more: bool,
@@ -183,8 +185,7 @@ pub struct Pagination {
 pub struct ProjectListBody {
     /// Always `true`.
     pub success: bool,
-    pub data: Vec<ProjectRecordBody>,
-    pub pagination: Pagination,
+    pub data: ProjectPage,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -235,7 +236,7 @@ pub struct ListProjectsQuery {
     /// Page size, 1–200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
-    /// `pagination.nextCursor` of the previous page.
+    /// `data.nextCursor` of the previous page.
     #[param(pattern = "^([0-9]{1,17}\\.[0-9a-f]{32})?$")]
     pub cursor: Option<String>,
 }
@@ -287,11 +288,12 @@ async fn list_projects(
     let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
     let principal = auth.principal;
     let result = state.run(move |app| async move { app.list_projects(&principal, &filter, page).await }).await?;
-    Ok(HttpResponse::Ok().json(ProjectListBody {
-        success: true,
-        data: result.items.iter().map(ProjectRecordBody::from).collect(),
-        pagination: Pagination { has_more: result.next.is_some(), next_cursor: result.next.map(|c| c.encode()) },
-    }))
+    let data = ProjectPage {
+        items: result.items.iter().map(ProjectRecordBody::from).collect(),
+        has_more: result.next.is_some(),
+        next_cursor: result.next.map(|c| c.encode()),
+    };
+    Ok(HttpResponse::Ok().json(ProjectListBody { success: true, data }))
 }
 
 /// Create a project.

@@ -1,8 +1,8 @@
 //! `/v1/me`, `/v1/members`, `/v1/invitations`, `/v1/service-accounts` and `/v1/api-keys`.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use projects_app::{AppError, Resource};
-use projects_domain::{ApiKey, ApiKeyId, Role, TeamId, User, UserId, UserKind, Visibility};
+use projects_app::Resource;
+use projects_domain::{ApiKey, ApiKeyId, KeyFormat, Role, TeamId, User, UserId, UserKind, Visibility};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{Anyone, ManageApiKeys, ManageMembers, ReadTeams};
-use crate::body::{double_option, read_query, JsonPayload};
+use crate::body::{double_option, path_id, read_query, JsonPayload};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -123,11 +123,6 @@ pub struct AddedMemberBody {
     /// Shown this once: hand it to the person, who redeems it at `POST /v1/invitations/accept`
     /// for a key of their own. Single use, valid 7 days, void when the member is removed.
     pub invite_token: String,
-}
-
-/// A path segment that should be an id; anything else names nothing (404).
-pub(super) fn path_id<T: From<Uuid>>(raw: &str, resource: Resource) -> Result<T, AppError> {
-    Uuid::try_parse(raw).map(T::from).map_err(|_| AppError::NotFound(resource))
 }
 
 /// The caller, as `/v1/me` shows them.
@@ -597,7 +592,7 @@ async fn create_api_key(
     let (key, token) = state
         .run(move |app| async move {
             let for_user = request.user_id.map(UserId::from_uuid);
-            app.create_api_key(&principal, &request.name, &request.scopes, for_user).await
+            app.create_api_key(&principal, &request.name, &request.scopes, for_user, KeyFormat::Arkloop).await
         })
         .await?;
     Ok(HttpResponse::Created().json(CreatedApiKeyBody {

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::identity::path_id;
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ManageProjects, ManageTeams, ReadTeams};
+use crate::body::path_id;
 use crate::body::JsonPayload;
 use crate::{HttpState, JSON_BODY_LIMIT};
 

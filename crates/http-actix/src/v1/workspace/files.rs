@@ -1,7 +1,7 @@
 //! Listing, reading, writing and deleting workspace files.
 
 use actix_web::http::header;
-use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, head, put, web, HttpRequest, HttpResponse};
 use futures::TryStreamExt;
 use projects_app::{FileRead, ListQuery, Listing};
 use projects_domain::{ByteRange, EntryKind};
@@ -57,6 +57,19 @@ pub struct ReadQuery {
     pub revision: Option<String>,
 }
 
+/// The headers a file read takes (documentation only: the handler reads them itself).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct ReadHeaders {
+    /// `bytes=start-end`, `bytes=start-` or `bytes=-suffix`
+    #[param(rename = "Range", nullable = false)]
+    range: Option<String>,
+    /// An ETag already held
+    #[param(rename = "If-None-Match", nullable = false)]
+    if_none_match: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = v1::FileItem)]
 pub struct FileItem {
@@ -65,9 +78,12 @@ pub struct FileItem {
     /// `file`, `dir` or `symlink`.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub size: u64,
-    pub mtime_unix_ms: i64,
-    /// From the extension; null when it says nothing (directories included).
+    /// Bytes of a file (a symlink: of its target); null for a directory.
+    pub size: Option<u64>,
+    /// Null for a directory.
+    pub mtime_unix_ms: Option<i64>,
+    /// A file's type from its extension, `application/octet-stream` when that says nothing;
+    /// null for directories and symlinks.
     pub mime_type: Option<String>,
     /// Directories only: whether anything is below.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,9 +147,12 @@ pub(super) async fn list_files(
             name: child.name.clone(),
             path: child.path.as_str().to_owned(),
             kind: child.kind.as_str(),
-            size: child.size,
-            mtime_unix_ms: child.mtime_unix_ms,
-            mime_type: (child.kind == EntryKind::File).then(|| mime_from_extension(&child.name)).flatten(),
+            size: (child.kind != EntryKind::Dir).then_some(child.size),
+            mtime_unix_ms: (child.kind != EntryKind::Dir).then_some(child.mtime_unix_ms),
+            mime_type: (child.kind == EntryKind::File).then(|| {
+                mime_from_extension(&child.name)
+                    .unwrap_or_else(|| mime_guess::mime::APPLICATION_OCTET_STREAM.to_string())
+            }),
             has_children: (child.kind == EntryKind::Dir).then_some(child.has_children),
         })
         .collect();
@@ -156,8 +175,7 @@ pub(super) async fn list_files(
     params(
         ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
         ReadQuery,
-        ("Range" = Option<String>, Header, nullable = false, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`"),
-        ("If-None-Match" = Option<String>, Header, nullable = false, description = "An ETag already held"),
+        ReadHeaders,
     ),
     responses(
         (status = 200, description = "The file, with the type its name or first bytes tell", content_type = "*/*", body = inline(crate::schemas::Bytes)),
@@ -179,13 +197,64 @@ pub(super) async fn read_file(
     request: HttpRequest,
     project_id: web::Path<String>,
 ) -> V1Result<HttpResponse> {
+    serve_file(auth, state, request, project_id.into_inner(), Delivery::Body).await
+}
+
+/// A workspace file's headers
+///
+/// What `GET` answers (status, `Content-Length`, `Content-Type`, `ETag`, `Content-Range`)
+/// without the body. Requires `data.projects.read` and `data.runs.read`.
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1HeadWorkspaceFile",
+    params(
+        ("project_id" = String, Path, description = "The project's id (UUID) or slug"),
+        ReadQuery,
+        ReadHeaders,
+    ),
+    responses(
+        (status = 200, description = "The file is there; `Content-Length` is its size"),
+        (status = 206, description = "The requested range is there"),
+        (status = 304, description = "Unchanged"),
+        (status = 400, description = "Invalid path, or the root"),
+        (status = 401, description = "No or bad credentials"),
+        (status = 403, description = "Missing `data.projects.read` or `data.runs.read`"),
+        (status = 404, description = "No such project, file or revision"),
+        (status = 416, description = "Range outside the file"),
+        (status = 422, description = "No `path`"),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[head("/projects/{project_id}/workspace/file")]
+pub(super) async fn head_file(
+    auth: V1Auth<ReadRuns>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+    project_id: web::Path<String>,
+) -> V1Result<HttpResponse> {
+    serve_file(auth, state, request, project_id.into_inner(), Delivery::HeadersOnly).await
+}
+
+/// Whether a file's answer carries its bytes (`GET`) or only says what they are (`HEAD`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    Body,
+    HeadersOnly,
+}
+
+async fn serve_file(
+    auth: V1Auth<ReadRuns>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+    project_id: String,
+    delivery: Delivery,
+) -> V1Result<HttpResponse> {
     let query: ReadQuery = read_query(request.query_string())?;
     let raw = query.path.clone();
     let range = request.headers().get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(ByteRange::parse);
     // The file's ETag is its SHA-256: the tags the caller holds name contents it has.
     let held = held_etags(&request);
     let principal = auth.principal;
-    let project_id = project_id.into_inner();
     // A revision never changes: what was read at one may be kept for good.
     let cache_control =
         if query.revision.is_some() { "private, max-age=31536000, immutable" } else { "private, max-age=60" };
@@ -224,6 +293,11 @@ pub(super) async fn read_file(
         }
         None => size,
     };
+    if delivery == Delivery::HeadersOnly {
+        // The length of the bytes a GET would send, and none of them: the blob is not read on.
+        let nothing = futures::stream::empty::<Result<bytes::Bytes, actix_web::Error>>();
+        return Ok(response.body(actix_web::body::SizedStream::new(length, nothing)));
+    }
     response.no_chunking(length);
     Ok(response.streaming(body.map_err(|err| actix_web::error::ErrorInternalServerError(err.to_string()))))
 }

@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(sessions::get_workspace)
         .service(files::list_files)
         .service(files::read_file)
+        .service(files::head_file)
         .service(files::write_file)
         .service(files::delete_file)
         .service(snapshots::upload_blob)
