@@ -44,6 +44,8 @@ impl TestServer {
         let mut config = ServeConfig::embedded("127.0.0.1:0", data_dir.path().to_path_buf());
         config.blobs.blob_store_url = Some("memory://".to_owned());
         config.app.jwt_secret = Some(JWT_SECRET.to_owned());
+        // Tests send crowds with one key; the rate-limit tests turn limits on themselves.
+        (config.rate_limit_per_sec, config.rate_limit_burst) = (0, 0);
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

@@ -21,6 +21,10 @@ pub enum HttpError {
     },
     /// A JSON endpoint sent a body declared as something else.
     UnsupportedMediaType,
+    /// The caller's bucket is empty; it refills enough in this many seconds.
+    RateLimited {
+        retry_after_secs: u64,
+    },
 }
 
 impl From<AppError> for HttpError {
@@ -52,6 +56,9 @@ impl fmt::Display for HttpError {
             HttpError::MethodNotAllowed { allowed } => {
                 write!(f, "method not allowed here; allowed: {}", allowed.join(", "))
             }
+            HttpError::RateLimited { retry_after_secs } => {
+                write!(f, "too many requests from this caller; retry in {retry_after_secs} s")
+            }
         }
     }
 }
@@ -77,7 +84,7 @@ pub trait Surface: 'static {
 }
 
 /// The response of `err` on surface `S`: status and code from its table, the message both surfaces
-/// share, per-field details named as `S` names fields, `Retry-After` on a 503.
+/// share, per-field details named as `S` names fields, `Retry-After` on a 503 and a 429.
 pub fn render<S: Surface>(err: &HttpError, trace_id: &str) -> HttpResponse {
     let (status, code) = S::status_and_code(err);
     let renamed;
@@ -94,8 +101,14 @@ pub fn render<S: Surface>(err: &HttpError, trace_id: &str) -> HttpResponse {
         _ => (err, None),
     };
     let mut response = HttpResponse::build(status);
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.insert_header(("Retry-After", "5"));
+    match err {
+        HttpError::RateLimited { retry_after_secs } => {
+            response.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+            response.insert_header(("Retry-After", "5"));
+        }
+        _ => {}
     }
     response.json(S::body(code, crate::v1::message(err), details, trace_id))
 }

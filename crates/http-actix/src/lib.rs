@@ -15,6 +15,7 @@ mod headers;
 mod health;
 mod metrics;
 mod openapi;
+pub mod rate_limit;
 mod schemas;
 mod trace;
 mod v1;
@@ -43,12 +44,23 @@ pub struct HttpState {
     probes: Vec<(&'static str, Arc<dyn Reachable>)>,
     metrics: metrics::Metrics,
     cors_origins: Arc<cors::AllowedOrigins>,
+    limiter: Option<Arc<rate_limit::Limiter>>,
 }
 
 impl HttpState {
     /// `core` must be a multi-threaded runtime that outlives the server (the one `main` runs on).
     pub fn new(app: App, core: tokio::runtime::Handle, probes: Vec<(&'static str, Arc<dyn Reachable>)>) -> Self {
-        Self { app, core, probes, metrics: metrics::Metrics::new(), cors_origins: Arc::default() }
+        Self { app, core, probes, metrics: metrics::Metrics::new(), cors_origins: Arc::default(), limiter: None }
+    }
+
+    /// Limits each caller's pace (see [`rate_limit`]); [`rate_limit::RateLimits::OFF`] turns
+    /// limits off.
+    pub fn with_rate_limits(mut self, limits: rate_limit::RateLimits) -> Self {
+        self.limiter = rate_limit::Limiter::new(limits).map(Arc::new);
+        if let Some(limiter) = &self.limiter {
+            rate_limit::keep_tidy(limiter, &self.core);
+        }
+        self
     }
 
     /// Browsers on these origins may call the API with credentials (see [`cors`]).
@@ -103,6 +115,7 @@ pub fn app(
         .route("/docs", web::get().to(openapi::docs_redirect))
         .route("/metrics", web::get().to(health::metrics))
         .default_service(web::to(route_not_found))
+        .wrap(actix_web::middleware::from_fn(rate_limit::limited))
         .wrap(cors)
         .wrap_fn(trace::traced)
 }

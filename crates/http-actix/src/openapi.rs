@@ -33,12 +33,18 @@ pub(crate) fn base_document() -> OpenApi {
 pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
     // Both are `Authorization: Bearer …`; the server tells them apart by shape.
     let schemes = [
-        ("bearer", "API key", "`Authorization: Bearer ak-<64 hex>`: an API key of the org"),
+        (
+            "bearer",
+            "API key",
+            "`Authorization: Bearer ak-<64 hex>` or `Bearer alm_live_<48 hex>` / `alm_test_<48 hex>`: an API \
+             key of the org (both shapes work on both surfaces)",
+        ),
         (
             "jwt",
             "JWT",
-            "`Authorization: Bearer <JWT>`: HS256, signed with the server's `JWT_SECRET`, claims `sub` (user \
-             id), `org`, `role`, `exp`, `iat`; accepted when the server has a secret",
+            "`Authorization: Bearer <JWT>`: HS256 signed with the server's `JWT_SECRET`, or RS256/EdDSA signed \
+             by the private half of `JWT_PUBLIC_KEY_FILE`; claims `sub` (user id), `org` (or `account`), \
+             `role` (also `account_admin`/`account_member`), `exp`, `iat`, `nbf` (whole or fractional seconds)",
         ),
     ];
     let components = document.components.get_or_insert_with(Default::default);
@@ -57,7 +63,50 @@ pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
             body.required = Some(utoipa::openapi::Required::False);
         }
     }
+    document_rate_limits(&mut document);
     document
+}
+
+/// Every operation of both surfaces may answer 429 while rate limits are on (the limiter runs
+/// before any handler, so no handler declares it).
+fn document_rate_limits(document: &mut OpenApi) {
+    use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+    let header = |description: &str| {
+        HeaderBuilder::new()
+            .schema(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::Integer))
+            .description(Some(description))
+            .build()
+    };
+    for (path, item) in document.paths.paths.iter_mut() {
+        let error = match path.as_str() {
+            p if p.starts_with("/api/") => "alumia.Error",
+            p if p.starts_with("/v1/") => "v1.Error",
+            _ => continue,
+        };
+        let operations = [
+            (&mut item.get, true),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+            (&mut item.head, false),
+        ];
+        for (operation, with_body) in operations {
+            let Some(operation) = operation else { continue };
+            let mut response = ResponseBuilder::new()
+                .description("Too many requests from this caller (`http.rate_limited` / `TOO_MANY_REQUESTS`)")
+                .header("Retry-After", header("Seconds until a request is accepted again"))
+                .header("RateLimit-Limit", header("The burst: requests a caller may make at once"))
+                .header("RateLimit-Remaining", header("Requests left in the bucket (0)"))
+                .header("RateLimit-Reset", header("Seconds until the bucket is full again"));
+            // HEAD answers carry no body.
+            if with_body {
+                let body = ContentBuilder::new().schema(Some(Ref::from_schema_name(error))).build();
+                response = response.content("application/json", body);
+            }
+            operation.responses.responses.entry("429".to_owned()).or_insert(response.build().into());
+        }
+    }
 }
 
 /// The document as `GET /openapi.json` serves it and `server openapi` prints it.

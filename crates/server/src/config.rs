@@ -158,6 +158,13 @@ pub struct ServeConfig {
     /// (`http://localhost:5173,app://arkloop`); none by default.
     #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub cors_allowed_origins: Vec<String>,
+    /// Requests per second each caller (API key or token; client IP without one) may make on
+    /// this node, sustained; `0` turns rate limits off.
+    #[arg(long, env = "RATE_LIMIT_PER_SEC", default_value_t = 50)]
+    pub rate_limit_per_sec: u32,
+    /// Requests each caller may make at once before the sustained rate applies; `0`: off.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -178,6 +185,8 @@ impl ServeConfig {
             blobs: BlobStoreConfig::default(),
             app: AppOptions::default(),
             cors_allowed_origins: Vec::new(),
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 200,
             shutdown_grace_secs: 30,
             bootstrap_org: "default".to_owned(),
             bootstrap_email: "owner@localhost".to_owned(),

@@ -15,6 +15,7 @@ use projects_adapters_postgres::{PoolSettings, PostgresStore};
 use projects_adapters_sqlite::SqliteStore;
 use projects_app::{App, Bootstrapped, JwtKeys, Ports};
 use projects_http_actix::cors::AllowedOrigins;
+use projects_http_actix::rate_limit::RateLimits;
 use projects_http_actix::HttpState;
 use projects_ports::{
     BlobStore, IdentityStore, ProjectStore, RandomIds, Reachable, SystemClock, UsageStore, WorkspaceStore,
@@ -130,7 +131,10 @@ impl Application {
             vec![("database", stores.database.clone()), ("blob_store", blobs)];
         let origins = AllowedOrigins::parse(&config.cors_allowed_origins)
             .map_err(|err| anyhow::anyhow!("CORS_ALLOWED_ORIGINS: {err}"))?;
-        let state = HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes).with_cors_origins(origins);
+        let limits = RateLimits { per_sec: config.rate_limit_per_sec, burst: config.rate_limit_burst };
+        let state = HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes)
+            .with_cors_origins(origins)
+            .with_rate_limits(limits);
         let state = web::Data::new(state);
         let listener = std::net::TcpListener::bind(&config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;

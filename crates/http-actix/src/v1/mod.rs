@@ -110,6 +110,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "http.method_not_allowed"),
         HttpError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "http.unsupported_media_type"),
+        HttpError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "http.rate_limited"),
     }
 }
 
