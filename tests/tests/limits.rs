@@ -4,9 +4,14 @@
 use std::time::Duration;
 
 use projects_blackbox_tests::{expect_json, expect_v1_error, on_both_backends, Backend, TestServer};
-use reqwest::Response;
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
 
-on_both_backends!(a_burst_gets_429_with_its_headers_and_other_callers_go_on, without_limits_no_headers,);
+on_both_backends!(
+    a_burst_gets_429_with_its_headers_and_other_callers_go_on,
+    without_limits_no_headers,
+    a_spent_budget_stops_sessions_and_writes_but_not_reads_or_usage,
+);
 
 fn header(response: &Response, name: &str) -> Option<String> {
     response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
@@ -73,4 +78,67 @@ async fn without_limits_no_headers(backend: Backend) {
         assert_eq!(served.status(), 200);
         assert!(header(&served, "ratelimit-limit").is_none());
     }
+}
+
+async fn a_spent_budget_stops_sessions_and_writes_but_not_reads_or_usage(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let owner = &server.owner_key;
+    let created = expect_json(server.post_json("/v1/projects", owner, json!({"name": "Budgeted"})).await, 201).await;
+    assert_eq!(created["budget_usd"], Value::Null, "no budget by default");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let project = format!("/v1/projects/{id}");
+    let file = |name: &str| format!("{project}/workspace/file?path=/{name}");
+    let write = |name: &str| server.request(Method::PUT, &file(name), Some(owner)).body("bytes").send();
+    let usage_url = format!("{project}/usage");
+    let usage = |cost: &str| {
+        let body = json!({"cost_usd": cost, "model": "m", "input_tokens": 1, "output_tokens": 1});
+        server.post_json(&usage_url, owner, body)
+    };
+
+    // Only admins set budgets; a bad amount is refused on each surface in its words.
+    let (_, member) = server.add_member("spender@localhost", "member").await;
+    let refused = server.patch_json(&project, &member, json!({"budget_usd": "1"})).await;
+    expect_v1_error(refused, 403, "auth.forbidden").await;
+    let alumia = format!("/api/v1/projects/{id}");
+    let refused = server.patch_json(&alumia, &member, json!({"budgetUsd": "1"})).await;
+    assert_eq!(expect_json(refused, 403).await["error"]["code"], "FORBIDDEN");
+    for bad in [json!("-1"), json!("1.0000000001"), json!("lots"), json!(1)] {
+        let response = server.patch_json(&project, owner, json!({"budget_usd": bad})).await;
+        let status = response.status().as_u16();
+        assert_eq!(status, 422, "{bad}");
+    }
+    let bad = expect_json(server.patch_json(&alumia, owner, json!({"budgetUsd": "x"})).await, 400).await;
+    assert!(bad["error"]["details"]["budgetUsd"].is_string(), "{bad}");
+
+    let set = expect_json(server.patch_json(&project, owner, json!({"budget_usd": "1.50"})).await, 200).await;
+    assert_eq!(set["budget_usd"], "1.5");
+    let seen = expect_json(server.get(&alumia, owner).await, 200).await;
+    assert_eq!(seen["data"]["budgetUsd"], "1.5");
+
+    // Under the budget everything works; at it, usage is still recorded but sessions and writes stop.
+    expect_json(write("a.txt").await.unwrap(), 201).await;
+    expect_json(usage("1.25").await, 201).await;
+    expect_json(write("b.txt").await.unwrap(), 201).await;
+    expect_json(usage("0.25").await, 201).await;
+    expect_v1_error(write("c.txt").await.unwrap(), 402, "billing.budget_exceeded").await;
+    let session =
+        server.post_json(&format!("{project}/workspace/sessions"), owner, json!({"session_type": "shell"})).await;
+    expect_v1_error(session, 402, "billing.budget_exceeded").await;
+    let deleted = server.request(Method::DELETE, &file("a.txt"), Some(owner)).send().await.unwrap();
+    expect_v1_error(deleted, 402, "billing.budget_exceeded").await;
+    expect_json(usage("0.10").await, 201).await;
+    let spend = expect_json(server.get(&alumia, owner).await, 200).await["data"]["spend"].clone();
+    assert_eq!(spend, json!(1.6), "usage is recorded past the budget");
+    let listed = expect_json(server.get(&format!("{project}/workspace/files?path=/"), owner).await, 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2, "reads go on");
+    assert_eq!(server.get(&file("a.txt"), owner).await.status(), 200);
+
+    // Raised (here on /api/v1), writes go on; cleared, there is no limit.
+    let raised = expect_json(server.patch_json(&alumia, owner, json!({"budgetUsd": "10"})).await, 200).await;
+    assert_eq!(raised["data"]["budgetUsd"], "10");
+    expect_json(write("c.txt").await.unwrap(), 201).await;
+    let cleared = expect_json(server.patch_json(&project, owner, json!({"budget_usd": null})).await, 200).await;
+    assert_eq!(cleared["budget_usd"], Value::Null);
+    expect_json(usage("100").await, 201).await;
+    expect_json(write("d.txt").await.unwrap(), 201).await;
 }

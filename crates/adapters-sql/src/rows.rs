@@ -179,6 +179,7 @@ pub struct ProjectRow {
     pub updated_at: DbInstant,
     pub deleted_at: Option<DbInstant>,
     pub version: i64,
+    pub budget_nanos: Option<i64>,
 }
 
 impl ProjectRow {
@@ -201,6 +202,7 @@ impl ProjectRow {
             updated_at: project.updated_at.db(),
             deleted_at: project.deleted_at.db(),
             version: project.version,
+            budget_nanos: project.budget.and_then(Usd::cost_nanos),
         }
     }
 
@@ -233,6 +235,7 @@ impl ProjectRow {
             updated_at: self.updated_at.0,
             deleted_at: self.deleted_at.map(|t| t.0),
             version: self.version,
+            budget: self.budget_nanos.map(|nanos| Usd::from_nanos(i128::from(nanos))),
         })
     }
 }

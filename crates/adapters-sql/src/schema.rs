@@ -94,6 +94,7 @@ diesel::table! {
         updated_at -> Instant,
         deleted_at -> Nullable<Instant>,
         version -> BigInt,
+        budget_nanos -> Nullable<BigInt>,
     }
 }
 

@@ -44,6 +44,8 @@ pub enum Refusal {
     RoleAboveYours,
     /// A project in a team the caller is not in.
     NotInTeam,
+    /// Setting a project's budget without being an org owner or admin.
+    BudgetNeedsAdmin,
 }
 
 /// The one error type of the use cases.
@@ -72,6 +74,9 @@ pub enum AppError {
     RangeNotSatisfiable { size: u64 },
     #[error("body larger than {limit} bytes")]
     PayloadTooLarge { limit: u64 },
+    /// The project's spend has reached its budget: no new sessions or workspace writes.
+    #[error("the project's spend budget is used up")]
+    BudgetExceeded,
     /// The client hung up before the request was read (499 in logs and metrics).
     #[error("the client closed the request")]
     ClientClosed,

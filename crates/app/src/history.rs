@@ -26,6 +26,8 @@ const WRITE_ATTEMPTS: u32 = 64;
 /// re-planning in lockstep. It stays short: the winner's node sends its next writer at once, and
 /// a loser that slept long would lose again and again to that node's queue.
 const MAX_PAUSE_MS: u64 = 4;
+/// A write that needed this many attempts or more is logged as contended.
+const CONTENDED_AFTER: u32 = 8;
 
 /// Listings and diffs page by this many items unless asked otherwise, and never by more.
 pub const DEFAULT_PAGE: usize = 1_000;
@@ -305,7 +307,7 @@ impl App {
         if_match: Option<String>,
     ) -> Result<String, AppError> {
         principal.require(Permission::RunsWrite)?;
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let seq = self.tree_at(&workspace, Some(revision)).await?.ok_or(AppError::NotFound(Resource::Revision))?;
         let message = Some(format!("restore {revision}"));
         let written = self.commit(principal, &workspace, if_match, message, TreeWrite::Restore(seq)).await?;
@@ -350,7 +352,7 @@ impl App {
                 ChangeInput::Move { from, path } => TreeChange::Move { from: file_path(&from)?, to: file_path(&path)? },
             });
         }
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let sizes: Vec<(String, u64, String)> =
             blobs.into_iter().map(|(sha, (size, path))| (sha, size, path)).collect();
         self.check_blobs(&workspace, "changes", &sizes).await?;
@@ -369,7 +371,7 @@ impl App {
     ) -> Result<String, AppError> {
         principal.require(Permission::RunsWrite)?;
         let tree = build_tree(entries)?;
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let sizes: Vec<(String, u64, String)> =
             tree.iter().filter_map(|e| e.sha256.clone().map(|sha| (sha, e.size, e.path.as_str().to_owned()))).collect();
         self.check_blobs(&workspace, "entries", &sizes).await?;
@@ -529,7 +531,12 @@ impl App {
                 created_at: self.clock.now(),
             };
             match self.workspaces.commit_revision(&current, &revision, &edit).await? {
-                CommitOutcome::Committed => return Ok(Written { revision, edit }),
+                CommitOutcome::Committed => {
+                    if attempt >= CONTENDED_AFTER {
+                        tracing::warn!(workspace_ref = %current.workspace_ref, attempts = attempt + 1, "contended write");
+                    }
+                    return Ok(Written { revision, edit });
+                }
                 CommitOutcome::HeadMoved if if_match.is_some() => return Err(stale()),
                 CommitOutcome::HeadMoved => continue,
                 CommitOutcome::MissingBlobs(missing) => {

@@ -217,6 +217,9 @@ impl App {
     ) -> Result<Project, AppError> {
         principal.require(Permission::ProjectsManage)?;
         let patch = ProjectPatch::validate(input)?;
+        if patch.budget.is_some() && !principal.runs_the_org() {
+            return Err(AppError::NotAllowed(Refusal::BudgetNeedsAdmin));
+        }
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.get_project(principal, id_or_slug).await?.project;
             if expected_version.is_some_and(|v| v != current.version) {

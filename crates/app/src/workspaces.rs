@@ -71,13 +71,18 @@ pub(crate) fn file_path(raw: &str) -> Result<WorkspacePath, AppError> {
     Ok(path)
 }
 
+/// How stale a workspace's `last_used_at` may be: it is bumped by the first request after this.
+const LAST_USED_RESOLUTION: time::Duration = time::Duration::minutes(1);
+
 impl App {
     /// The caller's workspace ref of a project (see [`projects_domain::workspace_ref`]).
     pub fn workspace_ref(&self, principal: &Principal, project: &Project) -> String {
         workspace_ref(principal.org_id(), principal.user_id(), project.id)
     }
 
-    /// The caller's workspace of a visible project, made if missing, with `last_used_at` bumped.
+    /// The caller's workspace of a visible project, made if missing, with `last_used_at` bumped
+    /// when it is older than [`LAST_USED_RESOLUTION`]: most requests only read it, so a crowd
+    /// on one workspace does not queue on its row (nor a read path pay for a committed write).
     pub(crate) async fn my_workspace(
         &self,
         principal: &Principal,
@@ -85,8 +90,15 @@ impl App {
     ) -> Result<(Project, Workspace), AppError> {
         let project = self.get_project(principal, id_or_slug).await?.project;
         let now = self.clock.now();
+        let workspace_ref = self.workspace_ref(principal, &project);
+        if let Some(workspace) = self.workspaces.find_workspace(principal.org_id(), &workspace_ref).await? {
+            if workspace.last_used_at > now - LAST_USED_RESOLUTION && workspace.project_id == project.id {
+                let workspace = self.carry_over(workspace).await?;
+                return Ok((project, workspace));
+            }
+        }
         let wanted = Workspace {
-            workspace_ref: self.workspace_ref(principal, &project),
+            workspace_ref,
             org_id: principal.org_id(),
             project_id: project.id,
             user_id: principal.user_id(),
@@ -100,6 +112,23 @@ impl App {
             other => other.into(),
         })?;
         let workspace = self.carry_over(workspace).await?;
+        Ok((project, workspace))
+    }
+
+    /// [`Self::my_workspace`] for a write: refused (402) once the project's spend has reached its
+    /// budget. Spend is only summed for a project that has a budget.
+    pub(crate) async fn my_workspace_to_write(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+    ) -> Result<(Project, Workspace), AppError> {
+        let (project, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        if project.budget.is_some() {
+            let spend = self.usage.project_spend(principal.org_id(), project.id).await?;
+            if project.budget_spent(spend) {
+                return Err(AppError::BudgetExceeded);
+            }
+        }
         Ok((project, workspace))
     }
 
@@ -208,7 +237,7 @@ impl App {
     ) -> Result<FileWritten, AppError> {
         principal.require(Permission::RunsWrite)?;
         let path = file_path(raw_path)?;
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let (sha256, size) = self.store_blob(&workspace, body, None).await?;
         let mtime = (self.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
         let entry = TreeEntry::file(path.clone(), sha256.clone(), size, mtime, Some(0o644));
@@ -229,7 +258,7 @@ impl App {
     ) -> Result<String, AppError> {
         principal.require(Permission::RunsWrite)?;
         let path = file_path(raw_path)?;
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let written = self.commit(principal, &workspace, if_match, None, TreeWrite::DeleteFile(path)).await?;
         Ok(written.revision.revision)
     }
@@ -246,7 +275,7 @@ impl App {
         if !projects_domain::workspace::is_sha256(sha256) {
             return Err(projects_domain::ValidationErrors::single("sha256", "must be 64 lowercase hex digits").into());
         }
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let (_, size) = self.store_blob(&workspace, body, Some(sha256)).await?;
         Ok(size)
     }
@@ -334,7 +363,7 @@ impl App {
     ) -> Result<Session, AppError> {
         principal.require(Permission::RunsWrite)?;
         let session_type: SessionType = session_type.parse()?;
-        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
         let now = self.clock.now();
         let session = Session {
             session_ref: session_type.session_ref(self.ids.new_id()),

@@ -26,6 +26,8 @@ pub struct ProjectPatchInput {
     pub visibility: Patch<Visibility>,
     pub tags: Patch<Vec<String>>,
     pub metadata: Patch<Value>,
+    /// A decimal string like a cost (`"25"`, `"0.5"`), or null for no budget.
+    pub budget_usd: Patch<String>,
 }
 
 /// A validated update: each field is either left alone (`None`) or set to a valid value.
@@ -40,6 +42,7 @@ pub struct ProjectPatch {
     pub visibility: Option<Visibility>,
     pub tags: Option<Tags>,
     pub metadata: Option<Metadata>,
+    pub budget: Option<Option<Usd>>,
 }
 
 fn required<T, U>(
@@ -82,6 +85,9 @@ impl ProjectPatch {
             visibility: required(&mut errors, "visibility", input.visibility, Ok),
             tags: required(&mut errors, "tags", input.tags, |v| Tags::new(&v)),
             metadata: required(&mut errors, "metadata", input.metadata, Metadata::new),
+            budget: nullable(&mut errors, input.budget_usd, |v| {
+                v.parse::<Usd>().map_err(|e| FieldError::new("budget_usd", e.message))
+            }),
         };
         errors.into_result().map(|()| patch)
     }
@@ -97,6 +103,7 @@ impl ProjectPatch {
             ("status", self.status.is_some()),
             ("visibility", self.visibility.is_some()),
             ("tags", self.tags.is_some()),
+            ("budget_usd", self.budget.is_some()),
             ("metadata", self.metadata.is_some()),
         ]
         .into_iter()
@@ -134,6 +141,9 @@ impl ProjectPatch {
         }
         if let Some(metadata) = &self.metadata {
             next.metadata = metadata.clone();
+        }
+        if let Some(budget) = self.budget {
+            next.budget = budget;
         }
         next.updated_at = now;
         next.version += 1;

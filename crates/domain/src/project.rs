@@ -419,6 +419,15 @@ pub struct Project {
     pub deleted_at: Option<Timestamp>,
     /// Bumped by every change; the basis of ETags and optimistic concurrency.
     pub version: i64,
+    /// Spend at or over this stops new sessions and workspace writes; none by default.
+    pub budget: Option<crate::Usd>,
+}
+
+impl Project {
+    /// Whether `spend` leaves this project nothing more to spend.
+    pub fn budget_spent(&self, spend: crate::Usd) -> bool {
+        self.budget.is_some_and(|budget| spend >= budget)
+    }
 }
 
 /// The validated fields of a project about to be created. Who creates it, in which org, and when
@@ -467,6 +476,7 @@ impl NewProject {
             updated_at: now,
             deleted_at: None,
             version: 1,
+            budget: None,
         }
     }
 }

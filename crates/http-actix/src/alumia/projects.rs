@@ -110,6 +110,10 @@ pub struct ProjectRecordBody {
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: time::OffsetDateTime,
+    /// Spend at or over this (a decimal string) stops new sessions and workspace writes
+    /// (`PAYMENT_REQUIRED`); null: no budget.
+    #[schema(example = "25")]
+    pub budget_usd: Option<String>,
 }
 
 impl From<&Project> for ProjectRecordBody {
@@ -130,6 +134,7 @@ impl From<&Project> for ProjectRecordBody {
             metadata: project.metadata.to_value(),
             created_at: project.created_at,
             updated_at: project.updated_at,
+            budget_usd: project.budget.map(|budget| budget.to_string()),
         }
     }
 }
@@ -448,6 +453,11 @@ pub struct UpdateProjectRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = crate::schemas::object, required = false)]
     pub metadata: Option<Option<Value>>,
+    /// The spend budget in dollars (`"25"`, `"0.5"`), or null for none; org owners and admins
+    /// only (403 otherwise).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,9}(\\.[0-9]{1,9})?$", example = "25")]
+    pub budget_usd: Option<Option<String>>,
 }
 
 impl From<UpdateProjectRequest> for ProjectPatchInput {
@@ -462,6 +472,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
             visibility: request.visibility.map(|v| v.map(Into::into)),
             tags: request.tags,
             metadata: request.metadata,
+            budget_usd: request.budget_usd,
         }
     }
 }

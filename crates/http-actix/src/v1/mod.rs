@@ -104,6 +104,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
             (StatusCode::RANGE_NOT_SATISFIABLE, "workspace_files.range_not_satisfiable")
         }
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
+        HttpError::App(AppError::BudgetExceeded) => (StatusCode::PAYMENT_REQUIRED, "billing.budget_exceeded"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
         HttpError::App(AppError::ClientClosed) => (client_closed_request(), "http.client_closed_request"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
@@ -136,6 +137,7 @@ pub(crate) fn message(err: &HttpError) -> String {
             }
             Refusal::RoleAboveYours => "you cannot grant a role above your own",
             Refusal::NotInTeam => "only members of that team (or the org's admins) may create projects in it",
+            Refusal::BudgetNeedsAdmin => "only the org's owners and admins set a project's budget",
         }
         .to_owned(),
         HttpError::App(AppError::Invalid(errors)) => format!("request validation failed: {errors}"),
@@ -160,6 +162,10 @@ pub(crate) fn message(err: &HttpError) -> String {
             "the project changed since that ETag; read it again".to_owned()
         }
         HttpError::App(AppError::InvalidPath(why)) => format!("path {why}"),
+        HttpError::App(AppError::BudgetExceeded) => {
+            "the project's spend has reached its budget: no new sessions or workspace writes until an admin raises it"
+                .to_owned()
+        }
         HttpError::App(AppError::Unavailable(_)) => "a backing service is unavailable; retry shortly".to_owned(),
         HttpError::App(AppError::Unexpected(_)) => "internal error; quote the trace id when reporting it".to_owned(),
         other => other.to_string(),

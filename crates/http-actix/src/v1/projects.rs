@@ -116,6 +116,10 @@ pub struct ProjectBody {
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: time::OffsetDateTime,
+    /// Spend at or over this (a decimal string, like `cost_usd`) stops new sessions and
+    /// workspace writes (402); null: no budget.
+    #[schema(example = "25")]
+    pub budget_usd: Option<String>,
 }
 
 impl From<&Project> for ProjectBody {
@@ -132,6 +136,7 @@ impl From<&Project> for ProjectBody {
             status: status_name(project.status),
             created_at: project.created_at,
             updated_at: project.updated_at,
+            budget_usd: project.budget.map(|budget| budget.to_string()),
         }
     }
 }
@@ -290,6 +295,11 @@ pub struct UpdateProjectRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = StatusInput, required = false)]
     pub status: Option<Option<StatusInput>>,
+    /// The spend budget in dollars (`"25"`, `"0.5"`), or null for none; org owners and admins
+    /// only (403 otherwise).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,9}(\\.[0-9]{1,9})?$", example = "25")]
+    pub budget_usd: Option<Option<String>>,
 }
 
 /// A project's status, as input.
@@ -320,6 +330,7 @@ impl From<UpdateProjectRequest> for ProjectPatchInput {
             description: request.description,
             visibility: request.visibility.map(|v| v.map(Into::into)),
             status: request.status.map(|s| s.map(Into::into)),
+            budget_usd: request.budget_usd,
             ..ProjectPatchInput::default()
         }
     }
