@@ -325,6 +325,7 @@ async fn alumia_keys_are_made_listed_and_revoked_and_work_on_both_surfaces(backe
         json!({"name": ""}),
         json!({"name": "x", "unknown": 1}),
         json!({"name": "bad\u{0}name"}),
+        json!({"name": "x", "scopes": null}),
     ] {
         let refused = server.post_json("/api/v1/api-keys", owner, bad.clone()).await;
         assert_eq!(expect_json(refused, 400).await["error"]["code"], "BAD_REQUEST", "{bad}");

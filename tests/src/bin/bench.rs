@@ -6,9 +6,10 @@
 //!   1,000,000-entry workspaces against an empty one, listings (warm, on a fresh node, at an old
 //!   revision) and a 10-file diff in the 1,000,000-entry one, storage and memory of 1,000 writes,
 //!   and a 100,000-entry snapshot on PostgreSQL with the S3 test server;
-//! - streaming: the process's resident memory while a 1 GiB file is written and read back.
+//! - streaming: the process's resident memory while a 1 GiB file is written and read back;
+//! - limits: GET by id with rate limits on against off (the limiter's cost).
 //!
-//! `BENCH_ONLY=projects|workspace|streaming` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
+//! `BENCH_ONLY=projects|workspace|streaming|limits` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
 //! `BENCH_HUGE_ENTRIES`, `BENCH_SNAPSHOT_ENTRIES` and `BENCH_STREAM_MIB` change the sizes.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -380,6 +381,48 @@ async fn bench_streaming(mib: u64) {
     println!("  peak while reading  {:>7} MiB   ({:.0} MiB/s)", read_peak / 1024, mib_per_s(read_time));
 }
 
+/// GETs of one project by id served in `window` by `callers` concurrent callers.
+async fn gets_served(server: &TestServer, id: &str, callers: usize, window: Duration) -> u64 {
+    let path = format!("/v1/projects/{id}");
+    let deadline = Instant::now() + window;
+    let caller = || async {
+        let mut served = 0u64;
+        while Instant::now() < deadline {
+            let response = server.get(&path, &server.owner_key).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let _ = response.bytes().await;
+            served += 1;
+        }
+        served
+    };
+    futures::future::join_all((0..callers).map(|_| caller())).await.into_iter().sum()
+}
+
+/// GET by id with rate limits on (a bucket no caller empties) against the same with them off:
+/// the limiter's cost per request, as a ratio of throughput in one run (alternating, best of 3).
+async fn bench_limiter(backend: Backend) {
+    const CALLERS: usize = 16;
+    const WINDOW: Duration = Duration::from_secs(3);
+    let off = TestServer::start(backend).await;
+    let on = TestServer::start_with(backend, |config| {
+        (config.rate_limit_per_sec, config.rate_limit_burst) = (1_000_000, 1_000_000);
+    })
+    .await;
+    let (off_id, on_id) = (new_project(&off, "limits off").await, new_project(&on, "limits on").await);
+    let (mut best_off, mut best_on) = (0u64, 0u64);
+    for _ in 0..3 {
+        best_off = best_off.max(gets_served(&off, &off_id, CALLERS, WINDOW).await);
+        best_on = best_on.max(gets_served(&on, &on_id, CALLERS, WINDOW).await);
+    }
+    let rate = |served: u64| served as f64 / WINDOW.as_secs_f64();
+    println!(
+        "{backend:?}: GET /v1/projects/{{id}}, {CALLERS} callers: {:.0} rps with rate limits on, {:.0} off: {:.3} of it (goal ≥ 0.95)",
+        rate(best_on),
+        rate(best_off),
+        best_on as f64 / best_off as f64
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let setting = |name: &str, default: u64| std::env::var(name).ok().and_then(|n| n.parse().ok()).unwrap_or(default);
@@ -394,6 +437,12 @@ async fn main() {
         if std::env::var("DATABASE_URL").is_ok() {
             bench_tree(Backend::Postgres, big, huge).await;
             bench_snapshot(setting("BENCH_SNAPSHOT_ENTRIES", 100_000) as usize).await;
+        }
+    }
+    if runs("limits") {
+        bench_limiter(Backend::Sqlite).await;
+        if std::env::var("DATABASE_URL").is_ok() {
+            bench_limiter(Backend::Postgres).await;
         }
     }
     if runs("projects") {

@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, post, web, HttpResponse};
 use projects_app::Resource;
-use projects_domain::{ApiKey, ApiKeyId, KeyFormat};
+use projects_domain::{ApiKey, ApiKeyId, FieldError, KeyFormat};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::projects::{Deleted, DeletedEnvelope};
 use super::{ok, AlumiaAuth, AlumiaResult, ErrorEnvelope};
 use crate::auth::ManageApiKeys;
-use crate::body::{path_id, JsonPayload};
+use crate::body::{double_option, path_id, JsonPayload};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -120,9 +120,11 @@ pub struct CreateApiKeyRequest {
         pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$"
     )]
     pub name: String,
-    /// Permission names, each held by the caller; default: every permission the caller has.
-    #[schema(schema_with = crate::schemas::permission_names)]
-    pub scopes: Option<Vec<String>>,
+    /// Permission names, each held by the caller; default (absent): every permission the caller
+    /// has. Not null.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = crate::schemas::permission_names, required = false)]
+    pub scopes: Option<Option<Vec<String>>>,
     /// `live` (default) or `test`: the key starts `alm_live_` or `alm_test_`.
     pub env: Option<KeyEnv>,
 }
@@ -170,8 +172,11 @@ async fn create_api_key(
 ) -> AlumiaResult<HttpResponse> {
     let request: CreateApiKeyRequest = payload.read(JSON_BODY_LIMIT).await?;
     let principal = auth.principal;
-    let scopes =
-        request.scopes.unwrap_or_else(|| principal.permissions.names().into_iter().map(str::to_owned).collect());
+    let scopes = match request.scopes {
+        None => principal.permissions.names().into_iter().map(str::to_owned).collect(),
+        Some(Some(scopes)) => scopes,
+        Some(None) => return Err(FieldError::new("scopes", "must be a list of permission names, not null").into()),
+    };
     let format = KeyFormat::from(request.env.unwrap_or_default());
     let (key, token) = state
         .run(move |app| async move { app.create_api_key(&principal, &request.name, &scopes, None, format).await })

@@ -137,6 +137,23 @@ pub async fn route_not_found(err: HttpError) -> AlumiaResult<HttpResponse> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The codes of the real Alumia API for what limits, budgets and overload refuse.
+    #[test]
+    fn refusals_use_the_codes_alumia_documents() {
+        let cases = [
+            (HttpError::App(AppError::PayloadTooLarge { limit: 1 }), 413, "PAYLOAD_TOO_LARGE"),
+            (HttpError::RateLimited { retry_after_secs: 1 }, 429, "TOO_MANY_REQUESTS"),
+            (HttpError::App(AppError::BudgetExceeded), 402, "PAYMENT_REQUIRED"),
+            (HttpError::App(AppError::Unavailable(anyhow::anyhow!("down"))), 503, "SERVICE_UNAVAILABLE"),
+            (HttpError::App(AppError::PreconditionFailed(projects_app::Resource::Project)), 412, "PRECONDITION_FAILED"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(status_and_code(&err), (StatusCode::from_u16(status).unwrap(), code), "{err}");
+        }
+    }
+
     #[test]
     fn fields_are_named_as_alumia_names_them() {
         assert_eq!(super::wire_field("team_id"), "workspaceId");
