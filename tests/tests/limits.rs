@@ -44,6 +44,12 @@ async fn a_burst_gets_429_with_its_headers_and_other_callers_go_on(backend: Back
     assert!((1..=2).contains(&retry_after), "one token comes back each second: {retry_after}");
     assert_eq!(number(&refused, "ratelimit-remaining"), 0);
     expect_v1_error(refused, 429, "http.rate_limited").await;
+    // The same key spelled another way is the same caller.
+    for spelled in [format!("bearer {key}"), format!("BEARER    {key}"), format!("Bearer {key}  ")] {
+        let again = server.request(reqwest::Method::GET, "/v1/projects", None).header("Authorization", &spelled);
+        let again = again.send().await.unwrap();
+        assert_eq!(again.status(), 429, "{spelled:?} shares the bucket");
+    }
     // The same caller on the other surface shares the bucket, and hears it in Alumia's words.
     let alumia = server.get("/api/v1/projects", key).await;
     assert!(header(&alumia, "retry-after").is_some());

@@ -58,7 +58,8 @@ pub struct Authorized<P, S> {
     marker: PhantomData<(P, S)>,
 }
 
-fn bearer_token(header: Option<&HeaderValue>) -> Result<String, AppError> {
+/// The token of an `Authorization: Bearer <token>` header (scheme in any case, spaces around).
+pub(crate) fn bearer_token(header: Option<&HeaderValue>) -> Result<String, AppError> {
     let header = header.ok_or(AppError::Unauthenticated(AuthFailure::MissingToken))?;
     let malformed = || AppError::Unauthenticated(AuthFailure::InvalidAuthorization);
     let value = header.to_str().map_err(|_| malformed())?;

@@ -71,10 +71,12 @@ impl Limiter {
         Some(Self { buckets, hasher: RandomState::new(), per_sec: per_sec.get(), burst: burst.get() })
     }
 
+    /// The token as authentication reads it, so that spelling the header another way (`bearer`,
+    /// more spaces) finds the same bucket; without a well-formed one, the client's address.
     fn caller(&self, request: &ServiceRequest) -> Caller {
-        match request.headers().get(AUTHORIZATION) {
-            Some(token) => Caller::Token(self.hasher.hash_one(token.as_bytes())),
-            None => Caller::Address(request.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.ip())),
+        match crate::auth::bearer_token(request.headers().get(AUTHORIZATION)) {
+            Ok(token) => Caller::Token(self.hasher.hash_one(token.as_bytes())),
+            Err(_) => Caller::Address(request.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.ip())),
         }
     }
 
