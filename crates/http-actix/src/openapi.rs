@@ -64,35 +64,7 @@ pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
         }
     }
     document_rate_limits(&mut document);
-    document_budgets(&mut document);
     document
-}
-
-/// The operations a spent budget stops (see `App::my_workspace_to_write`).
-const BUDGETED: [&str; 7] = [
-    "v1UploadWorkspaceBlob",
-    "v1CommitWorkspaceChanges",
-    "v1WriteWorkspaceFile",
-    "v1DeleteWorkspaceFile",
-    "v1RestoreWorkspaceRevision",
-    "v1OpenSession",
-    "v1CommitSnapshot",
-];
-
-fn document_budgets(document: &mut OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    for item in document.paths.paths.values_mut() {
-        for operation in [&mut item.put, &mut item.post, &mut item.delete].into_iter().flatten() {
-            if !operation.operation_id.as_deref().is_some_and(|id| BUDGETED.contains(&id)) {
-                continue;
-            }
-            let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("v1.Error"))).build();
-            let response = ResponseBuilder::new()
-                .description("The project's spend has reached its budget (`billing.budget_exceeded`)")
-                .content("application/json", body);
-            operation.responses.responses.entry("402".to_owned()).or_insert(response.build().into());
-        }
-    }
 }
 
 /// Every operation of both surfaces may answer 429 while rate limits are on (the limiter runs

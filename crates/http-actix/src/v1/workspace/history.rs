@@ -214,6 +214,7 @@ pub(super) async fn diff(
     responses(
         (status = 201, body = RevisionBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project or revision (`workspace_revisions.not_found`)", body = ErrorBody),
         (status = 412, description = "The head moved (`workspace_files.precondition_failed`)", body = ErrorBody),
@@ -303,6 +304,7 @@ pub struct ChangesRequest {
         (status = 201, body = RevisionBody),
         (status = 400, description = "An invalid path, or a change the tree cannot take (below a file, over a full directory)", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 412, description = "`base_revision` is not the head", body = ErrorBody),

@@ -114,6 +114,7 @@ pub struct OpenSessionRequest {
     responses(
         (status = 201, body = SessionBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 422, description = "Unknown session type", body = ErrorBody),

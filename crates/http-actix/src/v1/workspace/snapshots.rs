@@ -36,6 +36,7 @@ pub struct BlobBody {
     responses(
         (status = 201, body = BlobBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 413, description = "Body over the upload limit", body = ErrorBody),
@@ -119,6 +120,7 @@ pub struct RevisionBody {
         (status = 201, body = RevisionBody),
         (status = 400, description = "A path that is invalid or not canonical", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
         (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 412, description = "`base_revision` is not the head", body = ErrorBody),
