@@ -240,6 +240,18 @@ async fn errors_use_the_alumia_codes(backend: Backend) {
         expect_error(response, 404, "NOT_FOUND").await;
     }
     expect_error(server.get("/api/v1/nothing", owner).await, 404, "NOT_FOUND").await;
+
+    // A body over the JSON limit and a stale `If-Match`, in the real Alumia API's words.
+    let huge = json!({"name": "big", "description": "x".repeat(2 * 1024 * 1024)});
+    expect_error(server.post_json("/api/v1/projects", owner, huge).await, 413, "PAYLOAD_TOO_LARGE").await;
+    let stale = server
+        .request(Method::PATCH, &format!("/api/v1/projects/{id}"), Some(owner))
+        .header("If-Match", "\"0\"")
+        .json(&json!({"name": "stale"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(stale, 412, "PRECONDITION_FAILED").await;
 }
 
 async fn list_filters_and_pages(backend: Backend) {
