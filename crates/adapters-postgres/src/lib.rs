@@ -18,6 +18,8 @@ pub use migrate::run_migrations;
 /// `connection_timeout` for a connection.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
+    /// Connections at most (`DB_POOL_SIZE`; by default from the CPU count, see
+    /// [`projects_adapters_sql::pool::default_pool_size`]).
     pub max_size: u32,
     pub connection_timeout: Duration,
     pub idle_timeout: Duration,
@@ -27,7 +29,7 @@ pub struct PoolSettings {
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
-            max_size: 16,
+            max_size: projects_adapters_sql::pool::default_pool_size(),
             connection_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(600),
             max_lifetime: Duration::from_secs(1800),
@@ -64,6 +66,9 @@ impl PostgresStore {
         let max_size = settings.max_size.max(2);
         let pool = Pool::builder()
             .max_size(max_size)
+            // No `SELECT 1` before each use (a round trip per checkout): a connection that broke
+            // fails its query, is marked broken and is dropped, and `max_lifetime` renews the rest.
+            .test_on_check_out(false)
             .connection_timeout(settings.connection_timeout)
             .idle_timeout(Some(settings.idle_timeout))
             .max_lifetime(Some(settings.max_lifetime))

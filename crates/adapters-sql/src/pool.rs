@@ -9,6 +9,13 @@ use projects_ports::{PoolState, StoreError, WaitCounter};
 
 use crate::errors::{db_error, pool_error};
 
+/// Connections per pool unless configured: four per CPU (a request holds one while it waits on
+/// the database, which is most of its life), at least 8 and at most 64.
+pub fn default_pool_size() -> u32 {
+    let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    u32::try_from(cpus * 4).unwrap_or(u32::MAX).clamp(8, 64)
+}
+
 /// A bb8 pool of diesel-async connections whose waiting callers are counted (for `/metrics`).
 /// Generic over the manager rather than the connection: bb8 needs nothing more of it, where
 /// diesel's bounds for "a pooled connection of some backend" would run to a page.

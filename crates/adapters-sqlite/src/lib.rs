@@ -51,6 +51,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if need be) the database file at `path` and runs pending migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with_pool(path, projects_adapters_sql::pool::default_pool_size()).await
+    }
+
+    /// As [`SqliteStore::open`], with at most `max_size` connections (one writes at a time
+    /// whatever the size; the others read).
+    pub async fn open_with_pool(path: &Path, max_size: u32) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -58,8 +64,13 @@ impl SqliteStore {
         let mut config = ManagerConfig::<Connection>::default();
         config.custom_setup = Box::new(setup_connection);
         let manager = AsyncDieselConnectionManager::<Connection>::new_with_config(url, config);
-        let max_size = 8;
-        let pool = Pool::builder().max_size(max_size).connection_timeout(Duration::from_secs(5)).build(manager).await?;
+        let max_size = max_size.max(2);
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .test_on_check_out(false)
+            .connection_timeout(Duration::from_secs(5))
+            .build(manager)
+            .await?;
         let store = Self { pool: projects_adapters_sql::pool::SqlPool::new(pool, max_size) };
         store.migrate().await?;
         Ok(store)

@@ -63,6 +63,12 @@ impl HttpState {
         self
     }
 
+    /// Shown in `/metrics`, beside the pool's size.
+    pub fn with_http_workers(self, workers: usize) -> Self {
+        self.metrics.set_http_workers(workers);
+        self
+    }
+
     /// Browsers on these origins may call the API with credentials (see [`cors`]).
     pub fn with_cors_origins(mut self, origins: cors::AllowedOrigins) -> Self {
         self.cors_origins = Arc::new(origins);

@@ -9,6 +9,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     dependency_errors: IntCounterVec,
     integrity_failures: prometheus::IntCounter,
+    http_workers: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -46,8 +47,12 @@ impl Metrics {
             "Files whose tree entry has no content in the blob store, or the wrong size, met by reads since start",
         )
         .expect("valid metric");
+        let http_workers =
+            prometheus::IntGauge::new("http_workers", "HTTP worker threads accepting requests (HTTP_WORKERS)")
+                .expect("valid metric");
         for collector in [
             Box::new(integrity_failures.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_workers.clone()),
             Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(pool.clone()),
@@ -55,7 +60,7 @@ impl Metrics {
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Self { registry, requests, latency, pool, dependency_errors, integrity_failures }
+        Self { registry, requests, latency, pool, dependency_errors, integrity_failures, http_workers }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -68,6 +73,10 @@ impl Metrics {
         self.pool.with_label_values(&[dependency, "in_use"]).set(i64::from(state.in_use));
         self.pool.with_label_values(&[dependency, "max"]).set(i64::from(state.max));
         self.pool.with_label_values(&[dependency, "waiting"]).set(i64::from(state.waiting));
+    }
+
+    pub fn set_http_workers(&self, workers: usize) {
+        self.http_workers.set(i64::try_from(workers).unwrap_or(i64::MAX));
     }
 
     /// Brings the counter up to a dependency's own running total.

@@ -13,6 +13,9 @@ pub struct StorageConfig {
     /// [default: sqlite://<data-dir>/projects.db]
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Database connections at most [default: four per CPU, 8 to 64]
+    #[arg(long, env = "DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub db_pool_size: Option<u32>,
 }
 
 /// The database a configuration names.
@@ -23,6 +26,10 @@ pub enum Database {
 }
 
 impl StorageConfig {
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool_size.unwrap_or_else(projects_adapters_sql::pool::default_pool_size)
+    }
+
     pub fn database(&self) -> anyhow::Result<Database> {
         let Some(url) = self.database_url.as_deref().filter(|u| !u.is_empty()) else {
             return Ok(Database::Sqlite(self.data_dir.join("projects.db")));
@@ -165,6 +172,9 @@ pub struct ServeConfig {
     /// Requests each caller may make at once before the sustained rate applies; `0`: off.
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
+    /// HTTP worker threads [default: one per CPU]
+    #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub http_workers: Option<u16>,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
@@ -177,16 +187,22 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
+    pub fn workers(&self) -> usize {
+        self.http_workers
+            .map_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get), usize::from)
+    }
+
     /// The embedded default on a given address and directory, as tests want it.
     pub fn embedded(listen: &str, data_dir: PathBuf) -> Self {
         Self {
             listen: listen.to_owned(),
-            storage: StorageConfig { data_dir, database_url: None },
+            storage: StorageConfig { data_dir, database_url: None, db_pool_size: None },
             blobs: BlobStoreConfig::default(),
             app: AppOptions::default(),
             cors_allowed_origins: Vec::new(),
             rate_limit_per_sec: 50,
             rate_limit_burst: 200,
+            http_workers: None,
             shutdown_grace_secs: 30,
             bootstrap_org: "default".to_owned(),
             bootstrap_email: "owner@localhost".to_owned(),
@@ -199,7 +215,7 @@ mod tests {
     use super::*;
 
     fn storage(url: Option<&str>) -> StorageConfig {
-        StorageConfig { data_dir: PathBuf::from("/srv/data"), database_url: url.map(str::to_owned) }
+        StorageConfig { data_dir: PathBuf::from("/srv/data"), database_url: url.map(str::to_owned), db_pool_size: None }
     }
 
     #[test]

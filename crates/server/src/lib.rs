@@ -40,12 +40,13 @@ impl Stores {
                 projects_adapters_postgres::run_migrations(&url)
                     .await
                     .context("could not migrate the PostgreSQL database")?;
-                let store = Arc::new(PostgresStore::connect(&url, &PoolSettings::default()).await?);
+                let settings = PoolSettings { max_size: storage.pool_size(), ..PoolSettings::default() };
+                let store = Arc::new(PostgresStore::connect(&url, &settings).await?);
                 Ok(Self::over(store))
             }
             Database::Sqlite(path) => {
                 let store = Arc::new(
-                    SqliteStore::open(&path)
+                    SqliteStore::open_with_pool(&path, storage.pool_size())
                         .await
                         .with_context(|| format!("could not open the SQLite database {}", path.display()))?,
                 );
@@ -134,13 +135,15 @@ impl Application {
         let limits = RateLimits { per_sec: config.rate_limit_per_sec, burst: config.rate_limit_burst };
         let state = HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes)
             .with_cors_origins(origins)
-            .with_rate_limits(limits);
+            .with_rate_limits(limits)
+            .with_http_workers(config.workers());
         let state = web::Data::new(state);
         let listener = std::net::TcpListener::bind(&config.listen)
             .with_context(|| format!("could not listen on {}", config.listen))?;
         let address = listener.local_addr()?;
         // On SIGTERM/SIGINT actix stops accepting and gives in-flight requests the grace period.
         let server = HttpServer::new(move || projects_http_actix::app(state.clone()))
+            .workers(config.workers())
             .shutdown_timeout(config.shutdown_grace_secs)
             .listen(listener)?
             .run();

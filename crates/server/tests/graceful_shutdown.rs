@@ -1,5 +1,6 @@
 //! The binary itself, as an operator runs it: SIGTERM during a slow request lets it finish within
-//! the grace period, new connections are refused meanwhile, and the grace period is a real bound.
+//! the grace period, new connections are refused meanwhile, and the grace period is a real bound;
+//! its log written to a file is plain text, and its sizing is what the environment says.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +17,10 @@ struct RunningServer {
 
 impl RunningServer {
     fn start(grace_secs: u64) -> Self {
+        Self::start_with(grace_secs, &[], Stdio::null())
+    }
+
+    fn start_with(grace_secs: u64, env: &[(&str, &str)], stderr: Stdio) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
@@ -24,8 +29,11 @@ impl RunningServer {
             .env("SHUTDOWN_GRACE_SECS", grace_secs.to_string())
             .env_remove("DATABASE_URL")
             .env_remove("BLOB_STORE_URL")
+            .env_remove("HTTP_WORKERS")
+            .env_remove("DB_POOL_SIZE")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the server binary starts");
         // The first start prints the owner key once, on the line after this one.
@@ -125,4 +133,23 @@ async fn the_grace_period_bounds_the_wait() {
     assert!(stopping.elapsed() < Duration::from_secs(8));
     let cut_off = upload.await.unwrap();
     assert!(cut_off.map(|r| !r.status().is_success()).unwrap_or(true), "a request past the grace period is cut off");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_is_plain_text_and_the_sizing_is_configured() {
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = RunningServer::start_with(1, &[("HTTP_WORKERS", "3"), ("DB_POOL_SIZE", "5")], Stdio::from(log));
+    let metrics = reqwest::get(format!("{}/metrics", server.base_url)).await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|line| line == "http_workers 3"), "{metrics}");
+    assert!(
+        metrics.lines().any(|line| line == r#"db_pool_connections{dependency="database",state="max"} 5"#),
+        "{metrics}"
+    );
+    server.terminate();
+    server.wait_for_exit(Duration::from_secs(10));
+    let written = std::fs::read_to_string(&log_path).unwrap();
+    assert!(written.contains("listening"), "the log has its lines: {written}");
+    assert!(!written.contains('\u{1b}'), "no terminal colour codes in a file: {written:?}");
 }
