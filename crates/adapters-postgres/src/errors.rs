@@ -16,7 +16,12 @@ fn violated_constraint(err: &DbError) -> Option<(DatabaseErrorKind, &str)> {
 /// PostgreSQL names the constraint a statement broke.
 pub(crate) struct PgDialect;
 
+/// The channel identity changes are told on, with the org's id as the payload.
+pub(crate) const IDENTITY_CHANNEL: &str = "projects_identity";
+
 impl projects_adapters_sql::errors::Dialect for PgDialect {
+    const IDENTITY_CHANGED: Option<&'static str> = Some("SELECT pg_notify('projects_identity', $1)");
+
     fn violation(err: &DbError) -> Option<projects_adapters_sql::errors::Violation> {
         use projects_adapters_sql::errors::{Constraint::*, Violation};
         let (kind, name) = violated_constraint(err)?;

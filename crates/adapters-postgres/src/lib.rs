@@ -2,6 +2,7 @@
 //! with bb8. Migrations are embedded and run under an advisory lock.
 
 mod errors;
+mod identity_feed;
 mod migrate;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -12,6 +13,7 @@ use diesel_async::pooled_connection::bb8::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
+pub use identity_feed::{follow_identity_changes, FeedSettings};
 pub use migrate::run_migrations;
 
 /// How the connection pool behaves. Exhaustion is a 503, on purpose: a request waits at most

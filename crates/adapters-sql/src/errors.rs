@@ -39,6 +39,11 @@ pub enum Violation {
 /// A backend's way of naming what a failed statement broke.
 pub trait Dialect {
     fn violation(err: &DbError) -> Option<Violation>;
+
+    /// A statement that tells other nodes, when the transaction it runs in commits, that the
+    /// identities of the org bound as its one text parameter changed; `None` when the backend
+    /// serves one process only.
+    const IDENTITY_CHANGED: Option<&'static str> = None;
 }
 
 pub fn pool_error(err: diesel_async::pooled_connection::bb8::RunError) -> StoreError {

@@ -36,6 +36,33 @@ macro_rules! identity_store {
                 Ok(rows > 0)
             }
 
+            /// [`record_if`] for a change to who may do what in `org_id`: also tells the other
+            /// nodes, in the same transaction, so they hear of it exactly when it commits.
+            async fn record_identity_change_if(
+                conn: &mut $conn,
+                rows: usize,
+                audit: &AuditEventRow,
+                org_id: OrgId,
+            ) -> Result<bool, $crate::diesel::result::Error> {
+                if rows > 0 {
+                    announce_identity_change(conn, org_id).await?;
+                }
+                record_if(conn, rows, audit).await
+            }
+
+            async fn announce_identity_change(
+                conn: &mut $conn,
+                org_id: OrgId,
+            ) -> Result<(), $crate::diesel::result::Error> {
+                if let Some(statement) = <$dialect as $crate::errors::Dialect>::IDENTITY_CHANGED {
+                    $crate::diesel::sql_query(statement)
+                        .bind::<$crate::diesel::sql_types::Text, _>(org_id.to_string())
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
             const ORG_CONSTRAINTS: &[(Constraint, &str)] =
                 &[(Constraint::OrgName, "org"), (Constraint::UserEmail, "email")];
             const USER_CONSTRAINTS: &[(Constraint, &str)] =
@@ -302,7 +329,7 @@ macro_rules! identity_store {
                             .set(api_keys::revoked_at.eq(audit.created_at))
                             .execute(conn)
                             .await?;
-                        record_if(conn, revoked, &audit).await
+                        record_identity_change_if(conn, revoked, &audit, org_id).await
                     })
                     .await
                     .map_err(db_error)
@@ -360,18 +387,24 @@ macro_rules! identity_store {
                 async fn update_preferences(&self, member: &User) -> Result<bool, StoreError> {
                     let row = UserRow::of(member);
                     let mut conn = self.conn().await?;
-                    let updated = diesel::update(users::table)
-                        .filter(users::org_id.eq(&row.org_id))
-                        .filter(users::id.eq(&row.id))
-                        .filter(users::removed_at.is_null())
-                        .set((
-                            users::default_project_visibility.eq(&row.default_project_visibility),
-                            users::active_team_id.eq(&row.active_team_id),
-                        ))
-                        .execute(&mut conn)
-                        .await
-                        .map_err(db_error)?;
-                    Ok(updated > 0)
+                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                        let updated = diesel::update(users::table)
+                            .filter(users::org_id.eq(&row.org_id))
+                            .filter(users::id.eq(&row.id))
+                            .filter(users::removed_at.is_null())
+                            .set((
+                                users::default_project_visibility.eq(&row.default_project_visibility),
+                                users::active_team_id.eq(&row.active_team_id),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        if updated > 0 {
+                            announce_identity_change(conn, member.org_id).await?;
+                        }
+                        Ok(updated > 0)
+                    })
+                    .await
+                    .map_err(db_error)
                 }
 
                 async fn change_role(
@@ -393,7 +426,7 @@ macro_rules! identity_store {
                             .set(users::role.eq(to.as_str()))
                             .execute(conn)
                             .await?;
-                        record_if(conn, updated, &audit).await
+                        record_identity_change_if(conn, updated, &audit, org_id).await
                     })
                     .await
                     .map_err(db_error)
@@ -415,7 +448,7 @@ macro_rules! identity_store {
                             .set(users::removed_at.eq(audit.created_at))
                             .execute(conn)
                             .await?;
-                        record_if(conn, removed, &audit).await
+                        record_identity_change_if(conn, removed, &audit, org_id).await
                     })
                     .await
                     .map_err(db_error)
@@ -479,7 +512,7 @@ macro_rules! identity_store {
                             .filter(team_members::user_id.eq(user_id.db()))
                             .execute(conn)
                             .await?;
-                        record_if(conn, removed, &audit).await
+                        record_identity_change_if(conn, removed, &audit, org_id).await
                     })
                     .await
                     .map_err(db_error)
@@ -505,7 +538,7 @@ macro_rules! identity_store {
                             .on_conflict_do_nothing()
                             .execute(conn)
                             .await?;
-                        record_if(conn, added, &audit).await?;
+                        record_identity_change_if(conn, added, &audit, org_id).await?;
                         Ok(())
                     })
                     .await

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
+use crate::principal_cache::{Credential, Holder, Lookup};
 use crate::{App, AppError, AuthFailure, Principal, Resource};
 
 /// What is stored for an API key: the SHA-256 of the whole key.
@@ -131,9 +132,10 @@ fn unauthenticated(failure: AuthFailure) -> AppError {
 }
 
 impl App {
-    /// Identifies the caller from a bearer token: an API key (`ak-…`, `alm_…`) or a JWT. Every call reads
-    /// the key or member from the store, so a revocation or removal holds from the next request
-    /// on, on every node.
+    /// Identifies the caller from a bearer token: an API key (`ak-…`, `alm_…`) or a JWT. The key or
+    /// member is read from the store unless the principal cache holds it, which it only does while
+    /// every change to it is heard of (see [`crate::PrincipalCache`]): a revocation or removal
+    /// holds from the next request on the node that made it, and within milliseconds on others.
     pub async fn authenticate(&self, bearer_token: &str) -> Result<Principal, AppError> {
         if ApiKeyToken::is_key_shaped(bearer_token) {
             self.authenticate_api_key(bearer_token).await
@@ -145,18 +147,29 @@ impl App {
     async fn authenticate_api_key(&self, bearer_token: &str) -> Result<Principal, AppError> {
         let key = ApiKeyToken::parse(bearer_token).map_err(|_| unauthenticated(AuthFailure::InvalidApiKey))?;
         let hash = hash_api_key(&key);
-        let owner =
-            self.identity.find_api_key_owner(&hash).await?.ok_or(unauthenticated(AuthFailure::InvalidApiKey))?;
-        // The lookup was by hash already; this keeps the final comparison free of timing signal.
-        if !bool::from(owner.key.key_sha256.ct_eq(&hash)) {
-            return Err(unauthenticated(AuthFailure::InvalidApiKey));
-        }
-        self.key_usage.record(owner.key.id, self.clock.now());
+        let holder = self
+            .holder_of(Credential::ApiKey(hash), async {
+                let Some(owner) = self.identity.find_api_key_owner(&hash).await? else { return Ok(None) };
+                // The lookup was by hash already; this keeps the final comparison free of timing signal.
+                if !bool::from(owner.key.key_sha256.ct_eq(&hash)) {
+                    return Ok(None);
+                }
+                Ok(Some(Holder {
+                    user: owner.user,
+                    team_ids: owner.team_ids,
+                    key: Some((owner.key.id, owner.key.scopes)),
+                }))
+            })
+            .await?;
+        let (holder, (key_id, scopes)) = holder
+            .and_then(|holder| holder.key.map(|key| (holder, key)))
+            .ok_or(unauthenticated(AuthFailure::InvalidApiKey))?;
+        self.key_usage.record(key_id, self.clock.now());
         Ok(Principal {
-            role: owner.user.role,
-            permissions: owner.user.role.permissions().intersection(owner.key.scopes),
-            user: owner.user,
-            team_ids: owner.team_ids,
+            role: holder.user.role,
+            permissions: holder.user.role.permissions().intersection(scopes),
+            user: holder.user,
+            team_ids: holder.team_ids,
         })
     }
 
@@ -164,13 +177,17 @@ impl App {
         let keys = self.jwt.as_ref().ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         let claims = keys.verify(bearer_token).map_err(unauthenticated)?;
         let org_id = claims.org.or(claims.account).ok_or(unauthenticated(AuthFailure::InvalidToken))?;
+        let (org_id, user_id) = (OrgId::from_uuid(org_id), UserId::from_uuid(claims.sub));
         // The member must still be in that org: a token outlives nothing it was minted for.
-        let user = self
-            .identity
-            .find_user(OrgId::from_uuid(org_id), UserId::from_uuid(claims.sub))
+        let holder = self
+            .holder_of(Credential::Member(org_id, user_id), async {
+                let Some(user) = self.identity.find_user(org_id, user_id).await? else { return Ok(None) };
+                let team_ids = self.identity.team_ids_of(user.org_id, user.id).await?;
+                Ok(Some(Holder { user, team_ids, key: None }))
+            })
             .await?
             .ok_or(unauthenticated(AuthFailure::InvalidToken))?;
-        let team_ids = self.identity.team_ids_of(user.org_id, user.id).await?;
+        let Holder { user, team_ids, .. } = holder;
         Ok(Principal {
             // A token never grants more than its claimed role, nor more than the member has now:
             // in permissions, and in what the role itself decides (owner rules, team rules).
@@ -179,6 +196,26 @@ impl App {
             user,
             team_ids,
         })
+    }
+
+    /// The holder of `credential`: from the cache when it has it, else from `read` (kept when
+    /// nothing changed meanwhile). `None`: no such live credential.
+    async fn holder_of(
+        &self,
+        credential: Credential,
+        read: impl std::future::Future<Output = Result<Option<Holder>, AppError>>,
+    ) -> Result<Option<Holder>, AppError> {
+        let lookup = self.principals.lookup(&credential);
+        let ticket = match lookup {
+            Lookup::Hit(holder) => return Ok(Some(holder)),
+            Lookup::Miss(ticket) => Some(ticket),
+            Lookup::Bypass => None,
+        };
+        let holder = read.await?;
+        if let (Some(ticket), Some(holder)) = (ticket, &holder) {
+            self.principals.keep(credential, ticket, holder.clone());
+        }
+        Ok(holder)
     }
 
     /// A JWT for the owner `email` of org `org_name`, valid for `ttl` (for `server token`).

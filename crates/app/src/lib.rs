@@ -8,6 +8,7 @@ mod gc;
 mod history;
 mod members;
 mod principal;
+mod principal_cache;
 mod projects;
 mod teams;
 mod usage;
@@ -28,6 +29,7 @@ pub use gc::{GcReport, Retention};
 pub use history::{ChangeInput, Diff, ListQuery, Listing, ManifestExport, DEFAULT_PAGE, MAX_BLOB_QUESTION, MAX_PAGE};
 pub use members::Invited;
 pub use principal::Principal;
+pub use principal_cache::{PrincipalCache, PrincipalCacheStats};
 pub use projects::{ExpectedVersion, IdempotencyKey};
 pub use usage::{ProjectDetails, UsageInput};
 pub use workspaces::{FileRead, FileWritten, WorkspaceView};
@@ -51,6 +53,7 @@ pub struct App {
     integrity_failures: Arc<std::sync::atomic::AtomicU64>,
     max_file_bytes: u64,
     writers: Arc<writers::WriterQueues>,
+    principals: Arc<PrincipalCache>,
 }
 
 /// The ports the use cases run on.
@@ -84,7 +87,38 @@ impl App {
             integrity_failures: Arc::default(),
             max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
             writers: Arc::default(),
+            principals: Arc::new(PrincipalCache::new(Self::DEFAULT_PRINCIPAL_TTL)),
         }
+    }
+
+    /// How long an authenticated caller is kept in memory at most, unless configured otherwise.
+    pub const DEFAULT_PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+    /// Keeps authenticated callers at most `ttl` (zero: reads the store on every request). The
+    /// cache is used only while [`App::identity_changes`] is told the feed is up.
+    pub fn with_principal_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.principals = Arc::new(PrincipalCache::new(ttl));
+        self
+    }
+
+    /// Where the store's feed of identity changes is to be relayed (see [`PrincipalCache`]).
+    pub fn identity_changes(&self) -> Arc<dyn projects_ports::IdentityChanges> {
+        self.principals.clone()
+    }
+
+    pub fn principal_cache_stats(&self) -> PrincipalCacheStats {
+        self.principals.stats()
+    }
+
+    /// Forgets the org's cached callers after a change to who may do what in it, whatever the
+    /// change's outcome: forgetting is always safe, and a failed answer may follow a commit.
+    fn after_identity_change<T>(
+        &self,
+        org_id: projects_domain::OrgId,
+        outcome: Result<T, projects_ports::StoreError>,
+    ) -> Result<T, projects_ports::StoreError> {
+        projects_ports::IdentityChanges::org_changed(self.principals.as_ref(), org_id);
+        outcome
     }
 
     /// Largest file a single upload may carry, unless configured otherwise.

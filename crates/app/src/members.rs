@@ -211,7 +211,7 @@ impl App {
             }
             user.active_team_id = team_id;
         }
-        if !self.identity.update_preferences(&user).await? {
+        if !self.after_identity_change(user.org_id, self.identity.update_preferences(&user).await)? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(user)
@@ -261,7 +261,10 @@ impl App {
         );
         // Only from the role the checks above saw: a promotion racing this change wins, and
         // this one is refused rather than undoing it.
-        if !self.identity.change_role(principal.org_id(), member.id, member.role, role, &audit).await? {
+        if !self.after_identity_change(
+            principal.org_id(),
+            self.identity.change_role(principal.org_id(), member.id, member.role, role, &audit).await,
+        )? {
             return Err(AppError::PreconditionFailed(Resource::Member));
         }
         member.role = role;
@@ -283,7 +286,10 @@ impl App {
             UserKind::ServiceAccount => "service_account.removed",
         };
         let audit = self.identity_audit(principal.user(), action, target_type(member), member.id.as_uuid(), vec![]);
-        if !self.identity.remove_member(principal.org_id(), member.id, &audit).await? {
+        if !self.after_identity_change(
+            principal.org_id(),
+            self.identity.remove_member(principal.org_id(), member.id, &audit).await,
+        )? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(())
@@ -323,7 +329,10 @@ impl App {
             key.id.as_uuid(),
             vec![key.user_id.to_string()],
         );
-        if !self.identity.revoke_api_key(principal.org_id(), key_id, &audit).await? {
+        if !self.after_identity_change(
+            principal.org_id(),
+            self.identity.revoke_api_key(principal.org_id(), key_id, &audit).await,
+        )? {
             return Err(AppError::NotFound(Resource::ApiKey));
         }
         Ok(())

@@ -47,7 +47,8 @@ impl App {
             team.id.as_uuid(),
             vec![user_id.to_string()],
         );
-        Ok(self.identity.add_team_member(principal.org_id(), team.id, user_id, &audit).await?)
+        let added = self.identity.add_team_member(principal.org_id(), team.id, user_id, &audit).await;
+        Ok(self.after_identity_change(principal.org_id(), added)?)
     }
 
     pub async fn remove_team_member(
@@ -64,7 +65,8 @@ impl App {
             team.id.as_uuid(),
             vec![user_id.to_string()],
         );
-        if !self.identity.remove_team_member(principal.org_id(), team.id, user_id, &audit).await? {
+        let removed = self.identity.remove_team_member(principal.org_id(), team.id, user_id, &audit).await;
+        if !self.after_identity_change(principal.org_id(), removed)? {
             return Err(AppError::NotFound(Resource::Member));
         }
         Ok(())

@@ -71,5 +71,6 @@ pub(crate) async fn metrics(state: web::Data<HttpState>) -> HttpResponse {
         }
     }
     state.metrics.set_integrity_failures_total(state.app.integrity_failures_total());
+    state.metrics.set_principal_cache(state.app.principal_cache_stats());
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render())
 }

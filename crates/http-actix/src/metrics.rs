@@ -10,6 +10,7 @@ pub struct Metrics {
     dependency_errors: IntCounterVec,
     integrity_failures: prometheus::IntCounter,
     http_workers: prometheus::IntGauge,
+    principal_cache: IntGaugeVec,
 }
 
 impl Metrics {
@@ -50,8 +51,18 @@ impl Metrics {
         let http_workers =
             prometheus::IntGauge::new("http_workers", "HTTP worker threads accepting requests (HTTP_WORKERS)")
                 .expect("valid metric");
+        let principal_cache = IntGaugeVec::new(
+            Opts::new(
+                "principal_cache",
+                "The cache of authenticated callers: feed_up (1 while the identity change feed is up and the cache in use), \
+                 feed_connects, hits and misses since start, entries now",
+            ),
+            &["value"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(integrity_failures.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(principal_cache.clone()),
             Box::new(http_workers.clone()),
             Box::new(requests.clone()),
             Box::new(latency.clone()),
@@ -60,7 +71,7 @@ impl Metrics {
         ] {
             registry.register(collector).expect("unique metric names");
         }
-        Self { registry, requests, latency, pool, dependency_errors, integrity_failures, http_workers }
+        Self { registry, requests, latency, pool, dependency_errors, integrity_failures, http_workers, principal_cache }
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -73,6 +84,17 @@ impl Metrics {
         self.pool.with_label_values(&[dependency, "in_use"]).set(i64::from(state.in_use));
         self.pool.with_label_values(&[dependency, "max"]).set(i64::from(state.max));
         self.pool.with_label_values(&[dependency, "waiting"]).set(i64::from(state.waiting));
+    }
+
+    pub fn set_principal_cache(&self, stats: projects_app::PrincipalCacheStats) {
+        let gauge = |name: &str, value: u64| {
+            self.principal_cache.with_label_values(&[name]).set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        gauge("feed_up", u64::from(stats.feed_up));
+        gauge("feed_connects", stats.feed_connects);
+        gauge("hits", stats.hits);
+        gauge("misses", stats.misses);
+        gauge("entries", u64::try_from(stats.entries).unwrap_or(u64::MAX));
     }
 
     pub fn set_http_workers(&self, workers: usize) {

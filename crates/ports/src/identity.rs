@@ -14,9 +14,22 @@ pub struct ApiKeyOwner {
     pub team_ids: Vec<TeamId>,
 }
 
+/// Where news of changes to who may do what arrives: a feed of the orgs whose members, roles,
+/// teams or keys changed (PostgreSQL: LISTEN/NOTIFY sent in the changing transaction). Whoever
+/// keeps credentials in memory listens here, and must not trust them while the feed is down.
+pub trait IdentityChanges: Send + Sync {
+    /// The feed is up: every change committed from now on will be told.
+    fn feed_up(&self);
+    /// The feed is down: changes may be committed untold until it is up again.
+    fn feed_down(&self);
+    /// The members, roles, teams or API keys of `org_id` changed.
+    fn org_changed(&self, org_id: OrgId);
+}
+
 /// Orgs, their members, teams and API keys. Every read is scoped by org, except the lookups of an
 /// API key or an invitation by its hash, which is how the org is found in the first place. Every
-/// change to who may do what is written with its audit event, in one transaction.
+/// change to who may do what is written with its audit event, in one transaction, which also
+/// tells [`IdentityChanges`] listeners on other nodes when the backend has a way to.
 #[async_trait]
 pub trait IdentityStore: Reachable {
     /// Creates an org, its first owner and that owner's first key, with their audit events, all or

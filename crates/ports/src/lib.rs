@@ -18,7 +18,7 @@ pub mod contract;
 pub use blob::{Blob, BlobStore, ByteStream, StoredObject};
 pub use clock::{Clock, Ids, RandomIds, SystemClock};
 pub use error::StoreError;
-pub use identity::{ApiKeyOwner, IdentityStore};
+pub use identity::{ApiKeyOwner, IdentityChanges, IdentityStore};
 pub use names::{DerivedNames, NameGenerator};
 pub use projects::{
     free_slug, IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore, PurgedProject,

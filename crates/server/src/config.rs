@@ -118,6 +118,10 @@ pub struct AppOptions {
     /// Seconds between two passes of the collector while serving (0: never; `server gc` runs one).
     #[arg(long, env = "GC_INTERVAL_SECS", default_value_t = 3_600)]
     pub gc_interval_secs: u64,
+    /// How long an authenticated caller is kept in memory at most (changes to it are heard of
+    /// at once regardless); `0`: the store is read on every request.
+    #[arg(long, env = "PRINCIPAL_CACHE_TTL_SECS", default_value_t = 60)]
+    pub principal_cache_ttl_secs: u64,
 }
 
 impl AppOptions {
@@ -144,6 +148,7 @@ impl Default for AppOptions {
             blob_grace_secs: 3_600,
             keep_revisions: 100,
             keep_revisions_days: 7,
+            principal_cache_ttl_secs: 60,
             gc_interval_secs: 3_600,
         }
     }

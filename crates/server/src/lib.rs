@@ -30,6 +30,8 @@ pub struct Stores {
     pub usage: Arc<dyn UsageStore>,
     pub workspaces: Arc<dyn WorkspaceStore>,
     pub database: Arc<dyn Reachable>,
+    /// PostgreSQL's URL, for the feed of identity changes; none for SQLite (one process).
+    notifying_database: Option<String>,
 }
 
 impl Stores {
@@ -42,7 +44,7 @@ impl Stores {
                     .context("could not migrate the PostgreSQL database")?;
                 let settings = PoolSettings { max_size: storage.pool_size(), ..PoolSettings::default() };
                 let store = Arc::new(PostgresStore::connect(&url, &settings).await?);
-                Ok(Self::over(store))
+                Ok(Self { notifying_database: Some(url), ..Self::over(store) })
             }
             Database::Sqlite(path) => {
                 let store = Arc::new(
@@ -66,6 +68,23 @@ impl Stores {
             usage: store.clone(),
             workspaces: store.clone(),
             database: store,
+            notifying_database: None,
+        }
+    }
+
+    /// Keeps `app`'s cache of callers told of every change to them: from PostgreSQL's
+    /// notifications, for as long as the runtime runs; with SQLite, which one process serves,
+    /// the app's own changes are all there is.
+    pub fn follow_identity_changes(&self, app: &App) {
+        match &self.notifying_database {
+            Some(url) => {
+                tokio::spawn(projects_adapters_postgres::follow_identity_changes(
+                    url.clone(),
+                    app.identity_changes(),
+                    projects_adapters_postgres::FeedSettings::default(),
+                ));
+            }
+            None => app.identity_changes().feed_up(),
         }
     }
 
@@ -81,6 +100,7 @@ impl Stores {
             ids: Arc::new(RandomIds),
         })
         .with_retention(time::Duration::days(i64::from(options.retention_days)))
+        .with_principal_ttl(std::time::Duration::from_secs(options.principal_cache_ttl_secs))
         .with_tree_retention(options.tree_retention());
         let keys = options.jwt_secret.as_deref().filter(|s| !s.is_empty()).map(|s| JwtKeys::hs256(s.as_bytes()));
         let keys = match options.jwt_public_key_file.as_deref().filter(|p| !p.as_os_str().is_empty()) {
@@ -124,6 +144,7 @@ impl Application {
         let stores = Stores::open(&config.storage).await?;
         let blobs = Arc::new(config.blobs.open(&config.storage.data_dir)?);
         let app = stores.app(&config.app, blobs.clone())?;
+        stores.follow_identity_changes(&app);
         let bootstrapped = app
             .bootstrap_if_empty(&config.bootstrap_org, &config.bootstrap_email)
             .await
