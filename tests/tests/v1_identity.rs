@@ -232,7 +232,7 @@ async fn key_use_is_recorded_off_the_request_path(backend: Backend) {
     let owner = &server.owner_key;
     let before = expect_json(server.get("/v1/api-keys", owner).await, 200).await;
     assert_eq!(before[0]["last_used_at"], Value::Null, "not written by the request itself");
-    server.app().flush_key_usage().await.unwrap();
+    server.app().flush_last_used().await.unwrap();
     let after = expect_json(server.request(Method::GET, "/v1/api-keys", Some(owner)).send().await.unwrap(), 200).await;
     assert!(after[0]["last_used_at"].is_string(), "{after}");
 }

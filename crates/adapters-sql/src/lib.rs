@@ -16,7 +16,7 @@ pub mod workspaces;
 
 // What the store macros expand to refers to these through `$crate`, so that a backend crate needs
 // no dependency of its own on them.
-pub use {async_trait, diesel, diesel_async};
+pub use {async_trait, diesel, diesel_async, uuid};
 
 /// Everything a backend crate's store is, from what differs: the four stores (see each macro),
 /// `conn()` from its `pool` field (a [`pool::SqlPool`]), and readiness from that pool.

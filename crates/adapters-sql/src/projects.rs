@@ -186,31 +186,57 @@ macro_rules! project_store {
             }
 
             async fn find(&self, org_id: OrgId, key: &ProjectKey) -> Result<Option<StoredProject>, StoreError> {
+                // No user has the nil id: the workspace join finds nothing, at the cost of one
+                // index probe, and the statement is the one `find_with_workspace` sends.
+                let found = self.find_with_workspace(org_id, key, projects_domain::UserId::from_uuid($crate::uuid::Uuid::nil())).await?;
+                Ok(found.map(|(stored, _)| stored))
+            }
+
+            async fn find_with_workspace(
+                &self,
+                org_id: OrgId,
+                key: &ProjectKey,
+                user_id: projects_domain::UserId,
+            ) -> Result<Option<(StoredProject, Option<projects_ports::Workspace>)>, StoreError> {
                 let mut conn = self.conn().await?;
+                // One statement: the project, a row per team it is shared into (one with NULL
+                // when none) and the user's workspace of it, if any.
                 let query = projects::table
+                    .left_join(
+                        project_shares::table.on(project_shares::org_id
+                            .eq(projects::org_id)
+                            .and(project_shares::project_id.eq(projects::id))),
+                    )
+                    .left_join(
+                        workspaces::table.on(workspaces::org_id
+                            .eq(projects::org_id)
+                            .and(workspaces::project_id.eq(projects::id))
+                            .and(workspaces::user_id.eq(user_id.db()))),
+                    )
                     .filter(projects::org_id.eq(org_id.db()))
                     .filter(projects::deleted_at.is_null())
-                    .select(ProjectRow::as_select())
+                    .select((
+                        ProjectRow::as_select(),
+                        project_shares::team_id.nullable(),
+                        Option::<$crate::rows::WorkspaceRow>::as_select(),
+                    ))
                     .into_boxed();
                 let query = match key {
                     ProjectKey::Id(id) => query.filter(projects::id.eq(id.db())),
                     ProjectKey::Slug(slug) => query.filter(projects::slug.eq(slug.as_str())),
                 };
-                let Some(row) = query.first(&mut conn).await.optional().map_err(db_error)? else {
+                let rows: Vec<(ProjectRow, Option<DbId>, Option<$crate::rows::WorkspaceRow>)> =
+                    query.load(&mut conn).await.map_err(db_error)?;
+                let mut shared_team_ids: Vec<TeamId> =
+                    rows.iter().filter_map(|(_, team_id, _)| team_id.map(TeamId::from)).collect();
+                shared_team_ids.sort();
+                let Some((row, _, workspace)) = rows.into_iter().next() else {
                     return Ok(None);
                 };
-                let shared_team_ids: Vec<DbId> = project_shares::table
-                    .filter(project_shares::org_id.eq(org_id.db()))
-                    .filter(project_shares::project_id.eq(row.id))
-                    .order(project_shares::team_id)
-                    .select(project_shares::team_id)
-                    .load(&mut conn)
-                    .await
-                    .map_err(db_error)?;
-                Ok(Some(StoredProject {
-                    project: decode(row)?,
-                    shared_team_ids: shared_team_ids.into_iter().map(TeamId::from).collect(),
-                }))
+                Ok(Some((
+                    StoredProject { project: decode(row)?, shared_team_ids },
+                    workspace.map(projects_ports::Workspace::from),
+                )))
             }
 
             async fn find_deleted(&self, org_id: OrgId, project_id: ProjectId) -> Result<Option<Project>, StoreError> {

@@ -96,6 +96,23 @@ macro_rules! workspace_store {
                         .map_err(|e| constraint_error::<$dialect>(e, WORKSPACE_CONSTRAINTS, "project_id"))
                 }
 
+                async fn touch_workspaces(&self, used: &[(String, Timestamp)]) -> Result<(), StoreError> {
+                    let mut conn = self.conn().await?;
+                    // One write transaction for the whole batch: SQLite has a single writer.
+                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                        for (workspace_ref, at) in used {
+                            diesel::update(workspaces::table.find(workspace_ref))
+                                .filter(workspaces::last_used_at.lt(at.db()))
+                                .set(workspaces::last_used_at.eq(at.db()))
+                                .execute(conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                    .await
+                    .map_err(db_error)
+                }
+
                 async fn find_workspace(
                     &self,
                     org_id: OrgId,

@@ -1,9 +1,6 @@
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use projects_domain::{ApiKeyId, ApiKeyToken, Email, OrgId, OrgName, Role, Timestamp, UserId};
+use projects_domain::{ApiKeyToken, Email, OrgId, OrgName, Role, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -106,25 +103,6 @@ fn claimed_role<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Rol
     let name = String::deserialize(deserializer)?;
     let ours = name.strip_prefix("account_").filter(|r| matches!(*r, "admin" | "member")).unwrap_or(&name);
     Role::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(ours))
-}
-
-/// When keys were last used, gathered in memory and written in batches by
-/// [`App::flush_key_usage`], so that no request waits on a write.
-#[derive(Default)]
-pub(crate) struct KeyUsage {
-    pending: Mutex<HashMap<ApiKeyId, Timestamp>>,
-}
-
-impl KeyUsage {
-    fn record(&self, key_id: ApiKeyId, at: Timestamp) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(key_id, at);
-        }
-    }
-
-    fn take(&self) -> Vec<(ApiKeyId, Timestamp)> {
-        self.pending.lock().map(|mut pending| pending.drain().collect()).unwrap_or_default()
-    }
 }
 
 fn unauthenticated(failure: AuthFailure) -> AppError {
@@ -248,12 +226,17 @@ impl App {
             .map_err(|err| AppError::Unexpected(err.into()))
     }
 
-    /// Writes the `last_used_at` of every key used since the last flush; returns how many.
-    pub async fn flush_key_usage(&self) -> Result<usize, AppError> {
-        let used = self.key_usage.take();
-        if !used.is_empty() {
-            self.identity.touch_api_keys(&used).await?;
+    /// Writes the `last_used_at` of every key and workspace used since the last flush; returns
+    /// how many.
+    pub async fn flush_last_used(&self) -> Result<usize, AppError> {
+        let keys = self.key_usage.take();
+        if !keys.is_empty() {
+            self.identity.touch_api_keys(&keys).await?;
         }
-        Ok(used.len())
+        let workspaces = self.workspace_usage.take();
+        if !workspaces.is_empty() {
+            self.workspaces.touch_workspaces(&workspaces).await?;
+        }
+        Ok(keys.len() + workspaces.len())
     }
 }

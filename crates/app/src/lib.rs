@@ -6,6 +6,7 @@ mod bootstrap;
 mod error;
 mod gc;
 mod history;
+mod last_used;
 mod members;
 mod principal;
 mod principal_cache;
@@ -21,7 +22,6 @@ use projects_ports::{
     BlobStore, Clock, DerivedNames, IdentityStore, Ids, NameGenerator, ProjectStore, UsageStore, WorkspaceStore,
 };
 
-use auth::KeyUsage;
 pub use auth::{hash_api_key, JwtKeys};
 pub use bootstrap::Bootstrapped;
 pub use error::{AppError, AuthFailure, Refusal, Resource};
@@ -45,7 +45,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn Ids>,
     jwt: Option<Arc<JwtKeys>>,
-    key_usage: Arc<KeyUsage>,
+    key_usage: Arc<last_used::LastUsed<projects_domain::ApiKeyId>>,
+    workspace_usage: Arc<last_used::LastUsed<String>>,
     retention: time::Duration,
     names: Arc<dyn NameGenerator>,
     session_ttl: time::Duration,
@@ -80,6 +81,7 @@ impl App {
             ids,
             jwt: None,
             key_usage: Arc::default(),
+            workspace_usage: Arc::default(),
             retention: Self::DEFAULT_RETENTION,
             names: Arc::new(DerivedNames),
             session_ttl: Self::DEFAULT_SESSION_TTL,

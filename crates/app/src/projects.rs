@@ -199,11 +199,23 @@ impl App {
         principal.require(Permission::ProjectsRead)?;
         let key = project_key(id_or_slug).ok_or_else(not_found)?;
         let stored = self.projects.find(principal.org_id(), &key).await?.ok_or_else(not_found)?;
-        let audience = ProjectAudience::of(&stored.project, stored.shared_team_ids.clone());
-        if !can_view_project(&principal.viewer(), &audience) {
-            return Err(not_found());
-        }
-        Ok(stored)
+        visible_to(principal, stored)
+    }
+
+    /// [`App::get_project`], with the caller's workspace of it if they have one: one round trip.
+    pub(crate) async fn get_project_and_workspace(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+    ) -> Result<(Project, Option<projects_ports::Workspace>), AppError> {
+        principal.require(Permission::ProjectsRead)?;
+        let key = project_key(id_or_slug).ok_or_else(not_found)?;
+        let (stored, workspace) = self
+            .projects
+            .find_with_workspace(principal.org_id(), &key, principal.user_id())
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((visible_to(principal, stored)?.project, workspace))
     }
 
     /// Applies a patch. Anyone who may manage projects and can see this one may change it;
@@ -309,5 +321,16 @@ impl App {
             }
         }
         Ok(purged.len())
+    }
+}
+
+/// The project, if `principal` may see it; not found otherwise (a project one may not see does
+/// not exist for them).
+fn visible_to(principal: &Principal, stored: StoredProject) -> Result<StoredProject, AppError> {
+    let audience = ProjectAudience::of(&stored.project, stored.shared_team_ids.clone());
+    if can_view_project(&principal.viewer(), &audience) {
+        Ok(stored)
+    } else {
+        Err(not_found())
     }
 }

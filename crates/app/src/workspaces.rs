@@ -71,34 +71,29 @@ pub(crate) fn file_path(raw: &str) -> Result<WorkspacePath, AppError> {
     Ok(path)
 }
 
-/// How stale a workspace's `last_used_at` may be: it is bumped by the first request after this.
-const LAST_USED_RESOLUTION: time::Duration = time::Duration::minutes(1);
-
 impl App {
     /// The caller's workspace ref of a project (see [`projects_domain::workspace_ref`]).
     pub fn workspace_ref(&self, principal: &Principal, project: &Project) -> String {
         workspace_ref(principal.org_id(), principal.user_id(), project.id)
     }
 
-    /// The caller's workspace of a visible project, made if missing, with `last_used_at` bumped
-    /// when it is older than [`LAST_USED_RESOLUTION`]: most requests only read it, so a crowd
-    /// on one workspace does not queue on its row (nor a read path pay for a committed write).
+    /// The caller's workspace of a visible project, made if missing. Its `last_used_at` is
+    /// gathered in memory and written in batches ([`App::flush_last_used`]): a read path commits
+    /// no write, and a crowd on one workspace does not queue on its row.
     pub(crate) async fn my_workspace(
         &self,
         principal: &Principal,
         id_or_slug: &str,
     ) -> Result<(Project, Workspace), AppError> {
-        let project = self.get_project(principal, id_or_slug).await?.project;
+        let (project, found) = self.get_project_and_workspace(principal, id_or_slug).await?;
         let now = self.clock.now();
-        let workspace_ref = self.workspace_ref(principal, &project);
-        if let Some(workspace) = self.workspaces.find_workspace(principal.org_id(), &workspace_ref).await? {
-            if workspace.last_used_at > now - LAST_USED_RESOLUTION && workspace.project_id == project.id {
-                let workspace = self.carry_over(workspace).await?;
-                return Ok((project, workspace));
-            }
+        if let Some(workspace) = found {
+            self.workspace_usage.record(workspace.workspace_ref.clone(), now);
+            let workspace = self.carry_over(workspace).await?;
+            return Ok((project, workspace));
         }
         let wanted = Workspace {
-            workspace_ref,
+            workspace_ref: self.workspace_ref(principal, &project),
             org_id: principal.org_id(),
             project_id: project.id,
             user_id: principal.user_id(),

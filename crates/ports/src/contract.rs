@@ -996,6 +996,29 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
     assert_eq!(stores.workspaces.find_workspace(acme.id, wsref).await.unwrap(), Some(touched));
     assert_eq!(stores.workspaces.find_workspace(globex.id, wsref).await.unwrap(), None);
 
+    // Batched use moves `last_used_at` forward only.
+    stores.workspaces.touch_workspaces(&[(wsref.to_owned(), at(8))]).await.unwrap();
+    stores.workspaces.touch_workspaces(&[(wsref.to_owned(), at(6)), ("wsref_gone".to_owned(), at(9))]).await.unwrap();
+    let touched = stores.workspaces.find_workspace(acme.id, wsref).await.unwrap().unwrap();
+    assert_eq!(touched.last_used_at, at(8));
+
+    // The project with its shares and the user's workspace, in one lookup; nobody else's.
+    let team = team(&stores, &acme, "red").await;
+    add_share(&stores, acme.id, p.id, team.id).await.unwrap();
+    let (found, mine) =
+        stores.projects.find_with_workspace(acme.id, &ProjectKey::Id(p.id), owner.id).await.unwrap().unwrap();
+    assert_eq!((found.project.id, found.shared_team_ids), (p.id, vec![team.id]));
+    assert_eq!(mine, Some(touched.clone()));
+    let someone = member(&stores, &acme, "someone@acme.test", Role::Member).await;
+    let (_, theirs) = stores
+        .projects
+        .find_with_workspace(acme.id, &ProjectKey::Slug(p.slug.clone()), someone.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(theirs, None);
+    assert!(stores.projects.find_with_workspace(globex.id, &ProjectKey::Id(p.id), owner.id).await.unwrap().is_none());
+
     let session = Session {
         session_ref: "shref_0123456789abcdef0123456789abcdef".into(),
         workspace_ref: wsref.into(),

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use projects_domain::{
-    AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, ProjectStatus, Slug, TeamId, Timestamp, Viewer,
+    AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, ProjectStatus, Slug, TeamId, Timestamp, UserId, Viewer,
 };
 
 use crate::{Reachable, StoreError};
@@ -97,6 +97,15 @@ pub trait ProjectStore: Reachable {
 
     /// The live project with this id or slug in this org.
     async fn find(&self, org_id: OrgId, key: &ProjectKey) -> Result<Option<StoredProject>, StoreError>;
+
+    /// [`ProjectStore::find`], and `user_id`'s workspace of the project if they have one, in one
+    /// round trip (every workspace request starts with both).
+    async fn find_with_workspace(
+        &self,
+        org_id: OrgId,
+        key: &ProjectKey,
+        user_id: UserId,
+    ) -> Result<Option<(StoredProject, Option<crate::Workspace>)>, StoreError>;
 
     /// A soft-deleted project of this org (for restore).
     async fn find_deleted(&self, org_id: OrgId, project_id: ProjectId) -> Result<Option<Project>, StoreError>;

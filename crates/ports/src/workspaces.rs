@@ -89,6 +89,9 @@ pub trait WorkspaceStore: Send + Sync {
     /// `MissingReference` when the project is not live or the user not a member.
     async fn touch_workspace(&self, workspace: &Workspace) -> Result<Workspace, StoreError>;
 
+    /// Moves each workspace's `last_used_at` forward to its instant (never back), in one batch.
+    async fn touch_workspaces(&self, used: &[(String, Timestamp)]) -> Result<(), StoreError>;
+
     async fn find_workspace(&self, org_id: OrgId, workspace_ref: &str) -> Result<Option<Workspace>, StoreError>;
 
     /// A revision by its id or its position.

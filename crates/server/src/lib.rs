@@ -168,7 +168,7 @@ impl Application {
             .shutdown_timeout(config.shutdown_grace_secs)
             .listen(listener)?
             .run();
-        tokio::spawn(record_key_usage(app.clone()));
+        tokio::spawn(record_last_used(app.clone()));
         if config.app.gc_interval_secs > 0 {
             tokio::spawn(collect_garbage(app.clone(), std::time::Duration::from_secs(config.app.gc_interval_secs)));
         }
@@ -187,7 +187,7 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        if let Err(err) = self.app.flush_key_usage().await {
+        if let Err(err) = self.app.flush_last_used().await {
             tracing::warn!(error = %err, "could not record the last use of API keys");
         }
         served
@@ -211,11 +211,11 @@ async fn collect_garbage(app: App, interval: std::time::Duration) {
     }
 }
 
-async fn record_key_usage(app: App) {
+async fn record_last_used(app: App) {
     let mut ticks = tokio::time::interval(KEY_USAGE_INTERVAL);
     loop {
         ticks.tick().await;
-        if let Err(err) = app.flush_key_usage().await {
+        if let Err(err) = app.flush_last_used().await {
             tracing::warn!(error = %err, "could not record the last use of API keys");
         }
     }
