@@ -77,12 +77,19 @@ macro_rules! project_store {
             format!("%{escaped}%")
         }
 
-        /// The live slugs of the org that are `base` or `base-…`.
+        /// The live slugs of the org that are `base` or `base-…`: a range of the (org, slug)
+        /// index (slugs compare byte by byte, and `.` follows `-`), so its cost is the number of
+        /// projects sharing the base, whatever the size of the org.
         async fn taken_slugs(conn: &mut $conn, org_id: DbId, base: &Slug) -> DbResult<HashSet<String>> {
+            let (suffixed_from, suffixed_to) = (format!("{base}-"), format!("{base}."));
             let taken: Vec<String> = projects::table
                 .filter(projects::org_id.eq(org_id))
                 .filter(projects::deleted_at.is_null())
-                .filter(projects::slug.eq(base.as_str()).or(projects::slug.like(format!("{}-%", base.as_str()))))
+                .filter(
+                    projects::slug
+                        .eq(base.as_str())
+                        .or(projects::slug.ge(suffixed_from).and(projects::slug.lt(suffixed_to))),
+                )
                 .select(projects::slug)
                 .load(conn)
                 .await?;
