@@ -196,6 +196,11 @@ impl TestServer {
         }
     }
 
+    /// The PostgreSQL database the server runs on (none on SQLite).
+    pub fn database_url(&self) -> Option<&str> {
+        self._database.as_ref().map(|database| database.url.as_str())
+    }
+
     /// The server's data directory (the embedded default keeps its database and files there).
     pub fn data_dir(&self) -> &std::path::Path {
         self._data_dir.path()

@@ -116,10 +116,16 @@ impl Cluster {
         run(initdb).context("initdb failed")?;
 
         let port = free_port()?;
+        // Preloaded where the server has it, so that the bench can count statements per request.
+        let preload = if stat_statements_installed(&cluster.bin) {
+            " -c shared_preload_libraries=pg_stat_statements"
+        } else {
+            ""
+        };
         // Durability is worthless for a cluster that lives as long as one test run.
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=300",
+             -c full_page_writes=off -c max_connections=300{preload}",
             cluster.dir.display()
         );
         let mut start = cluster.command("pg_ctl");
@@ -153,4 +159,14 @@ impl Cluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether the server's contrib modules include `pg_stat_statements`.
+fn stat_statements_installed(bin: &std::path::Path) -> bool {
+    Command::new(bin.join("pg_config"))
+        .arg("--sharedir")
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .is_some_and(|share| std::path::Path::new(&share).join("extension/pg_stat_statements.control").exists())
 }

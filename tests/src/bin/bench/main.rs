@@ -7,10 +7,14 @@
 //!   revision) and a 10-file diff in the 1,000,000-entry one, storage and memory of 1,000 writes,
 //!   and a 100,000-entry snapshot on PostgreSQL with the S3 test server;
 //! - streaming: the process's resident memory while a 1 GiB file is written and read back;
-//! - limits: GET by id with rate limits on against off (the limiter's cost).
+//! - limits: GET by id with rate limits on against off (the limiter's cost);
+//! - round_trips: throughput and statements per request against pgbench running the same SQL,
+//!   and file bytes against a static server and SHA-256 (see [`round_trips`]).
 //!
-//! `BENCH_ONLY=projects|workspace|streaming|limits` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
+//! `BENCH_ONLY=projects|workspace|streaming|limits|round_trips` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
 //! `BENCH_HUGE_ENTRIES`, `BENCH_SNAPSHOT_ENTRIES` and `BENCH_STREAM_MIB` change the sizes.
+
+mod round_trips;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -428,6 +432,12 @@ async fn main() {
     let setting = |name: &str, default: u64| std::env::var(name).ok().and_then(|n| n.parse().ok()).unwrap_or(default);
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let runs = |part: &str| only.is_empty() || only == part;
+    if runs("round_trips") {
+        if std::env::var("DATABASE_URL").is_ok() {
+            round_trips::bench_round_trips().await;
+        }
+        round_trips::bench_bytes(setting("BENCH_STREAM_MIB", 1024)).await;
+    }
     if runs("streaming") {
         bench_streaming(setting("BENCH_STREAM_MIB", 1024)).await;
     }
