@@ -1,5 +1,5 @@
-//! Limits that protect the tenants from each other: each caller's pace (rate limits). Over HTTP
-//! on both backends.
+//! Limits that protect the tenants from each other: each caller's pace (rate limits), what each
+//! org may hold (quotas) and spend (budgets). Over HTTP on both backends.
 
 use std::time::Duration;
 
@@ -11,6 +11,9 @@ on_both_backends!(
     a_burst_gets_429_with_its_headers_and_other_callers_go_on,
     without_limits_no_headers,
     a_spent_budget_stops_sessions_and_writes_but_not_reads_or_usage,
+    each_quota_refuses_the_write_that_would_exceed_it,
+    a_workspace_holds_at_most_its_entries,
+    concurrent_creates_never_overshoot_the_quota,
 );
 
 fn header(response: &Response, name: &str) -> Option<String> {
@@ -147,4 +150,109 @@ async fn a_spent_budget_stops_sessions_and_writes_but_not_reads_or_usage(backend
     assert_eq!(cleared["budget_usd"], Value::Null);
     expect_json(usage("100").await, 201).await;
     expect_json(write("d.txt").await.unwrap(), 201).await;
+}
+
+/// The `details` of a quota refusal, as `(quota, limit, used)`.
+async fn quota_refusal(response: Response) -> (String, u64, u64) {
+    let body = expect_v1_error(response, 403, "quota.exceeded").await;
+    let detail = |name: &str| body["details"][name].as_str().unwrap_or_else(|| panic!("{name} in {body}")).to_owned();
+    (detail("quota"), detail("limit").parse().unwrap(), detail("used").parse().unwrap())
+}
+
+async fn each_quota_refuses_the_write_that_would_exceed_it(backend: Backend) {
+    let server = TestServer::start_with(backend, |config| {
+        let quotas = &mut config.app.quotas;
+        (quotas.quota_projects, quotas.quota_members, quotas.quota_api_keys) = (3, 3, 4);
+        (quotas.quota_file_bytes, quotas.quota_storage_bytes, quotas.quota_workspace_entries) = (10, 25, 0);
+    })
+    .await;
+    let owner = &server.owner_key;
+    let create = |name: &str| server.post_json("/v1/projects", owner, json!({"name": name}));
+
+    // Projects: live ones count, on both surfaces; deleting one frees its place.
+    let mut ids = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        ids.push(expect_json(create(name).await, 201).await["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(quota_refusal(create("Four").await).await, ("projects".into(), 3, 3));
+    let alumia = server.post_json("/api/v1/projects", owner, json!({"name": "Four"})).await;
+    let refused = expect_json(alumia, 403).await;
+    assert_eq!(
+        (refused["error"]["code"].as_str(), refused["error"]["details"]["quota"].as_str()),
+        (Some("FORBIDDEN"), Some("projects"))
+    );
+    let listed = expect_json(server.get("/v1/projects", owner).await, 200).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "nothing written");
+    assert_eq!(server.delete(&format!("/v1/projects/{}", ids[2]), owner).await.status(), 204);
+    expect_json(create("Four").await, 201).await;
+
+    // Members: the owner and two more; keys: theirs and one more, until one is revoked.
+    let (_, ada) = server.add_member("ada@localhost", "member").await;
+    server.add_member("bea@localhost", "member").await;
+    let third = server.post_json("/v1/members", owner, json!({"email": "cy@localhost", "role": "member"})).await;
+    assert_eq!(quota_refusal(third).await, ("members".into(), 3, 3));
+    let account = server.post_json("/v1/service-accounts", owner, json!({"name": "ci", "role": "member"})).await;
+    assert_eq!(quota_refusal(account).await.0, "members", "service accounts are members");
+    let key = expect_json(
+        server.post_json("/v1/api-keys", &ada, json!({"name": "spare", "scopes": ["data.projects.read"]})).await,
+        201,
+    )
+    .await;
+    let over =
+        server.post_json("/v1/api-keys", &ada, json!({"name": "one too many", "scopes": ["data.projects.read"]})).await;
+    assert_eq!(quota_refusal(over).await, ("api_keys".into(), 4, 4));
+    let revoked = server.delete(&format!("/v1/api-keys/{}", key["id"].as_str().unwrap()), &ada).await;
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    expect_json(
+        server.post_json("/v1/api-keys", &ada, json!({"name": "again", "scopes": ["data.projects.read"]})).await,
+        201,
+    )
+    .await;
+
+    // Bytes per file, declared or not, and bytes per org (the same content is stored once).
+    let file = |name: &str| format!("/v1/projects/{}/workspace/file?path=/{name}", ids[0]);
+    let put = |name: &str, body: reqwest::Body| server.request(Method::PUT, &file(name), Some(owner)).body(body).send();
+    assert_eq!(quota_refusal(put("big", "eleven byte".into()).await.unwrap()).await, ("file_bytes".into(), 10, 11));
+    let chunks = futures::stream::iter(["eleven", " byte"].map(|s| Ok::<_, std::io::Error>(bytes::Bytes::from(s))));
+    let streamed = put("big", reqwest::Body::wrap_stream(chunks)).await.unwrap();
+    assert_eq!(quota_refusal(streamed).await.0, "file_bytes", "a body with no length is cut where it passes");
+    expect_json(put("a", "0123456789".into()).await.unwrap(), 201).await;
+    expect_json(put("a-again", "0123456789".into()).await.unwrap(), 201).await;
+    expect_json(put("b", "abcdefghij".into()).await.unwrap(), 201).await;
+    assert_eq!(quota_refusal(put("c", "ABCDEFGHIJ".into()).await.unwrap()).await, ("storage_bytes".into(), 25, 20));
+    assert_eq!(server.get(&file("c"), owner).await.status(), 404, "nothing written");
+    expect_json(put("c", "ABCDE".into()).await.unwrap(), 201).await;
+}
+
+async fn a_workspace_holds_at_most_its_entries(backend: Backend) {
+    let server = TestServer::start_with(backend, |config| config.app.quotas.quota_workspace_entries = 4).await;
+    let owner = &server.owner_key;
+    let project = expect_json(server.post_json("/v1/projects", owner, json!({"name": "Tree"})).await, 201).await;
+    let file = |path: &str| format!("/v1/projects/{}/workspace/file?path={path}", project["id"].as_str().unwrap());
+    let put = |path: &str| server.request(Method::PUT, &file(path), Some(owner)).body("x").send();
+    let mut written = 0;
+    let refused = loop {
+        let response = put(&format!("/src/{written}.txt")).await.unwrap();
+        if response.status() != 201 {
+            break response;
+        }
+        written += 1;
+        assert!(written <= 4, "a fifth entry was accepted");
+    };
+    let (quota, limit, used) = quota_refusal(refused).await;
+    assert_eq!((quota.as_str(), limit, used), ("workspace_entries", 4, 4));
+    assert!(written >= 2, "the directory and its files count: {written} written");
+    // Replacing a file adds nothing, and is still allowed at the limit.
+    assert_eq!(put("/src/0.txt").await.unwrap().status(), 200);
+}
+
+async fn concurrent_creates_never_overshoot_the_quota(backend: Backend) {
+    let server = TestServer::start_with(backend, |config| config.app.quotas.quota_projects = 5).await;
+    let owner = &server.owner_key;
+    let creates = (0..20).map(|i| server.post_json("/v1/projects", owner, json!({"name": format!("Racer {i}")})));
+    let statuses: Vec<u16> = futures::future::join_all(creates).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 403).count(), 15, "{statuses:?}");
+    let listed = expect_json(server.get("/v1/projects?limit=100", owner).await, 200).await;
+    assert_eq!(listed.as_array().unwrap().len(), 5);
 }

@@ -10,8 +10,8 @@ macro_rules! identity_store {
     ($store:ty, $dialect:ty, $backend:ty, $conn:ty, $tx:ident) => {
         const _: () = {
             use projects_domain::{
-                ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Role, Team, TeamId, Timestamp,
-                User, UserId,
+                ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Quota, Role, Team, TeamId,
+                Timestamp, User, UserId,
             };
             use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
             use $crate::diesel::prelude::*;
@@ -19,6 +19,7 @@ macro_rules! identity_store {
             use $crate::diesel_async::AsyncConnection as _;
             use $crate::diesel_async::RunQueryDsl;
             use $crate::errors::{constraint_error, db_error, Constraint};
+            use $crate::quota::TxError;
             use $crate::rows::{ApiKeyRow, AuditEventRow, OrgRow, TeamRow, UserRow};
             use $crate::schema::{api_keys, audit_events, invitations, orgs, team_members, teams, users};
             use $crate::types::{DbId, DbInstant, ToDb};
@@ -61,6 +62,33 @@ macro_rules! identity_store {
                         .await?;
                 }
                 Ok(())
+            }
+
+            /// Which live keys to revoke.
+            enum KeysOf {
+                Key(ApiKeyId),
+                Member(UserId),
+            }
+
+            /// Revokes the live keys `which` selects at `at`, giving their places in the quota
+            /// back; returns how many.
+            async fn revoke_keys(
+                conn: &mut $conn,
+                org_id: OrgId,
+                which: KeysOf,
+                at: DbInstant,
+            ) -> Result<usize, $crate::diesel::result::Error> {
+                let live = diesel::update(api_keys::table)
+                    .filter(api_keys::org_id.eq(org_id.db()))
+                    .filter(api_keys::revoked_at.is_null())
+                    .into_boxed();
+                let selected = match which {
+                    KeysOf::Key(key_id) => live.filter(api_keys::id.eq(key_id.db())),
+                    KeysOf::Member(user_id) => live.filter(api_keys::user_id.eq(user_id.db())),
+                };
+                let revoked = selected.set(api_keys::revoked_at.eq(at)).execute(conn).await?;
+                $crate::release_quota!(conn, org_id.db(), api_keys_used, i64::try_from(revoked).unwrap_or(i64::MAX));
+                Ok(revoked)
             }
 
             const ORG_CONSTRAINTS: &[(Constraint, &str)] =
@@ -118,6 +146,12 @@ macro_rules! identity_store {
                     let mut conn = self.conn().await?;
                     conn.$tx::<_, diesel::result::Error, _>(async |conn| {
                         diesel::insert_into(orgs::table).values(&org).execute(conn).await?;
+                        // Its first member and their first key count from the start.
+                        diesel::update(orgs::table)
+                            .filter(orgs::id.eq(org.id))
+                            .set((orgs::members_used.eq(1), orgs::api_keys_used.eq(1)))
+                            .execute(conn)
+                            .await?;
                         diesel::insert_into(users::table).values(&owner).execute(conn).await?;
                         diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
                         // One by one: SQLite has no DEFAULT keyword for a batch with absent values.
@@ -155,11 +189,13 @@ macro_rules! identity_store {
                     new_user: &User,
                     invitation: Option<&Invitation>,
                     audit: &AuditEvent,
+                    quota: Option<u64>,
                 ) -> Result<(), StoreError> {
                     let row = UserRow::of(new_user);
                     let audit = audit_row(audit);
                     let mut conn = self.conn().await?;
-                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                    conn.$tx::<_, TxError, _>(async |conn| {
+                        $crate::take_quota!(conn, row.org_id, members_used, Quota::Members, 1, quota)?;
                         diesel::insert_into(users::table).values(&row).execute(conn).await?;
                         if let Some(invitation) = invitation {
                             diesel::insert_into(invitations::table)
@@ -178,7 +214,7 @@ macro_rules! identity_store {
                         Ok(())
                     })
                     .await
-                    .map_err(|e| constraint_error::<$dialect>(e, USER_CONSTRAINTS, "org_id"))
+                    .map_err(|e: TxError| e.into_store(|e| constraint_error::<$dialect>(e, USER_CONSTRAINTS, "org_id")))
                 }
 
                 async fn find_invitation(
@@ -223,12 +259,13 @@ macro_rules! identity_store {
                     now: Timestamp,
                     key: &ApiKey,
                     audit: &AuditEvent,
+                    quota: Option<u64>,
                 ) -> Result<bool, StoreError> {
                     let key = ApiKeyRow::of(key);
                     let audit = audit_row(audit);
                     let now = now.db();
                     let mut conn = self.conn().await?;
-                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                    conn.$tx::<_, TxError, _>(async |conn| {
                         let live_member = users::table
                             .filter(users::org_id.eq(&key.org_id))
                             .filter(users::id.eq(&key.user_id))
@@ -246,12 +283,13 @@ macro_rules! identity_store {
                         if used == 0 {
                             return Ok(false);
                         }
+                        $crate::take_quota!(conn, key.org_id, api_keys_used, Quota::ApiKeys, 1, quota)?;
                         diesel::insert_into(api_keys::table).values(&key).execute(conn).await?;
                         diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
                         Ok(true)
                     })
                     .await
-                    .map_err(|e| constraint_error::<$dialect>(e, KEY_CONSTRAINTS, "user_id"))
+                    .map_err(|e: TxError| e.into_store(|e| constraint_error::<$dialect>(e, KEY_CONSTRAINTS, "user_id")))
                 }
 
                 async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError> {
@@ -262,17 +300,23 @@ macro_rules! identity_store {
                     self.find_live_user(org_id, users::table.filter(users::id.eq(user_id.db())).into_boxed()).await
                 }
 
-                async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError> {
+                async fn create_api_key(
+                    &self,
+                    key: &ApiKey,
+                    audit: &AuditEvent,
+                    quota: Option<u64>,
+                ) -> Result<(), StoreError> {
                     let row = ApiKeyRow::of(key);
                     let audit = audit_row(audit);
                     let mut conn = self.conn().await?;
-                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                    conn.$tx::<_, TxError, _>(async |conn| {
+                        $crate::take_quota!(conn, row.org_id, api_keys_used, Quota::ApiKeys, 1, quota)?;
                         diesel::insert_into(api_keys::table).values(&row).execute(conn).await?;
                         diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
                         Ok(())
                     })
                     .await
-                    .map_err(|e| constraint_error::<$dialect>(e, KEY_CONSTRAINTS, "user_id"))
+                    .map_err(|e: TxError| e.into_store(|e| constraint_error::<$dialect>(e, KEY_CONSTRAINTS, "user_id")))
                 }
 
                 async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
@@ -322,13 +366,7 @@ macro_rules! identity_store {
                     let audit = audit_row(audit);
                     let mut conn = self.conn().await?;
                     conn.$tx::<_, diesel::result::Error, _>(async |conn| {
-                        let revoked = diesel::update(api_keys::table)
-                            .filter(api_keys::org_id.eq(org_id.db()))
-                            .filter(api_keys::id.eq(key_id.db()))
-                            .filter(api_keys::revoked_at.is_null())
-                            .set(api_keys::revoked_at.eq(audit.created_at))
-                            .execute(conn)
-                            .await?;
+                        let revoked = revoke_keys(conn, org_id, KeysOf::Key(key_id), audit.created_at).await?;
                         record_identity_change_if(conn, revoked, &audit, org_id).await
                     })
                     .await
@@ -448,6 +486,11 @@ macro_rules! identity_store {
                             .set(users::removed_at.eq(audit.created_at))
                             .execute(conn)
                             .await?;
+                        if removed > 0 {
+                            // Their keys die with their membership, and stop counting.
+                            revoke_keys(conn, org_id, KeysOf::Member(user_id), audit.created_at).await?;
+                            $crate::release_quota!(conn, org_id.db(), members_used, 1);
+                        }
                         record_identity_change_if(conn, removed, &audit, org_id).await
                     })
                     .await

@@ -8,6 +8,7 @@ pub mod errors;
 mod identity;
 pub mod pool;
 mod projects;
+pub mod quota;
 pub mod rows;
 pub mod schema;
 pub mod types;

@@ -22,6 +22,7 @@ macro_rules! project_store {
             use $crate::diesel_async::AsyncConnection as _;
             use $crate::diesel_async::RunQueryDsl;
             use $crate::errors::{constraint_error, db_error, Constraint};
+            use $crate::quota::TxError;
             use $crate::rows::{AuditEventRow, ProjectRow};
             use $crate::schema::{
                 audit_events, idempotency_keys, project_shares, projects, usage_records, workspace_blobs,
@@ -29,7 +30,7 @@ macro_rules! project_store {
             };
             use $crate::types::{DbId, DbInstant, ToDb};
             use projects_domain::{
-                AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Slug, TeamId, Timestamp, Viewer,
+                AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, Quota, Slug, TeamId, Timestamp, Viewer,
             };
             use projects_ports::{
                 IdempotencyClaim, IdempotentCreate, ProjectFilter, ProjectKey, ProjectPage, ProjectStore,
@@ -102,9 +103,11 @@ macro_rules! project_store {
                 row: &ProjectRow,
                 audit: &AuditEventRow,
                 idempotency: Option<&IdempotencyClaim>,
+                quota: Option<u64>,
             ) -> Result<ProjectRow, StoreError> {
                 let mut conn = self.conn().await?;
-                conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                conn.$tx::<_, TxError, _>(async |conn| {
+                    $crate::take_quota!(conn, row.org_id, projects_used, Quota::Projects, 1, quota)?;
                     if let Some(claim) = idempotency {
                         diesel::delete(idempotency_keys::table)
                             .filter(idempotency_keys::org_id.eq(row.org_id))
@@ -134,7 +137,7 @@ macro_rules! project_store {
                     Ok(stored)
                 })
                 .await
-                .map_err(|e| constraint_error::<$dialect>(e, PROJECT_CONSTRAINTS, "team_id"))
+                .map_err(|e: TxError| e.into_store(|e| constraint_error::<$dialect>(e, PROJECT_CONSTRAINTS, "team_id")))
             }
         }
 
@@ -146,18 +149,19 @@ macro_rules! project_store {
                 slug_is_explicit: bool,
                 audit: &AuditEvent,
                 idempotency: Option<&IdempotencyClaim>,
+                quota: Option<u64>,
             ) -> Result<Project, StoreError> {
                 let mut row = ProjectRow::of(project);
                 let audit = audit_row(audit);
                 if slug_is_explicit {
-                    return decode(self.insert_project(&row, &audit, idempotency).await?);
+                    return decode(self.insert_project(&row, &audit, idempotency, quota).await?);
                 }
                 for attempt in 0..SLUG_ATTEMPTS {
                     let mut conn = self.conn().await?;
                     let taken = taken_slugs(&mut conn, row.org_id, &project.slug).await.map_err(db_error)?;
                     drop(conn);
                     row.slug = projects_ports::free_slug(&project.slug, &taken, attempt).as_str().to_owned();
-                    match self.insert_project(&row, &audit, idempotency).await {
+                    match self.insert_project(&row, &audit, idempotency, quota).await {
                         Err(StoreError::Conflict { field: "slug" }) => continue,
                         other => return decode(other?),
                     }
@@ -316,6 +320,7 @@ macro_rules! project_store {
                     if deleted == 0 {
                         return Ok(false);
                     }
+                    $crate::release_quota!(conn, org_id.db(), projects_used, 1);
                     // Its workspaces go with it: their sessions end now (the trees stay until purge).
                     let workspace_refs = workspaces::table
                         .filter(workspaces::org_id.eq(org_id.db()))
@@ -334,13 +339,20 @@ macro_rules! project_store {
                 .map_err(db_error)
             }
 
-            async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError> {
+            async fn restore(
+                &self,
+                project: &Project,
+                audit: &AuditEvent,
+                quota: Option<u64>,
+            ) -> Result<Option<Project>, StoreError> {
                 let row = ProjectRow::of(project);
                 let audit = audit_row(audit);
                 for attempt in 0..SLUG_ATTEMPTS {
                     let mut conn = self.conn().await?;
                     let restored = conn
-                        .$tx::<_, diesel::result::Error, _>(async |conn| {
+                        .$tx::<_, TxError, _>(async |conn| {
+                            // Taken first, given back below when there was nothing to restore.
+                            $crate::take_quota!(conn, row.org_id, projects_used, Quota::Projects, 1, quota)?;
                             let taken = taken_slugs(conn, row.org_id, &project.slug).await?;
                             let slug = projects_ports::free_slug(&project.slug, &taken, attempt);
                             let restored: Option<ProjectRow> = diesel::update(projects::table)
@@ -359,11 +371,15 @@ macro_rules! project_store {
                                 .optional()?;
                             if restored.is_some() {
                                 diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                            } else {
+                                $crate::release_quota!(conn, row.org_id, projects_used, 1);
                             }
                             Ok(restored)
                         })
                         .await
-                        .map_err(|e| constraint_error::<$dialect>(e, PROJECT_CONSTRAINTS, "team_id"));
+                        .map_err(|e: TxError| {
+                            e.into_store(|e| constraint_error::<$dialect>(e, PROJECT_CONSTRAINTS, "team_id"))
+                        });
                     match restored {
                         Err(StoreError::Conflict { field: "slug" }) => continue,
                         other => return other?.map(decode).transpose(),
@@ -389,6 +405,20 @@ macro_rules! project_store {
                         .await?;
                     let workspace_refs =
                         workspaces::table.filter(workspaces::project_id.eq_any(&ids)).select(workspaces::workspace_ref);
+                    // Their blobs go: each org's stored bytes drop by what it held in them.
+                    let held: Vec<(DbId, i64)> = workspace_blobs::table
+                        .inner_join(workspaces::table.on(workspaces::workspace_ref.eq(workspace_blobs::workspace_ref)))
+                        .filter(workspaces::project_id.eq_any(&ids))
+                        .select((workspaces::org_id, workspace_blobs::size))
+                        .load(conn)
+                        .await?;
+                    let mut freed: std::collections::BTreeMap<DbId, i64> = std::collections::BTreeMap::new();
+                    for (org, size) in held {
+                        *freed.entry(org).or_default() += size;
+                    }
+                    for (org, bytes) in freed {
+                        $crate::release_quota!(conn, org, stored_bytes, bytes);
+                    }
                     diesel::delete(workspace_sessions::table.filter(workspace_sessions::workspace_ref.eq_any(workspace_refs.clone())))
                         .execute(conn)
                         .await?;

@@ -9,6 +9,10 @@ diesel::table! {
         id -> Id,
         name -> Text,
         created_at -> Instant,
+        projects_used -> BigInt,
+        members_used -> BigInt,
+        api_keys_used -> BigInt,
+        stored_bytes -> BigInt,
     }
 }
 

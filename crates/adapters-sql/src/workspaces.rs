@@ -46,7 +46,9 @@ macro_rules! workspace_store {
             use $crate::diesel_async::{AsyncConnection, RunQueryDsl};
             use $crate::errors::{constraint_error, db_error, Constraint};
             use $crate::rows::{EntryRow, RevisionRow, SessionRow, WorkspaceRow};
-            use $crate::schema::{workspace_blobs, workspace_entries, workspace_revisions, workspace_sessions, workspaces};
+            use $crate::schema::{
+                orgs, workspace_blobs, workspace_entries, workspace_revisions, workspace_sessions, workspaces,
+            };
             use $crate::types::ToDb;
             use $crate::workspaces::{below, visible_at, ROWS_PER_STATEMENT};
 
@@ -56,6 +58,13 @@ macro_rules! workspace_store {
                 HeadMoved,
                 MissingBlobs(Vec<String>),
                 BlobStore(anyhow::Error),
+                Quota(projects_domain::QuotaExceeded),
+            }
+
+            impl From<projects_domain::QuotaExceeded> for Abort {
+                fn from(exceeded: projects_domain::QuotaExceeded) -> Self {
+                    Abort::Quota(exceeded)
+                }
             }
 
             impl From<diesel::result::Error> for Abort {
@@ -424,38 +433,61 @@ macro_rules! workspace_store {
                         Err(Abort::MissingBlobs(missing)) => Ok(CommitOutcome::MissingBlobs(missing)),
                         Err(Abort::Db(err)) => Err(db_error(err)),
                         Err(Abort::BlobStore(err)) => Err(StoreError::Unavailable(err)),
+                        Err(Abort::Quota(exceeded)) => Err(StoreError::QuotaExceeded(exceeded)),
                     }
                 }
 
                 async fn register_blobs(
                     &self,
-                    workspace_ref: &str,
+                    workspace: &Workspace,
                     blobs: &[(String, u64)],
                     at: Timestamp,
+                    quota: Option<u64>,
                 ) -> Result<(), StoreError> {
+                    let workspace_ref = workspace.workspace_ref.as_str();
                     let mut conn = self.conn().await?;
                     // One statement each (SQLite's async wrapper cannot batch an upsert), in one
                     // transaction: blobs are registered in bulk only when old workspaces move over.
-                    conn.$tx::<_, diesel::result::Error, _>(async |conn| {
+                    conn.$tx::<_, Abort, _>(async |conn| {
+                        let mut added = 0i64;
                         for (sha256, size) in blobs {
-                            diesel::insert_into(workspace_blobs::table)
+                            let size = i64::try_from(*size).unwrap_or(i64::MAX);
+                            let inserted = diesel::insert_into(workspace_blobs::table)
                                 .values((
                                     workspace_blobs::workspace_ref.eq(workspace_ref),
                                     workspace_blobs::sha256.eq(sha256.as_str()),
-                                    workspace_blobs::size.eq(i64::try_from(*size).unwrap_or(i64::MAX)),
+                                    workspace_blobs::size.eq(size),
                                     workspace_blobs::touched_at.eq(at.db()),
                                 ))
-                                .on_conflict((workspace_blobs::workspace_ref, workspace_blobs::sha256))
-                                .do_update()
-                                .set(workspace_blobs::touched_at.eq(excluded(workspace_blobs::touched_at)))
+                                .on_conflict_do_nothing()
                                 .execute(conn)
                                 .await?;
+                            if inserted == 0 {
+                                diesel::update(workspace_blobs::table)
+                                    .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
+                                    .filter(workspace_blobs::sha256.eq(sha256.as_str()))
+                                    .set(workspace_blobs::touched_at.eq(at.db()))
+                                    .execute(conn)
+                                    .await?;
+                            } else {
+                                added = added.saturating_add(size);
+                            }
+                        }
+                        // Only what is new to the store counts: an upload of content it holds
+                        // already stores nothing more.
+                        if added > 0 {
+                            let org = workspace.org_id.db();
+                            $crate::take_quota!(conn, org, stored_bytes, projects_domain::Quota::StorageBytes, added, quota)?;
                         }
                         Ok(())
                     })
                     .await
-                    .map_err(db_error)?;
-                    Ok(())
+                    .map_err(|abort| match abort {
+                        Abort::Quota(exceeded) => StoreError::QuotaExceeded(exceeded),
+                        Abort::Db(err) => db_error(err),
+                        Abort::BlobStore(err) => StoreError::Unavailable(err),
+                        Abort::HeadMoved | Abort::MissingBlobs(_) => StoreError::Unexpected(anyhow::anyhow!("not a commit")),
+                    })
                 }
 
                 async fn touch_blobs(
@@ -550,12 +582,12 @@ macro_rules! workspace_store {
                             let referenced = workspace_entries::table
                                 .filter(workspace_entries::workspace_ref.eq(workspace_blobs::workspace_ref))
                                 .filter(workspace_entries::sha256.eq(workspace_blobs::sha256.nullable()));
-                            let doomed: Vec<(String, String)> = workspace_blobs::table
+                            let doomed: Vec<(String, String, i64)> = workspace_blobs::table
                                 .filter(workspace_blobs::touched_at.lt(cutoff.db()))
                                 .filter(diesel::dsl::not(diesel::dsl::exists(referenced)))
                                 .order((workspace_blobs::workspace_ref, workspace_blobs::sha256))
                                 .limit(limit as i64)
-                                .select((workspace_blobs::workspace_ref, workspace_blobs::sha256))
+                                .select((workspace_blobs::workspace_ref, workspace_blobs::sha256, workspace_blobs::size))
                                 $($claim)*
                                 .load(conn)
                                 .await?;
@@ -565,12 +597,15 @@ macro_rules! workspace_store {
                             // The rows stay locked (or the database stays written to) until the
                             // objects are gone: a writer touching one of them waits, then finds
                             // it gone and uploads again.
-                            delete(doomed.clone()).await.map_err(Abort::BlobStore)?;
-                            let mut by_workspace: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-                            for (workspace_ref, sha256) in &doomed {
-                                by_workspace.entry(workspace_ref).or_default().push(sha256);
+                            let objects = doomed.iter().map(|(workspace_ref, sha256, _)| (workspace_ref.clone(), sha256.clone()));
+                            delete(objects.collect()).await.map_err(Abort::BlobStore)?;
+                            let mut by_workspace: std::collections::BTreeMap<&str, (Vec<&str>, i64)> = Default::default();
+                            for (workspace_ref, sha256, size) in &doomed {
+                                let (sha256s, bytes) = by_workspace.entry(workspace_ref).or_default();
+                                sha256s.push(sha256);
+                                *bytes += size;
                             }
-                            for (workspace_ref, sha256s) in by_workspace {
+                            for (workspace_ref, (sha256s, bytes)) in by_workspace {
                                 diesel::delete(
                                     workspace_blobs::table
                                         .filter(workspace_blobs::workspace_ref.eq(workspace_ref))
@@ -578,6 +613,14 @@ macro_rules! workspace_store {
                                 )
                                 .execute(conn)
                                 .await?;
+                                let owner = workspaces::table
+                                    .filter(workspaces::workspace_ref.eq(workspace_ref))
+                                    .select(workspaces::org_id);
+                                diesel::update(orgs::table)
+                                    .filter(orgs::id.eq_any(owner))
+                                    .set(orgs::stored_bytes.eq(orgs::stored_bytes - bytes))
+                                    .execute(conn)
+                                    .await?;
                             }
                             Ok(doomed.len() as u64)
                         })
@@ -586,7 +629,7 @@ macro_rules! workspace_store {
                         Ok(count) => Ok(count),
                         Err(Abort::BlobStore(err)) => Err(StoreError::Unavailable(err)),
                         Err(Abort::Db(err)) => Err(db_error(err)),
-                        Err(Abort::HeadMoved | Abort::MissingBlobs(_)) => Ok(0),
+                        Err(Abort::HeadMoved | Abort::MissingBlobs(_) | Abort::Quota(_)) => Ok(0),
                     }
                 }
 

@@ -69,13 +69,14 @@ impl App {
                 // Made from the server's own command line: the new owner is the actor.
                 let audit =
                     self.identity_audit(&user, "member.added", "member", user.id.as_uuid(), vec!["owner".into()]);
-                self.identity.create_user(&user, None, &audit).await?;
+                // The operator's own doing: quotas bind the org's callers, not its operator.
+                self.identity.create_user(&user, None, &audit, None).await?;
                 user
             }
         };
         let (key, token) = self.new_api_key(&owner, "bootstrap", KeyFormat::Arkloop);
         let audit = self.identity_audit(&owner, "api_key.created", "api_key", key.id.as_uuid(), vec![]);
-        self.identity.create_api_key(&key, &audit).await?;
+        self.identity.create_api_key(&key, &audit, None).await?;
         Ok(Bootstrapped { org_id: org.id, user_id: owner.id, api_key: token, created_org: false })
     }
 

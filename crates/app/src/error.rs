@@ -77,6 +77,9 @@ pub enum AppError {
     /// The project's spend has reached its budget: no new sessions or workspace writes.
     #[error("the project's spend budget is used up")]
     BudgetExceeded,
+    /// The write would take one of the org's quotas past its limit; nothing was written.
+    #[error("{0}")]
+    QuotaExceeded(projects_domain::QuotaExceeded),
     /// The client hung up before the request was read (499 in logs and metrics).
     #[error("the client closed the request")]
     ClientClosed,
@@ -106,6 +109,7 @@ impl From<StoreError> for AppError {
             StoreError::MissingReference { field } => {
                 AppError::Invalid(ValidationErrors::single(field, "does not exist in this org"))
             }
+            StoreError::QuotaExceeded(exceeded) => AppError::QuotaExceeded(exceeded),
             StoreError::Unavailable(cause) => AppError::Unavailable(cause),
             StoreError::Unexpected(cause) => AppError::Unexpected(cause),
         }

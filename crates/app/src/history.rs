@@ -519,6 +519,12 @@ impl App {
                 None => None,
             };
             let edit = self.plan(&current, base.as_ref(), &write).await?;
+            // Checked on the plan: the compare-and-swap below makes it hold for the committed tree.
+            let entries = |stats: &projects_domain::ManifestStats| stats.file_count + stats.dir_count;
+            let held = base.as_ref().map_or(0, |base| entries(&base.stats));
+            self.quotas
+                .check(projects_domain::Quota::WorkspaceEntries, held, entries(&edit.stats))
+                .map_err(AppError::QuotaExceeded)?;
             let revision = Revision {
                 workspace_ref: current.workspace_ref.clone(),
                 seq: current.head_seq.unwrap_or(0) + 1,
@@ -682,7 +688,8 @@ impl App {
             }
         }
         let registered: Vec<(String, u64)> = blobs.into_iter().collect();
-        self.workspaces.register_blobs(&workspace_ref, &registered, now).await?;
+        // What was stored before quotas counted is carried over whatever they say now.
+        self.workspaces.register_blobs(&workspace, &registered, now, None).await?;
         let edit = plan_replace(Vec::new(), tree, Default::default());
         let carried = Revision {
             workspace_ref: workspace_ref.clone(),

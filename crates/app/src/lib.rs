@@ -52,7 +52,7 @@ pub struct App {
     session_ttl: time::Duration,
     retention_of_trees: Retention,
     integrity_failures: Arc<std::sync::atomic::AtomicU64>,
-    max_file_bytes: u64,
+    quotas: projects_domain::Quotas,
     writers: Arc<writers::WriterQueues>,
     principals: Arc<PrincipalCache>,
 }
@@ -87,7 +87,7 @@ impl App {
             session_ttl: Self::DEFAULT_SESSION_TTL,
             retention_of_trees: Retention::default(),
             integrity_failures: Arc::default(),
-            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            quotas: projects_domain::Quotas::default(),
             writers: Arc::default(),
             principals: Arc::new(PrincipalCache::new(Self::DEFAULT_PRINCIPAL_TTL)),
         }
@@ -123,12 +123,15 @@ impl App {
         outcome
     }
 
-    /// Largest file a single upload may carry, unless configured otherwise.
-    pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+    /// Limits what each org may hold (by default, [`projects_domain::Quotas::default`]).
+    pub fn with_quotas(mut self, quotas: projects_domain::Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
 
-    /// The largest file a single upload may carry.
-    pub fn max_file_bytes(&self) -> u64 {
-        self.max_file_bytes
+    /// The limit of one of the org quotas; `None`: unlimited.
+    pub fn quota(&self, quota: projects_domain::Quota) -> Option<u64> {
+        self.quotas.limit(quota)
     }
 
     /// A session counts as live while used within this long, unless configured otherwise.

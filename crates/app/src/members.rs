@@ -1,6 +1,6 @@
 use projects_domain::{
     service_account_email, ApiKey, ApiKeyId, ApiKeyToken, Email, Invitation, InvitationToken, KeyFormat, Patch,
-    Permission, PermissionSet, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
+    Permission, PermissionSet, Quota, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
 };
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -60,7 +60,7 @@ impl App {
             user.id.as_uuid(),
             vec![role.as_str().to_owned()],
         );
-        match self.identity.create_user(&user, Some(&invitation), &audit).await {
+        match self.identity.create_user(&user, Some(&invitation), &audit, self.quota(Quota::Members)).await {
             Ok(()) => Ok(Invited { user, invite_token }),
             Err(StoreError::Conflict { field }) => Err(AppError::Conflict { resource: Resource::Member, field }),
             Err(other) => Err(other.into()),
@@ -85,7 +85,7 @@ impl App {
         // even if the member was promoted before accepting.
         key.scopes = key.scopes.intersection(invitation.role.permissions());
         let audit = self.identity_audit(&user, "api_key.created", "api_key", key.id.as_uuid(), vec![]);
-        if !self.identity.redeem_invitation(&token_sha256, now, &key, &audit).await? {
+        if !self.identity.redeem_invitation(&token_sha256, now, &key, &audit, self.quota(Quota::ApiKeys)).await? {
             return Err(invalid());
         }
         Ok((user, api_key))
@@ -122,7 +122,7 @@ impl App {
             account.id.as_uuid(),
             vec![role.as_str().to_owned()],
         );
-        self.identity.create_user(&account, None, &audit).await?;
+        self.identity.create_user(&account, None, &audit, self.quota(Quota::Members)).await?;
         Ok(account)
     }
 
@@ -186,7 +186,7 @@ impl App {
         key.scopes = scopes;
         let fields = if user.id == principal.user_id() { vec![] } else { vec![user.id.to_string()] };
         let audit = self.identity_audit(principal.user(), "api_key.created", "api_key", key.id.as_uuid(), fields);
-        self.identity.create_api_key(&key, &audit).await?;
+        self.identity.create_api_key(&key, &audit, self.quota(Quota::ApiKeys)).await?;
         Ok((key, token))
     }
 }

@@ -1,6 +1,6 @@
 use projects_domain::{
     can_view_project, AuditEvent, NewProject, NewProjectInput, PageRequest, Permission, Project, ProjectAudience,
-    ProjectId, ProjectPatch, ProjectPatchInput, Slug, Timestamp, User, ValidationErrors, Visibility,
+    ProjectId, ProjectPatch, ProjectPatchInput, Quota, Slug, Timestamp, User, ValidationErrors, Visibility,
 };
 use projects_ports::{IdempotencyClaim, ProjectFilter, ProjectKey, ProjectPage, StoreError, StoredProject};
 use sha2::{Digest, Sha256};
@@ -123,7 +123,11 @@ impl App {
             at: now,
             expired_before: now - IDEMPOTENCY_WINDOW,
         });
-        match self.projects.create(&project, slug_is_explicit, &audit, claim.as_ref()).await {
+        match self
+            .projects
+            .create(&project, slug_is_explicit, &audit, claim.as_ref(), self.quota(Quota::Projects))
+            .await
+        {
             // A concurrent request with the same key got there first.
             Err(StoreError::Conflict { field: "idempotency_key" }) => {
                 let key = idempotency.as_ref().expect("only claims conflict");
@@ -303,7 +307,7 @@ impl App {
         back.updated_at = now;
         back.version += 1;
         let audit = self.audit(principal, "project.restored", deleted.id, vec![]);
-        match self.projects.restore(&back, &audit).await? {
+        match self.projects.restore(&back, &audit, self.quota(Quota::Projects)).await? {
             Some(restored) => Ok(restored),
             // A concurrent restore got there first: the project is back, which is what was asked.
             None => Ok(self.get_project(principal, id_or_slug).await?.project),

@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use projects_domain::layout::{blob_key, upload_key};
 use projects_domain::{
-    is_session_ref, workspace_ref, ByteRange, ManifestEntry, Permission, Project, SessionState, SessionType,
-    TreeChange, TreeEntry, WorkspacePath,
+    is_session_ref, workspace_ref, ByteRange, ManifestEntry, Permission, Project, Quota, QuotaExceeded, SessionState,
+    SessionType, TreeChange, TreeEntry, WorkspacePath,
 };
 use projects_ports::{ByteStream, Session, Workspace};
 use sha2::{Digest, Sha256};
@@ -287,7 +287,7 @@ impl App {
         body: ByteStream,
         expected: Option<&str>,
     ) -> Result<(String, u64), AppError> {
-        let limit = self.max_file_bytes;
+        let limit = self.quota(Quota::FileBytes).unwrap_or(u64::MAX);
         let progress = Arc::new(Mutex::new(Upload::default()));
         let counting = {
             let progress = progress.clone();
@@ -296,8 +296,9 @@ impl App {
                     return Err(anyhow::anyhow!("upload state poisoned"));
                 };
                 match &chunk {
-                    Ok(bytes) if upload.size + bytes.len() as u64 > limit => {
+                    Ok(bytes) if upload.size.saturating_add(bytes.len() as u64) > limit => {
                         upload.too_large = true;
+                        upload.size += bytes.len() as u64;
                         return Err(anyhow::anyhow!("the body is larger than {limit} bytes"));
                     }
                     Ok(bytes) => {
@@ -320,7 +321,7 @@ impl App {
         if let Err(err) = stored {
             let _ = self.blobs.delete(&upload).await;
             return Err(if too_large {
-                AppError::PayloadTooLarge { limit }
+                AppError::QuotaExceeded(QuotaExceeded { quota: Quota::FileBytes, limit, used: size })
             } else if body_failed {
                 AppError::ClientClosed
             } else {
@@ -332,8 +333,9 @@ impl App {
             let message = format!("the body hashes to {digest}");
             return Err(projects_domain::ValidationErrors::single("sha256", message).into());
         }
+        let storage = self.quota(Quota::StorageBytes);
         let registered =
-            self.workspaces.register_blobs(&workspace.workspace_ref, &[(digest.clone(), size)], self.clock.now()).await;
+            self.workspaces.register_blobs(workspace, &[(digest.clone(), size)], self.clock.now(), storage).await;
         if let Err(err) = registered {
             let _ = self.blobs.delete(&upload).await;
             return Err(err.into());

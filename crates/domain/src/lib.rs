@@ -11,6 +11,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod page;
 pub mod project;
+pub mod quota;
 pub mod records;
 pub mod sessions;
 pub mod tree;
@@ -32,6 +33,7 @@ pub use project::{
     Description, Emoji, Metadata, NewProject, NewProjectInput, Project, ProjectName, ProjectStatus, Prompt, Slug, Tags,
     Visibility,
 };
+pub use quota::{Quota, QuotaExceeded, Quotas};
 pub use records::{AuditEvent, UsageRecord};
 pub use sessions::{is_session_ref, layout, workspace_ref, SessionState, SessionType};
 pub use tree::{

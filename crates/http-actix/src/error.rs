@@ -98,6 +98,14 @@ pub fn render<S: Surface>(err: &HttpError, trace_id: &str) -> HttpResponse {
             renamed = HttpError::App(AppError::Invalid(wire));
             (&renamed, Some(details))
         }
+        HttpError::App(AppError::QuotaExceeded(exceeded)) => {
+            let details = [
+                ("quota", exceeded.quota.as_str().to_owned()),
+                ("limit", exceeded.limit.to_string()),
+                ("used", exceeded.used.to_string()),
+            ];
+            (err, Some(details.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+        }
         _ => (err, None),
     };
     let mut response = HttpResponse::build(status);

@@ -73,7 +73,10 @@ macro_rules! store_contract_tests {
             projects_are_scoped_by_org,
             projects_unknown_team_is_a_missing_reference,
             projects_list_pages_newest_first_without_gaps,
-            projects_list_applies_the_visibility_rule
+            projects_list_applies_the_visibility_rule,
+            quotas_count_what_the_org_holds_and_refuse_past_the_limit,
+            quotas_count_stored_bytes_once_per_blob,
+            quotas_hold_under_concurrent_writers
         );
     };
     (@cases $fixture:path; $($case:ident),* $(,)?) => {
@@ -116,7 +119,7 @@ fn change(org_id: OrgId, action: &str) -> AuditEvent {
 
 async fn create(stores: &Stores, project: &Project, slug_is_explicit: bool) -> Result<Project, StoreError> {
     let event = audit(project.org_id, project.owner_user_id, "project.created", Some(project.id));
-    stores.projects.create(project, slug_is_explicit, &event, None).await
+    stores.projects.create(project, slug_is_explicit, &event, None, None).await
 }
 
 async fn add_share(stores: &Stores, org_id: OrgId, project_id: ProjectId, team_id: TeamId) -> Result<(), StoreError> {
@@ -187,7 +190,7 @@ async fn bootstrap(stores: &Stores, name: &str, secret_byte: u8) -> (Org, User, 
 
 async fn member(stores: &Stores, org: &Org, email: &str, role: Role) -> User {
     let member = user(org, email, role);
-    stores.identity.create_user(&member, None, &change(member.org_id, "member.added")).await.unwrap();
+    stores.identity.create_user(&member, None, &change(member.org_id, "member.added"), None).await.unwrap();
     member
 }
 
@@ -230,7 +233,7 @@ pub async fn identity_bootstrap_and_authentication(stores: Stores) {
     let viewer = member(&stores, &org, "viewer@acme.test", Role::Viewer).await;
     let scopes = PermissionSet::of(&[Permission::ProjectsRead]);
     let (viewer_key, _) = key_for(&viewer, 2, scopes);
-    stores.identity.create_api_key(&viewer_key, &change(viewer_key.org_id, "api_key.created")).await.unwrap();
+    stores.identity.create_api_key(&viewer_key, &change(viewer_key.org_id, "api_key.created"), None).await.unwrap();
     let found = stores.identity.find_api_key_owner(&viewer_key.key_sha256).await.unwrap().unwrap();
     assert_eq!(found.user.role, Role::Viewer);
     assert_eq!(found.key.scopes, scopes);
@@ -247,7 +250,7 @@ pub async fn identity_org_names_and_emails_are_unique(stores: Stores) {
     assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap(), None);
 
     let twin = user(&org, "OWNER@acme.test", Role::Member);
-    let clash = stores.identity.create_user(&twin, None, &change(twin.org_id, "member.added")).await;
+    let clash = stores.identity.create_user(&twin, None, &change(twin.org_id, "member.added"), None).await;
     assert!(matches!(clash, Err(StoreError::Conflict { field: "email" })), "{clash:?}");
 
     // The same email in another org is another person.
@@ -283,7 +286,7 @@ pub async fn identity_reads_are_scoped_by_org(stores: Stores) {
     );
     // A key cannot be made for a user of another org.
     let (stray, _) = key_for(&User { org_id: globex.id, ..acme_owner.clone() }, 9, PermissionSet::EMPTY);
-    let refused = stores.identity.create_api_key(&stray, &change(stray.org_id, "api_key.created")).await;
+    let refused = stores.identity.create_api_key(&stray, &change(stray.org_id, "api_key.created"), None).await;
     assert!(matches!(refused, Err(StoreError::MissingReference { field: "user_id" })), "{refused:?}");
 }
 
@@ -486,10 +489,10 @@ pub async fn identity_api_keys_are_listed_and_touched(stores: Stores) {
     let alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
     let (mut alice_key, _) = key_for(&alice, 3, PermissionSet::of(&[Permission::ProjectsRead]));
     alice_key.created_at = at(2);
-    stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created")).await.unwrap();
+    stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created"), None).await.unwrap();
     let (mut revoked, _) = key_for(&alice, 4, PermissionSet::EMPTY);
     revoked.created_at = at(3);
-    stores.identity.create_api_key(&revoked, &change(revoked.org_id, "api_key.created")).await.unwrap();
+    stores.identity.create_api_key(&revoked, &change(revoked.org_id, "api_key.created"), None).await.unwrap();
     stores.identity.revoke_api_key(acme.id, revoked.id, &change(acme.id, "api_key.revoked")).await.unwrap();
 
     let all = stores.identity.list_api_keys(acme.id, None).await.unwrap();
@@ -512,7 +515,7 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     let red = team(&stores, &acme, "red").await;
     let mut alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
     let (alice_key, _) = key_for(&alice, 3, Role::Member.permissions());
-    stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created")).await.unwrap();
+    stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created"), None).await.unwrap();
     assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone(), alice.clone()]);
 
     let promoted = change(acme.id, "member.role_changed");
@@ -643,12 +646,12 @@ pub async fn projects_soft_delete_hides_and_restore_brings_back(stores: Stores) 
     back.updated_at = at(7);
     back.version = deleted.version + 1;
     let event = audit(acme.id, owner.id, "project.restored", Some(gone.id));
-    let restored = stores.projects.restore(&back, &event).await.unwrap().unwrap();
+    let restored = stores.projects.restore(&back, &event, None).await.unwrap().unwrap();
     assert_eq!(restored.slug.as_str(), "gone-2", "a fresh suffix rather than a failure");
     assert_eq!(restored.deleted_at, None);
     assert_eq!(restored.version, back.version);
     assert!(stores.projects.find(acme.id, &ProjectKey::Id(gone.id)).await.unwrap().is_some());
-    assert_eq!(stores.projects.restore(&back, &event).await.unwrap(), None, "only deleted projects restore");
+    assert_eq!(stores.projects.restore(&back, &event, None).await.unwrap(), None, "only deleted projects restore");
 }
 
 pub async fn projects_purge_removes_what_expired(stores: Stores) {
@@ -760,9 +763,9 @@ pub async fn projects_idempotency_claims_are_unique(stores: Stores) {
     };
     let first = project(&owner, "Once", at(10));
     let event = audit(acme.id, owner.id, "project.created", Some(first.id));
-    stores.projects.create(&first, false, &event, Some(&claim)).await.unwrap();
+    stores.projects.create(&first, false, &event, Some(&claim), None).await.unwrap();
     let second = project(&owner, "Once", at(11));
-    let refused = stores.projects.create(&second, false, &event, Some(&claim)).await;
+    let refused = stores.projects.create(&second, false, &event, Some(&claim), None).await;
     assert!(matches!(refused, Err(StoreError::Conflict { field: "idempotency_key" })), "{refused:?}");
     assert_eq!(stores.projects.find(acme.id, &ProjectKey::Id(second.id)).await.unwrap(), None, "nothing written");
     let found =
@@ -779,7 +782,7 @@ pub async fn projects_idempotency_claims_are_unique(stores: Stores) {
     // Past its 24 hours the key is free again.
     let later = crate::IdempotencyClaim { at: at(200), expired_before: at(100), ..claim.clone() };
     let event = audit(acme.id, owner.id, "project.created", Some(second.id));
-    stores.projects.create(&second, false, &event, Some(&later)).await.unwrap();
+    stores.projects.create(&second, false, &event, Some(&later), None).await.unwrap();
     let found = stores
         .projects
         .find_idempotent_create(acme.id, "v1.projects.create", "retry-1", at(100))
@@ -843,7 +846,7 @@ pub async fn identity_changes_are_audited_with_the_change(stores: Stores) {
     stores.identity.add_team_member(acme.id, red.id, bob.id, &change(acme.id, "team.member_added")).await.unwrap();
     let (key, _) = key_for(&bob, 7, Role::Member.permissions());
     let created = change(acme.id, "api_key.created");
-    stores.identity.create_api_key(&key, &created).await.unwrap();
+    stores.identity.create_api_key(&key, &created, None).await.unwrap();
     let revoked = change(acme.id, "api_key.revoked");
     assert!(stores.identity.revoke_api_key(acme.id, key.id, &revoked).await.unwrap());
     assert!(!stores.identity.revoke_api_key(acme.id, key.id, &change(acme.id, "api_key.revoked")).await.unwrap());
@@ -857,7 +860,7 @@ pub async fn identity_changes_are_audited_with_the_change(stores: Stores) {
     assert!(stores.identity.remove_member(acme.id, bob.id, &removed).await.unwrap());
     // A refused change writes no event: the email is taken.
     let twin = user(&acme, "owner@acme.test", Role::Viewer);
-    assert!(stores.identity.create_user(&twin, None, &change(acme.id, "member.added")).await.is_err());
+    assert!(stores.identity.create_user(&twin, None, &change(acme.id, "member.added"), None).await.is_err());
     let events = stores.usage.list_audit_events(acme.id, None, PageRequest::first(50)).await.unwrap().items;
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -892,7 +895,7 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
     let ada = user(&acme, "ada@acme.test", Role::Member);
     stores
         .identity
-        .create_user(&ada, Some(&invite(&ada, 0x11, at(1000))), &change(acme.id, "member.added"))
+        .create_user(&ada, Some(&invite(&ada, 0x11, at(1000))), &change(acme.id, "member.added"), None)
         .await
         .unwrap();
     let found = stores.identity.find_invitation(&[0x11; 32], at(10)).await.unwrap();
@@ -902,13 +905,13 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
     let (key, _) = key_for(&ada, 8, Role::Member.permissions());
     assert!(!stores
         .identity
-        .redeem_invitation(&[0x11; 32], at(1000), &key, &change(acme.id, "api_key.created"))
+        .redeem_invitation(&[0x11; 32], at(1000), &key, &change(acme.id, "api_key.created"), None)
         .await
         .unwrap());
     assert!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().is_none(), "nothing written");
     assert!(stores
         .identity
-        .redeem_invitation(&[0x11; 32], at(10), &key, &change(acme.id, "api_key.created"))
+        .redeem_invitation(&[0x11; 32], at(10), &key, &change(acme.id, "api_key.created"), None)
         .await
         .unwrap());
     assert_eq!(stores.identity.find_api_key_owner(&key.key_sha256).await.unwrap().map(|o| o.user), Some(ada.clone()));
@@ -916,7 +919,7 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
     assert!(
         !stores
             .identity
-            .redeem_invitation(&[0x11; 32], at(11), &again, &change(acme.id, "api_key.created"))
+            .redeem_invitation(&[0x11; 32], at(11), &again, &change(acme.id, "api_key.created"), None)
             .await
             .unwrap(),
         "single use"
@@ -926,7 +929,7 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
     let bea = user(&acme, "bea@acme.test", Role::Viewer);
     stores
         .identity
-        .create_user(&bea, Some(&invite(&bea, 0x21, at(1000))), &change(acme.id, "member.added"))
+        .create_user(&bea, Some(&invite(&bea, 0x21, at(1000))), &change(acme.id, "member.added"), None)
         .await
         .unwrap();
     assert!(stores.identity.remove_member(acme.id, bea.id, &change(acme.id, "member.removed")).await.unwrap());
@@ -934,7 +937,7 @@ pub async fn identity_invitations_are_redeemed_once(stores: Stores) {
     let (key, _) = key_for(&bea, 10, Role::Viewer.permissions());
     assert!(!stores
         .identity
-        .redeem_invitation(&[0x21; 32], at(10), &key, &change(acme.id, "api_key.created"))
+        .redeem_invitation(&[0x21; 32], at(10), &key, &change(acme.id, "api_key.created"), None)
         .await
         .unwrap());
 }
@@ -949,7 +952,7 @@ pub async fn audit_events_are_paged_and_filtered(stores: Stores) {
         let mut event = audit(acme.id, owner.id, "project.created", Some(p.id));
         event.at = at(i);
         event.fields = vec!["name".into(), "slug".into()];
-        stores.projects.create(&p, false, &event, None).await.unwrap();
+        stores.projects.create(&p, false, &event, None, None).await.unwrap();
         created.push((p.id, event));
     }
     let first = stores.usage.list_audit_events(acme.id, None, PageRequest::first(3)).await.unwrap();
@@ -1067,7 +1070,7 @@ async fn tree_workspace(stores: &Stores, sha: &str) -> crate::Workspace {
         last_used_at: at(1),
     };
     let made = stores.workspaces.touch_workspace(&workspace).await.unwrap();
-    stores.workspaces.register_blobs(&made.workspace_ref, &[(sha.to_owned(), 3)], at(1)).await.unwrap();
+    stores.workspaces.register_blobs(&made, &[(sha.to_owned(), 3)], at(1), None).await.unwrap();
     made
 }
 
@@ -1161,8 +1164,8 @@ pub async fn workspace_blobs_are_collected_only_when_unreferenced_and_stale(stor
     let wsref = workspace.workspace_ref.clone();
     let loose = "ef".repeat(32);
     let fresh = "12".repeat(32);
-    stores.workspaces.register_blobs(&wsref, &[(loose.clone(), 3)], at(1)).await.unwrap();
-    stores.workspaces.register_blobs(&wsref, &[(fresh.clone(), 3)], at(50)).await.unwrap();
+    stores.workspaces.register_blobs(&workspace, &[(loose.clone(), 3)], at(1), None).await.unwrap();
+    stores.workspaces.register_blobs(&workspace, &[(fresh.clone(), 3)], at(50), None).await.unwrap();
     let edit = plan_changes(HeadView::default(), &[put_file("/kept", &kept)]).unwrap();
     let r1 = tree_revision(&workspace, 1, &edit);
     stores.workspaces.commit_revision(&workspace, &r1, &edit).await.unwrap();
@@ -1181,8 +1184,120 @@ pub async fn workspace_blobs_are_collected_only_when_unreferenced_and_stale(stor
     assert_eq!(present, [fresh, kept]);
 
     let failing: Box<crate::DeleteBlobs> = Box::new(|_| Box::pin(async { Err(anyhow::anyhow!("store down")) }));
-    stores.workspaces.register_blobs(&wsref, &[("34".repeat(32), 3)], at(1)).await.unwrap();
+    stores.workspaces.register_blobs(&workspace, &[("34".repeat(32), 3)], at(1), None).await.unwrap();
     assert!(stores.workspaces.collect_blobs(at(20), 100, failing.as_ref()).await.is_err());
     let kept_row = stores.workspaces.touch_blobs(&wsref, &["34".repeat(32)], at(61)).await.unwrap();
     assert_eq!(kept_row.len(), 1, "a failed deletion keeps the row, so the next pass tries again");
+}
+
+fn refused_by(outcome: Result<impl std::fmt::Debug, StoreError>, quota: projects_domain::Quota, used: u64) {
+    match outcome {
+        Err(StoreError::QuotaExceeded(exceeded)) => {
+            assert_eq!((exceeded.quota, exceeded.used), (quota, used), "{exceeded}");
+        }
+        other => panic!("expected the {quota} quota to refuse, got {other:?}"),
+    }
+}
+
+pub async fn quotas_count_what_the_org_holds_and_refuse_past_the_limit(stores: Stores) {
+    use projects_domain::Quota;
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let event = || audit(acme.id, owner.id, "project.created", None);
+
+    // Projects: live ones count; deleting gives the place back, restoring takes it again.
+    let first = project(&owner, "One", at(1));
+    stores.projects.create(&first, false, &event(), None, Some(2)).await.unwrap();
+    stores.projects.create(&project(&owner, "Two", at(2)), false, &event(), None, Some(2)).await.unwrap();
+    let third = project(&owner, "Three", at(3));
+    refused_by(stores.projects.create(&third, false, &event(), None, Some(2)).await, Quota::Projects, 2);
+    assert_eq!(stores.projects.find(acme.id, &ProjectKey::Id(third.id)).await.unwrap(), None, "nothing written");
+    assert!(stores.projects.soft_delete(acme.id, first.id, at(4), &event()).await.unwrap());
+    stores.projects.create(&third, false, &event(), None, Some(2)).await.unwrap();
+    let back = Project { version: first.version + 1, ..first.clone() };
+    refused_by(stores.projects.restore(&back, &event(), Some(2)).await, Quota::Projects, 2);
+    assert_eq!(stores.projects.find_deleted(acme.id, first.id).await.unwrap().map(|p| p.id), Some(first.id));
+    assert!(stores.projects.restore(&back, &event(), Some(3)).await.unwrap().is_some());
+
+    // Members: the owner is the first; removing one frees a place.
+    let ada = member(&stores, &acme, "ada@acme.test", Role::Member).await;
+    let bea = user(&acme, "bea@acme.test", Role::Member);
+    refused_by(
+        stores.identity.create_user(&bea, None, &change(acme.id, "member.added"), Some(2)).await,
+        Quota::Members,
+        2,
+    );
+    assert_eq!(stores.identity.find_user(acme.id, bea.id).await.unwrap(), None, "nothing written");
+
+    // API keys: the owner's first counts; revoking one, or removing its member, frees places.
+    let (ada_key, _) = key_for(&ada, 2, Role::Member.permissions());
+    stores.identity.create_api_key(&ada_key, &change(acme.id, "api_key.created"), Some(2)).await.unwrap();
+    let (spare, _) = key_for(&ada, 3, Role::Member.permissions());
+    refused_by(
+        stores.identity.create_api_key(&spare, &change(acme.id, "api_key.created"), Some(2)).await,
+        Quota::ApiKeys,
+        2,
+    );
+    assert_eq!(stores.identity.find_api_key_owner(&spare.key_sha256).await.unwrap(), None, "nothing written");
+    assert!(stores.identity.remove_member(acme.id, ada.id, &change(acme.id, "member.removed")).await.unwrap());
+    stores.identity.create_user(&bea, None, &change(acme.id, "member.added"), Some(2)).await.unwrap();
+    let (bea_key, _) = key_for(&bea, 4, Role::Member.permissions());
+    stores.identity.create_api_key(&bea_key, &change(acme.id, "api_key.created"), Some(2)).await.unwrap();
+    assert!(stores.identity.revoke_api_key(acme.id, bea_key.id, &change(acme.id, "api_key.revoked")).await.unwrap());
+    stores.identity.create_api_key(&spare_of(&bea, 5), &change(acme.id, "api_key.created"), Some(2)).await.unwrap();
+
+    // Another org's counts are its own.
+    let (globex, globex_owner, _) = bootstrap(&stores, "globex", 9).await;
+    let theirs = audit(globex.id, globex_owner.id, "project.created", None);
+    stores.projects.create(&project(&globex_owner, "Theirs", at(1)), false, &theirs, None, Some(1)).await.unwrap();
+}
+
+fn spare_of(user: &User, secret_byte: u8) -> ApiKey {
+    key_for(user, secret_byte, Role::Member.permissions()).0
+}
+
+pub async fn quotas_count_stored_bytes_once_per_blob(stores: Stores) {
+    use projects_domain::Quota;
+    let sha = |b: &str| b.repeat(32);
+    let workspace = tree_workspace(&stores, &sha("aa")).await; // 3 bytes held
+    stores.workspaces.register_blobs(&workspace, &[(sha("aa"), 3)], at(2), Some(10)).await.unwrap();
+    stores.workspaces.register_blobs(&workspace, &[(sha("bb"), 7)], at(2), Some(10)).await.unwrap();
+    refused_by(
+        stores.workspaces.register_blobs(&workspace, &[(sha("cc"), 1)], at(2), Some(10)).await,
+        Quota::StorageBytes,
+        10,
+    );
+    assert!(stores.workspaces.touch_blobs(&workspace.workspace_ref, &[sha("cc")], at(3)).await.unwrap().is_empty());
+    // Collecting gives the bytes back (nothing references these blobs).
+    let delete: Box<crate::DeleteBlobs> = Box::new(|_| Box::pin(async { Ok(()) }));
+    assert_eq!(stores.workspaces.collect_blobs(at(100), 100, delete.as_ref()).await.unwrap(), 2);
+    stores.workspaces.register_blobs(&workspace, &[(sha("cc"), 10)], at(200), Some(10)).await.unwrap();
+}
+
+pub async fn quotas_hold_under_concurrent_writers(stores: Stores) {
+    let (acme, owner, _) = bootstrap(&stores, "acme", 1).await;
+    let stores = Arc::new(stores);
+    let writers = (0..20).map(|i| {
+        let (stores, owner) = (stores.clone(), owner.clone());
+        async move {
+            let event = audit(owner.org_id, owner.id, "project.created", None);
+            let p = project(&owner, &format!("Racer {i}"), at(i));
+            let project = stores.projects.create(&p, false, &event, None, Some(5)).await;
+            let acme = Org { id: owner.org_id, ..org("acme") };
+            let member = user(&acme, &format!("racer{i}@acme.test"), Role::Member);
+            let joined =
+                stores.identity.create_user(&member, None, &change(owner.org_id, "member.added"), Some(6)).await;
+            let refused_by_quota = |outcome: &Result<_, StoreError>| match outcome {
+                Ok(_) => false,
+                Err(StoreError::QuotaExceeded(_)) => true,
+                Err(other) => panic!("a writer failed for another reason: {other:?}"),
+            };
+            (!refused_by_quota(&project.map(drop)), !refused_by_quota(&joined))
+        }
+    });
+    // Interleaved on one task, each on its own pooled connection: the database sees them at once.
+    let outcomes: Vec<(bool, bool)> = futures::future::join_all(writers).await;
+    assert_eq!(outcomes.iter().filter(|(created, _)| *created).count(), 5, "exactly the quota's worth of projects");
+    assert_eq!(outcomes.iter().filter(|(_, joined)| *joined).count(), 5, "the owner and five members");
+    let viewer = Viewer { org_id: acme.id, user_id: owner.id, role: Role::Owner, team_ids: vec![] };
+    assert_eq!(list(&stores, &viewer, PageRequest::first(100)).await.unwrap().items.len(), 5, "and no more stored");
 }

@@ -9,6 +9,9 @@ pub enum StoreError {
     /// A row refers to something that does not exist (e.g. an unknown team).
     #[error("{field} refers to something that does not exist")]
     MissingReference { field: &'static str },
+    /// The write would take one of the org's quotas past its limit; nothing was written.
+    #[error("{0}")]
+    QuotaExceeded(projects_domain::QuotaExceeded),
     /// The backing service is down, or no connection could be had in time.
     #[error("store unavailable")]
     Unavailable(#[source] anyhow::Error),

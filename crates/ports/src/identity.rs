@@ -48,12 +48,14 @@ pub trait IdentityStore: Reachable {
     async fn find_org_by_name(&self, name: &OrgName) -> Result<Option<Org>, StoreError>;
 
     /// Adds a member (with the invitation that lets them in, for a person).
-    /// `Conflict { field: "email" }` when the org already has a member with that email.
+    /// `Conflict { field: "email" }` when the org already has a member with that email;
+    /// `QuotaExceeded` when it has `quota` members already (`None`: unlimited).
     async fn create_user(
         &self,
         user: &User,
         invitation: Option<&Invitation>,
         audit: &AuditEvent,
+        quota: Option<u64>,
     ) -> Result<(), StoreError>;
 
     /// The live invitation with this SHA-256 (unused, unexpired at `now`, its member still in the
@@ -65,21 +67,24 @@ pub trait IdentityStore: Reachable {
     ) -> Result<Option<(Invitation, User)>, StoreError>;
 
     /// Uses up the invitation and creates the member's key, all or nothing. False (and nothing
-    /// written) when the invitation is no longer live, e.g. a concurrent redemption won.
+    /// written) when the invitation is no longer live, e.g. a concurrent redemption won;
+    /// `QuotaExceeded` (nothing written) when the org holds `quota` live keys already.
     async fn redeem_invitation(
         &self,
         token_sha256: &[u8; 32],
         now: Timestamp,
         key: &ApiKey,
         audit: &AuditEvent,
+        quota: Option<u64>,
     ) -> Result<bool, StoreError>;
 
     async fn find_user_by_email(&self, org_id: OrgId, email: &Email) -> Result<Option<User>, StoreError>;
 
     async fn find_user(&self, org_id: OrgId, user_id: UserId) -> Result<Option<User>, StoreError>;
 
-    /// `MissingReference { field: "user_id" }` when the user is not in the key's org.
-    async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// `MissingReference { field: "user_id" }` when the user is not in the key's org;
+    /// `QuotaExceeded` when the org holds `quota` live keys already (`None`: unlimited).
+    async fn create_api_key(&self, key: &ApiKey, audit: &AuditEvent, quota: Option<u64>) -> Result<(), StoreError>;
 
     /// The live (not revoked) key with this SHA-256, with its owner. Keys of users who left the
     /// org are not live.
@@ -115,7 +120,7 @@ pub trait IdentityStore: Reachable {
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
 
-    /// Removes a member: their keys and invitations stop working at once and their email is free
+    /// Removes a member: their keys (revoked with them) and invitations stop working at once and their email is free
     /// again. Their projects stay. False when they were not a current member.
     async fn remove_member(&self, org_id: OrgId, user_id: UserId, audit: &AuditEvent) -> Result<bool, StoreError>;
 

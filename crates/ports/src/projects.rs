@@ -77,13 +77,16 @@ pub trait ProjectStore: Reachable {
     /// org's live projects, the first free `slug-2`, `slug-3`, … is used instead; an explicit slug
     /// that is taken is `Conflict { field: "slug" }`. An unknown team is
     /// `MissingReference { field: "team_id" }`. A claim whose key was used before is
-    /// `Conflict { field: "idempotency_key" }` and nothing is written.
+    /// `Conflict { field: "idempotency_key" }` and nothing is written. `quota` is the most live
+    /// projects the org may hold (`None`: unlimited); past it, `QuotaExceeded` and nothing is
+    /// written, however many create at once.
     async fn create(
         &self,
         project: &Project,
         slug_is_explicit: bool,
         audit: &AuditEvent,
         idempotency: Option<&IdempotencyClaim>,
+        quota: Option<u64>,
     ) -> Result<Project, StoreError>;
 
     /// What the create that claimed `key` in `scope` since `since` did, if any.
@@ -127,8 +130,13 @@ pub trait ProjectStore: Reachable {
 
     /// Brings a soft-deleted project back as `project` (live, one version on). When its slug was
     /// taken meanwhile, the first free suffixed slug is used. Returns it as stored, or `None` when
-    /// it is not (or no longer) deleted.
-    async fn restore(&self, project: &Project, audit: &AuditEvent) -> Result<Option<Project>, StoreError>;
+    /// it is not (or no longer) deleted. It counts against `quota` as a create does.
+    async fn restore(
+        &self,
+        project: &Project,
+        audit: &AuditEvent,
+        quota: Option<u64>,
+    ) -> Result<Option<Project>, StoreError>;
 
     /// Removes projects deleted before `before` for good, with everything they own; returns what
     /// went, with their workspaces (so that their blobs can go too).

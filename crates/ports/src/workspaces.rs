@@ -174,12 +174,15 @@ pub trait WorkspaceStore: Send + Sync {
     ) -> Result<CommitOutcome, StoreError>;
 
     /// Records that these blobs `(sha256, size)` are in the store (or about to be), touched at
-    /// `at`: the collector leaves each alone for its grace period from then.
+    /// `at`: the collector leaves each alone for its grace period from then. Blobs new to the
+    /// workspace count against the org's stored bytes, at most `quota` (`None`: unlimited):
+    /// past it, `QuotaExceeded` and nothing is registered.
     async fn register_blobs(
         &self,
-        workspace_ref: &str,
+        workspace: &Workspace,
         blobs: &[(String, u64)],
         at: Timestamp,
+        quota: Option<u64>,
     ) -> Result<(), StoreError>;
 
     /// The registered blobs among `sha256s`, with their sizes; each found is touched at `at`.

@@ -122,6 +122,59 @@ pub struct AppOptions {
     /// at once regardless); `0`: the store is read on every request.
     #[arg(long, env = "PRINCIPAL_CACHE_TTL_SECS", default_value_t = 60)]
     pub principal_cache_ttl_secs: u64,
+    #[command(flatten)]
+    pub quotas: QuotaOptions,
+}
+
+/// What each org may hold; `0` is unlimited. Generous by default: they are there to stop a
+/// runaway agent loop or a noisy tenant, not to meter normal use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QuotaOptions {
+    /// Live projects per org.
+    #[arg(long, env = "QUOTA_PROJECTS", default_value_t = 100_000)]
+    pub quota_projects: u64,
+    /// Members (people and service accounts) per org.
+    #[arg(long, env = "QUOTA_MEMBERS", default_value_t = 10_000)]
+    pub quota_members: u64,
+    /// Live API keys per org.
+    #[arg(long, env = "QUOTA_API_KEYS", default_value_t = 10_000)]
+    pub quota_api_keys: u64,
+    /// Bytes of file content per org, over all its workspaces.
+    #[arg(long, env = "QUOTA_STORAGE_BYTES", default_value_t = 1 << 40)]
+    pub quota_storage_bytes: u64,
+    /// Files and directories per workspace.
+    #[arg(long, env = "QUOTA_WORKSPACE_ENTRIES", default_value_t = 5_000_000)]
+    pub quota_workspace_entries: u64,
+    /// Bytes per file.
+    #[arg(long, env = "QUOTA_FILE_BYTES", default_value_t = 5 << 30)]
+    pub quota_file_bytes: u64,
+}
+
+impl QuotaOptions {
+    pub fn quotas(&self) -> projects_domain::Quotas {
+        use projects_domain::Quota::*;
+        projects_domain::Quotas::UNLIMITED
+            .with(Projects, self.quota_projects)
+            .with(Members, self.quota_members)
+            .with(ApiKeys, self.quota_api_keys)
+            .with(StorageBytes, self.quota_storage_bytes)
+            .with(WorkspaceEntries, self.quota_workspace_entries)
+            .with(FileBytes, self.quota_file_bytes)
+    }
+}
+
+impl Default for QuotaOptions {
+    fn default() -> Self {
+        use projects_domain::Quota::*;
+        Self {
+            quota_projects: Projects.default_limit(),
+            quota_members: Members.default_limit(),
+            quota_api_keys: ApiKeys.default_limit(),
+            quota_storage_bytes: StorageBytes.default_limit(),
+            quota_workspace_entries: WorkspaceEntries.default_limit(),
+            quota_file_bytes: FileBytes.default_limit(),
+        }
+    }
 }
 
 impl AppOptions {
@@ -150,6 +203,7 @@ impl Default for AppOptions {
             keep_revisions_days: 7,
             principal_cache_ttl_secs: 60,
             gc_interval_secs: 3_600,
+            quotas: QuotaOptions::default(),
         }
     }
 }

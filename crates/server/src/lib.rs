@@ -101,7 +101,8 @@ impl Stores {
         })
         .with_retention(time::Duration::days(i64::from(options.retention_days)))
         .with_principal_ttl(std::time::Duration::from_secs(options.principal_cache_ttl_secs))
-        .with_tree_retention(options.tree_retention());
+        .with_tree_retention(options.tree_retention())
+        .with_quotas(options.quotas.quotas());
         let keys = options.jwt_secret.as_deref().filter(|s| !s.is_empty()).map(|s| JwtKeys::hs256(s.as_bytes()));
         let keys = match options.jwt_public_key_file.as_deref().filter(|p| !p.as_os_str().is_empty()) {
             Some(path) => {

@@ -160,7 +160,7 @@ pub struct CreatedApiKeyEnvelope {
         (status = 201, description = "Created", body = CreatedApiKeyEnvelope),
         (status = 400, description = "A bad name, env or scope", body = ErrorEnvelope),
         (status = 401, description = "No valid key", body = ErrorEnvelope),
-        (status = 403, description = "Missing `data.api_keys.manage`, or a scope the caller does not hold", body = ErrorEnvelope),
+        (status = 403, description = "Missing `data.api_keys.manage`, or a scope the caller does not hold, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]

@@ -73,6 +73,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         }
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
         HttpError::App(AppError::BudgetExceeded) => (StatusCode::PAYMENT_REQUIRED, "PAYMENT_REQUIRED"),
+        HttpError::App(AppError::QuotaExceeded(_)) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
         HttpError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
         HttpError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS"),
@@ -142,10 +143,13 @@ mod tests {
     /// The codes of the real Alumia API for what limits, budgets and overload refuse.
     #[test]
     fn refusals_use_the_codes_alumia_documents() {
+        use projects_domain::{Quota, QuotaExceeded};
+        let exceeded = QuotaExceeded { quota: Quota::Projects, limit: 1, used: 1 };
         let cases = [
             (HttpError::App(AppError::PayloadTooLarge { limit: 1 }), 413, "PAYLOAD_TOO_LARGE"),
             (HttpError::RateLimited { retry_after_secs: 1 }, 429, "TOO_MANY_REQUESTS"),
             (HttpError::App(AppError::BudgetExceeded), 402, "PAYMENT_REQUIRED"),
+            (HttpError::App(AppError::QuotaExceeded(exceeded)), 403, "FORBIDDEN"),
             (HttpError::App(AppError::Unavailable(anyhow::anyhow!("down"))), 503, "SERVICE_UNAVAILABLE"),
             (HttpError::App(AppError::PreconditionFailed(projects_app::Resource::Project)), 412, "PRECONDITION_FAILED"),
         ];

@@ -346,7 +346,7 @@ pub struct CreateProjectRequest {
         (status = 201, description = "Created", body = ProjectEnvelope),
         (status = 400, description = "Missing name and description, an oversized field, bad visibility, metadata too large or deep", body = ErrorEnvelope),
         (status = 401, description = "No valid key", body = ErrorEnvelope),
-        (status = 403, description = "Missing `data.projects.manage`", body = ErrorEnvelope),
+        (status = 403, description = "Missing `data.projects.manage`, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorEnvelope),
         (status = 409, description = "Slug taken, or `Idempotency-Key` reused with another body", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("jwt" = []))

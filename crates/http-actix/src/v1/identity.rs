@@ -320,7 +320,7 @@ async fn remove_member(
     responses(
         (status = 201, description = "Added", body = AddedMemberBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing `org.members.manage`, or an owner made by a non-owner", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`, or an owner made by a non-owner, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 409, description = "Already a member (`members.conflict`)", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
@@ -382,6 +382,7 @@ pub struct AcceptedInvitationBody {
     responses(
         (status = 201, description = "Redeemed", body = AcceptedInvitationBody),
         (status = 401, description = "Used, expired, unknown or void token", body = ErrorBody),
+        (status = 403, description = "The org's API key quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 422, description = "Invalid body", body = ErrorBody),
     ),
     security(())
@@ -468,7 +469,7 @@ impl From<&User> for ServiceAccountBody {
     responses(
         (status = 201, description = "Created", body = ServiceAccountBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing `org.members.manage`, or a role above the caller's", body = ErrorBody),
+        (status = 403, description = "Missing `org.members.manage`, or a role above the caller's, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 422, description = "Invalid body, or the owner role", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
@@ -576,7 +577,7 @@ pub struct CreatedApiKeyBody {
     responses(
         (status = 201, description = "Created", body = CreatedApiKeyBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing permission, a scope beyond the role, or another person's `user_id`", body = ErrorBody),
+        (status = 403, description = "Missing permission, a scope beyond the role, or another person's `user_id`, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 422, description = "Invalid body or unknown scope", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))

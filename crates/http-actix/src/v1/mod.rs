@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use projects_app::{AppError, AuthFailure, Refusal, Resource};
+use projects_domain::Quota;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -105,6 +106,7 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         }
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "http.payload_too_large"),
         HttpError::App(AppError::BudgetExceeded) => (StatusCode::PAYMENT_REQUIRED, "billing.budget_exceeded"),
+        HttpError::App(AppError::QuotaExceeded(_)) => (StatusCode::FORBIDDEN, "quota.exceeded"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
         HttpError::App(AppError::ClientClosed) => (client_closed_request(), "http.client_closed_request"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
@@ -166,6 +168,13 @@ pub(crate) fn message(err: &HttpError) -> String {
             "the project's spend has reached its budget: no new sessions or workspace writes until an admin raises it"
                 .to_owned()
         }
+        HttpError::App(AppError::QuotaExceeded(exceeded)) => match exceeded.quota {
+            Quota::WorkspaceEntries => {
+                format!("the workspace may hold at most {} files and directories; it holds {}", exceeded.limit, exceeded.used)
+            }
+            Quota::FileBytes => format!("a file may be at most {} bytes", exceeded.limit),
+            _ => format!("{exceeded}; ask the operator to raise it, or remove some"),
+        },
         HttpError::App(AppError::Unavailable(_)) => "a backing service is unavailable; retry shortly".to_owned(),
         HttpError::App(AppError::Unexpected(_)) => "internal error; quote the trace id when reporting it".to_owned(),
         other => other.to_string(),

@@ -157,7 +157,7 @@ fn status_name(status: ProjectStatus) -> &'static str {
     responses(
         (status = 201, description = "Created", body = ProjectBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing `data.projects.manage`", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 409, description = "Explicit slug already taken, or `Idempotency-Key` reused with another body (`projects.conflict`)", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody),
         (status = 422, description = "Invalid body (`validation.error`, `details` names each field)", body = ErrorBody),
@@ -416,7 +416,7 @@ async fn delete_project(
     responses(
         (status = 200, description = "The restored project", body = ProjectBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
-        (status = 403, description = "Missing `data.projects.manage`, or neither its owner nor an admin", body = ErrorBody),
+        (status = 403, description = "Missing `data.projects.manage`, or neither its owner nor an admin, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 404, description = "No such project, or deleted too long ago", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))

@@ -332,7 +332,7 @@ pub struct FileWrittenBody {
         (status = 400, description = "Invalid path, or a file where a directory is", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
-        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.write`, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 412, description = "The head moved (`workspace_files.precondition_failed`)", body = ErrorBody),
         (status = 413, description = "Body over the upload limit", body = ErrorBody),
@@ -349,7 +349,7 @@ pub(super) async fn write_file(
 ) -> V1Result<HttpResponse> {
     let query: PathQuery = read_query(request.query_string())?;
     let raw = query.path.unwrap_or_default();
-    let body = file_body(&request, payload, state.app.max_file_bytes())?;
+    let body = file_body(&request, payload, state.app.quota(projects_domain::Quota::FileBytes))?;
     let if_match = if_match_revision(&request);
     let principal = auth.principal;
     let project_id = project_id.into_inner();

@@ -37,7 +37,7 @@ pub struct BlobBody {
         (status = 201, body = BlobBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
-        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.write`, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 413, description = "Body over the upload limit", body = ErrorBody),
         (status = 422, description = "The body does not hash to `sha256`", body = ErrorBody),
@@ -53,7 +53,7 @@ pub(super) async fn upload_blob(
     payload: web::Payload,
 ) -> V1Result<HttpResponse> {
     let (project_id, sha256) = path.into_inner();
-    let body = file_body(&request, payload, state.app.max_file_bytes())?;
+    let body = file_body(&request, payload, state.app.quota(projects_domain::Quota::FileBytes))?;
     let principal = auth.principal;
     let expected = sha256.clone();
     let size =
@@ -121,7 +121,7 @@ pub struct RevisionBody {
         (status = 400, description = "A path that is invalid or not canonical", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 402, description = "The project's spend has reached its budget (`billing.budget_exceeded`)", body = ErrorBody),
-        (status = 403, description = "Missing `data.runs.write`", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.write`, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
         (status = 404, description = "No such project visible to the caller", body = ErrorBody),
         (status = 412, description = "`base_revision` is not the head", body = ErrorBody),
         (status = 422, description = "Invalid entries or a missing blob", body = ErrorBody),

@@ -8,12 +8,20 @@ use projects_ports::ByteStream;
 
 use crate::HttpError;
 
-/// A file's content. A declared length over the limit is a 413 before any byte is read; the
-/// use case counts the bytes that do arrive (and refuses past the limit where it hashes them).
-pub(super) fn file_body(request: &HttpRequest, payload: web::Payload, limit: u64) -> Result<ByteStream, HttpError> {
+/// A file's content. A declared length over the org's file quota is refused before any byte is
+/// read; the use case counts the bytes that do arrive (and refuses past it where it hashes them).
+pub(super) fn file_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    limit: Option<u64>,
+) -> Result<ByteStream, HttpError> {
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(projects_app::AppError::PayloadTooLarge { limit }.into());
+    if let (Some(length), Some(limit)) = (declared, limit) {
+        if length > limit {
+            let exceeded =
+                projects_domain::QuotaExceeded { quota: projects_domain::Quota::FileBytes, limit, used: length };
+            return Err(projects_app::AppError::QuotaExceeded(exceeded).into());
+        }
     }
     Ok(forwarded(payload))
 }
