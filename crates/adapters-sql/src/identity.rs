@@ -10,10 +10,10 @@ macro_rules! identity_store {
     ($store:ty, $dialect:ty, $backend:ty, $conn:ty, $tx:ident) => {
         const _: () = {
             use projects_domain::{
-                ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Quota, Role, Team, TeamId,
-                Timestamp, User, UserId,
+                ApiKey, ApiKeyId, AuditEvent, Cursor, Email, Invitation, Org, OrgId, OrgName, PageRequest, Quota, Role,
+                Team, TeamId, Timestamp, User, UserId, UserKind,
             };
-            use projects_ports::{ApiKeyOwner, IdentityStore, StoreError};
+            use projects_ports::{ApiKeyOwner, IdentityStore, Page, StoreError};
             use $crate::diesel::prelude::*;
             #[allow(unused_imports)] // `transaction` is a trait method; SQLite's `immediate_transaction` is not
             use $crate::diesel_async::AsyncConnection as _;
@@ -377,19 +377,25 @@ macro_rules! identity_store {
                     &self,
                     org_id: OrgId,
                     user_id: Option<UserId>,
-                ) -> Result<Vec<ApiKey>, StoreError> {
+                    page: PageRequest,
+                ) -> Result<Page<ApiKey>, StoreError> {
                     let mut conn = self.conn().await?;
                     let mut query = api_keys::table
                         .filter(api_keys::org_id.eq(org_id.db()))
                         .filter(api_keys::revoked_at.is_null())
                         .order((api_keys::created_at.desc(), api_keys::id.desc()))
+                        .limit(page.fetch_limit())
                         .select(ApiKeyRow::as_select())
                         .into_boxed();
                     if let Some(user_id) = user_id {
                         query = query.filter(api_keys::user_id.eq(user_id.db()));
                     }
+                    $crate::after_cursor!(query, page, api_keys::created_at, api_keys::id, newest_first);
                     let rows: Vec<ApiKeyRow> = query.load(&mut conn).await.map_err(db_error)?;
-                    rows.into_iter().map(|r| Ok(r.decode()?)).collect()
+                    let keys = rows.into_iter().map(|r| r.decode()).collect::<Result<Vec<ApiKey>, _>>()?;
+                    let (items, next) =
+                        page.split(keys, |key| Cursor { created_at: key.created_at, id: key.id.as_uuid() });
+                    Ok(Page { items, next })
                 }
 
                 async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError> {
@@ -409,17 +415,29 @@ macro_rules! identity_store {
                     .map_err(db_error)
                 }
 
-                async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError> {
+                async fn list_members(
+                    &self,
+                    org_id: OrgId,
+                    kind: Option<UserKind>,
+                    page: PageRequest,
+                ) -> Result<Page<User>, StoreError> {
                     let mut conn = self.conn().await?;
-                    let rows: Vec<UserRow> = users::table
+                    let mut query = users::table
                         .filter(users::org_id.eq(org_id.db()))
                         .filter(users::removed_at.is_null())
                         .order((users::created_at, users::id))
+                        .limit(page.fetch_limit())
                         .select(UserRow::as_select())
-                        .load(&mut conn)
-                        .await
-                        .map_err(db_error)?;
-                    rows.into_iter().map(user).collect()
+                        .into_boxed();
+                    if let Some(kind) = kind {
+                        query = query.filter(users::kind.eq(kind.as_str()));
+                    }
+                    $crate::after_cursor!(query, page, users::created_at, users::id, oldest_first);
+                    let rows: Vec<UserRow> = query.load(&mut conn).await.map_err(db_error)?;
+                    let members = rows.into_iter().map(user).collect::<Result<Vec<User>, _>>()?;
+                    let (items, next) =
+                        page.split(members, |m| Cursor { created_at: m.created_at, id: m.id.as_uuid() });
+                    Ok(Page { items, next })
                 }
 
                 async fn update_preferences(&self, member: &User) -> Result<bool, StoreError> {
@@ -523,16 +541,33 @@ macro_rules! identity_store {
                     Ok(row.map(TeamRow::decode))
                 }
 
-                async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError> {
+                async fn list_teams(&self, org_id: OrgId, page: PageRequest) -> Result<Page<Team>, StoreError> {
                     let mut conn = self.conn().await?;
+                    let mut query = teams::table
+                        .filter(teams::org_id.eq(org_id.db()))
+                        .order((teams::created_at, teams::id))
+                        .limit(page.fetch_limit())
+                        .select(TeamRow::as_select())
+                        .into_boxed();
+                    $crate::after_cursor!(query, page, teams::created_at, teams::id, oldest_first);
+                    let rows: Vec<TeamRow> = query.load(&mut conn).await.map_err(db_error)?;
+                    let teams: Vec<Team> = rows.into_iter().map(|r| r.decode()).collect();
+                    let (items, next) = page.split(teams, |t| Cursor { created_at: t.created_at, id: t.id.as_uuid() });
+                    Ok(Page { items, next })
+                }
+
+                async fn find_teams(&self, org_id: OrgId, team_ids: &[TeamId]) -> Result<Vec<Team>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    let ids: Vec<DbId> = team_ids.iter().map(|id| id.db()).collect();
                     let rows: Vec<TeamRow> = teams::table
                         .filter(teams::org_id.eq(org_id.db()))
+                        .filter(teams::id.eq_any(ids))
                         .order((teams::name, teams::id))
                         .select(TeamRow::as_select())
                         .load(&mut conn)
                         .await
                         .map_err(db_error)?;
-                    rows.into_iter().map(|r| Ok(r.decode())).collect()
+                    Ok(rows.into_iter().map(|r| r.decode()).collect())
                 }
 
                 async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError> {

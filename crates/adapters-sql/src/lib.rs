@@ -57,3 +57,23 @@ macro_rules! sql_stores {
         );
     };
 }
+
+/// Narrows a boxed `$query` ordered by `($created, $id)` to the rows after `$page`'s cursor,
+/// `newest_first` or `oldest_first`. The first bound alone lets an index range-scan from the
+/// cursor, so a page deep in a list costs what the first one does.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! after_cursor {
+    ($query:ident, $page:expr, $created:path, $id:path, newest_first) => {
+        if let Some(after) = $page.after {
+            let (at, id) = ($crate::types::ToDb::db(after.created_at), $crate::types::ToDb::db(after.id));
+            $query = $query.filter($created.le(at)).filter($created.lt(at).or($created.eq(at).and($id.lt(id))));
+        }
+    };
+    ($query:ident, $page:expr, $created:path, $id:path, oldest_first) => {
+        if let Some(after) = $page.after {
+            let (at, id) = ($crate::types::ToDb::db(after.created_at), $crate::types::ToDb::db(after.id));
+            $query = $query.filter($created.ge(at)).filter($created.gt(at).or($created.eq(at).and($id.gt(id))));
+        }
+    };
+}

@@ -579,16 +579,7 @@ macro_rules! project_store {
                             .or(projects::description.$like(pattern).escape('\\')),
                     );
                 }
-                if let Some(after) = page.after {
-                    // The first bound alone lets the index range-scan from the cursor: the page deep in the
-                    // list costs what the first one does.
-                    query = query.filter(projects::created_at.le(after.created_at.db()));
-                    query = query.filter(
-                        projects::created_at
-                            .lt(after.created_at.db())
-                            .or(projects::created_at.eq(after.created_at.db()).and(projects::id.lt(after.id.db()))),
-                    );
-                }
+                $crate::after_cursor!(query, page, projects::created_at, projects::id, newest_first);
                 let mut conn = self.conn().await?;
                 let rows: Vec<ProjectRow> = query.load(&mut conn).await.map_err(db_error)?;
                 let decoded: Vec<_> = rows.into_iter().map(decode).collect::<Result<Vec<_>, _>>()?;

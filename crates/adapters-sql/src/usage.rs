@@ -136,14 +136,7 @@ macro_rules! usage_store {
                     if let Some(project_id) = project_id {
                         query = query.filter(audit_events::project_id.eq(project_id.db()));
                     }
-                    if let Some(after) = page.after {
-                        // The first bound alone lets the index range-scan from the cursor: the page deep in the
-                        // list costs what the first one does.
-                        query = query.filter(audit_events::created_at.le(after.created_at.db()));
-                        query = query.filter(audit_events::created_at.lt(after.created_at.db()).or(
-                            audit_events::created_at.eq(after.created_at.db()).and(audit_events::id.lt(after.id.db())),
-                        ));
-                    }
+                    $crate::after_cursor!(query, page, audit_events::created_at, audit_events::id, newest_first);
                     let mut conn = self.conn().await?;
                     let rows: Vec<AuditEventRow> = query.load(&mut conn).await.map_err(db_error)?;
                     let decoded: Vec<_> = rows.into_iter().map(|r| r.decode()).collect::<anyhow::Result<_>>()?;

@@ -37,9 +37,12 @@ macro_rules! workspace_store {
         const _: () = {
             use std::collections::HashSet;
 
-            use projects_domain::{EntryVersion, OrgId, SessionState, Timestamp, TreeEdit, TreeEntry, WorkspacePath};
+            use projects_domain::{
+                Cursor, EntryVersion, OrgId, PageRequest, SessionState, Timestamp, TreeEdit, TreeEntry, WorkspacePath,
+            };
             use projects_ports::{
-                ChildPosition, CommitOutcome, DeleteBlobs, Revision, RevisionKey, Session, StoreError, Workspace, WorkspaceStore,
+                ChildPosition, CommitOutcome, DeleteBlobs, Page, Revision, RevisionKey, Session, StoreError, Workspace,
+                WorkspaceStore,
             };
             use $crate::diesel::prelude::*;
             use $crate::diesel::upsert::excluded;
@@ -706,6 +709,44 @@ macro_rules! workspace_store {
                     .map_err(db_error)?
                     .map(|row| row.decode().map_err(StoreError::from))
                     .transpose()
+                }
+
+                async fn list_sessions(
+                    &self,
+                    org_id: OrgId,
+                    workspace_ref: &str,
+                    state: Option<SessionState>,
+                    page: PageRequest,
+                ) -> Result<Page<Session>, StoreError> {
+                    use $crate::diesel::dsl::sql;
+                    use $crate::diesel::sql_types::{Bool, Text};
+                    // A ref is a 6-character prefix and 32 hex digits: the digits break ties, as
+                    // an id does elsewhere (SQLite and PostgreSQL both have `substr`).
+                    let digits = || sql::<Text>("substr(session_ref, 7)");
+                    let mut query = workspace_sessions::table
+                        .filter(workspace_sessions::org_id.eq(org_id.db()))
+                        .filter(workspace_sessions::workspace_ref.eq(workspace_ref))
+                        .order((workspace_sessions::created_at.desc(), digits().desc()))
+                        .limit(page.fetch_limit())
+                        .select(SessionRow::as_select())
+                        .into_boxed();
+                    if let Some(state) = state {
+                        query = query.filter(workspace_sessions::state.eq(state.as_str()));
+                    }
+                    if let Some(after) = page.after {
+                        let at = after.created_at.db();
+                        let earlier_tie = sql::<Bool>("substr(session_ref, 7) < ").bind::<Text, _>(after.id.simple().to_string());
+                        query = query.filter(workspace_sessions::created_at.le(at));
+                        query = query.filter(workspace_sessions::created_at.lt(at).or(workspace_sessions::created_at.eq(at).and(earlier_tie)));
+                    }
+                    let mut conn = self.conn().await?;
+                    let rows: Vec<SessionRow> = query.load(&mut conn).await.map_err(db_error)?;
+                    let sessions = rows.into_iter().map(|row| row.decode()).collect::<anyhow::Result<Vec<Session>>>()?;
+                    let (items, next) = page.split(sessions, |session| Cursor {
+                        created_at: session.created_at,
+                        id: $crate::uuid::Uuid::try_parse(session.session_ref.get(6..).unwrap_or_default()).unwrap_or_default(),
+                    });
+                    Ok(Page { items, next })
                 }
 
                 async fn live_session(

@@ -1,11 +1,11 @@
 use projects_domain::{
-    service_account_email, ApiKey, ApiKeyId, ApiKeyToken, Email, Invitation, InvitationToken, KeyFormat, Patch,
-    Permission, PermissionSet, Quota, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
+    service_account_email, ApiKey, ApiKeyId, ApiKeyToken, Email, Invitation, InvitationToken, KeyFormat, PageRequest,
+    Patch, Permission, PermissionSet, Quota, Role, TeamId, User, UserId, UserKind, ValidationErrors, Visibility,
 };
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use projects_ports::StoreError;
+use projects_ports::{Page, StoreError};
 
 use crate::{short_name, App, AppError, AuthFailure, Principal, Refusal, Resource};
 
@@ -126,11 +126,14 @@ impl App {
         Ok(account)
     }
 
-    /// The org's service accounts.
-    pub async fn list_service_accounts(&self, principal: &Principal) -> Result<Vec<User>, AppError> {
+    /// One page of the org's service accounts, oldest first.
+    pub async fn list_service_accounts(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<User>, AppError> {
         principal.require(Permission::MembersManage)?;
-        let members = self.identity.list_members(principal.org_id()).await?;
-        Ok(members.into_iter().filter(|m| m.kind == UserKind::ServiceAccount).collect())
+        Ok(self.identity.list_members(principal.org_id(), Some(UserKind::ServiceAccount), page).await?)
     }
 
     /// Removes a service account; its keys stop working with the next request.
@@ -217,10 +220,11 @@ impl App {
         Ok(user)
     }
 
-    /// The org's members, service accounts included. Needs `org.teams.read`.
-    pub async fn list_members(&self, principal: &Principal) -> Result<Vec<User>, AppError> {
+    /// One page of the org's members, service accounts included, oldest first. Needs
+    /// `org.teams.read`.
+    pub async fn list_members(&self, principal: &Principal, page: PageRequest) -> Result<Page<User>, AppError> {
         principal.require(Permission::TeamsRead)?;
-        Ok(self.identity.list_members(principal.org_id()).await?)
+        Ok(self.identity.list_members(principal.org_id(), None, page).await?)
     }
 
     /// A member of the caller's org that the caller may manage: not themselves, and an owner only
@@ -295,8 +299,14 @@ impl App {
         Ok(())
     }
 
-    /// The caller's own keys, or with `all` (needs `org.members.manage`) the org's.
-    pub async fn list_api_keys(&self, principal: &Principal, all: bool) -> Result<Vec<ApiKey>, AppError> {
+    /// One page of the caller's own keys, or with `all` (needs `org.members.manage`) the org's,
+    /// newest first.
+    pub async fn list_api_keys(
+        &self,
+        principal: &Principal,
+        all: bool,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, AppError> {
         principal.require(Permission::ApiKeysManage)?;
         let owner = if all {
             principal.require(Permission::MembersManage)?;
@@ -304,7 +314,7 @@ impl App {
         } else {
             Some(principal.user_id())
         };
-        Ok(self.identity.list_api_keys(principal.org_id(), owner).await?)
+        Ok(self.identity.list_api_keys(principal.org_id(), owner, page).await?)
     }
 
     /// Revokes one of the caller's keys (any of the org's with `org.members.manage`). It stops

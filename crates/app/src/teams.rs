@@ -1,5 +1,5 @@
-use projects_domain::{Permission, Team, TeamId, UserId, ValidationErrors};
-use projects_ports::StoreError;
+use projects_domain::{PageRequest, Permission, Team, TeamId, UserId, ValidationErrors};
+use projects_ports::{Page, StoreError};
 
 use crate::{short_name, App, AppError, Principal, Resource};
 
@@ -20,9 +20,10 @@ impl App {
         }
     }
 
-    pub async fn list_teams(&self, principal: &Principal) -> Result<Vec<Team>, AppError> {
+    /// One page of the org's teams, oldest first.
+    pub async fn list_teams(&self, principal: &Principal, page: PageRequest) -> Result<Page<Team>, AppError> {
         principal.require(Permission::TeamsRead)?;
-        Ok(self.identity.list_teams(principal.org_id()).await?)
+        Ok(self.identity.list_teams(principal.org_id(), page).await?)
     }
 
     async fn managed_team(&self, principal: &Principal, team_id: TeamId) -> Result<Team, AppError> {

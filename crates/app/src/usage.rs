@@ -90,8 +90,7 @@ impl App {
         let shared_teams = if stored.shared_team_ids.is_empty() {
             Vec::new()
         } else {
-            let teams = self.identity.list_teams(principal.org_id()).await?;
-            teams.into_iter().filter(|t| stored.shared_team_ids.contains(&t.id)).collect()
+            self.identity.find_teams(principal.org_id(), &stored.shared_team_ids).await?
         };
         Ok(ProjectDetails { stored, spend, shared_teams })
     }

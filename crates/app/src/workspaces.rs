@@ -3,10 +3,10 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use projects_domain::layout::{blob_key, upload_key};
 use projects_domain::{
-    is_session_ref, workspace_ref, ByteRange, ManifestEntry, Permission, Project, Quota, QuotaExceeded, SessionState,
-    SessionType, TreeChange, TreeEntry, WorkspacePath,
+    is_session_ref, workspace_ref, ByteRange, ManifestEntry, PageRequest, Permission, Project, Quota, QuotaExceeded,
+    SessionState, SessionType, TreeChange, TreeEntry, WorkspacePath,
 };
-use projects_ports::{ByteStream, Session, Workspace};
+use projects_ports::{ByteStream, Page, Session, Workspace};
 use sha2::{Digest, Sha256};
 
 use crate::history::TreeWrite;
@@ -374,6 +374,24 @@ impl App {
         };
         self.workspaces.open_session(&session).await?;
         Ok(session)
+    }
+
+    /// One page of the sessions of the caller's workspace, newest first; only those in `state`
+    /// (`ready`, `busy`, `closed`) when given. Reading makes no workspace.
+    pub async fn list_sessions(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        state: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Session>, AppError> {
+        principal.require(Permission::RunsRead)?;
+        let state = state.map(str::parse::<SessionState>).transpose()?;
+        let (_, workspace) = self.get_project_and_workspace(principal, id_or_slug).await?;
+        let Some(workspace) = workspace else {
+            return Ok(Page { items: Vec::new(), next: None });
+        };
+        Ok(self.workspaces.list_sessions(principal.org_id(), &workspace.workspace_ref, state, page).await?)
     }
 
     /// A heartbeat, optionally with a new state (`ready` or `busy`).

@@ -15,6 +15,7 @@ mod headers;
 mod health;
 mod metrics;
 mod openapi;
+mod paging;
 pub mod rate_limit;
 mod schemas;
 mod trace;

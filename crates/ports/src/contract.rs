@@ -495,11 +495,23 @@ pub async fn identity_api_keys_are_listed_and_touched(stores: Stores) {
     stores.identity.create_api_key(&revoked, &change(revoked.org_id, "api_key.created"), None).await.unwrap();
     stores.identity.revoke_api_key(acme.id, revoked.id, &change(acme.id, "api_key.revoked")).await.unwrap();
 
-    let all = stores.identity.list_api_keys(acme.id, None).await.unwrap();
-    assert_eq!(all, vec![alice_key.clone(), owner_key.clone()], "newest first, revoked left out");
-    let alices = stores.identity.list_api_keys(acme.id, Some(alice.id)).await.unwrap();
-    assert_eq!(alices, vec![alice_key.clone()]);
-    assert!(stores.identity.list_api_keys(globex.id, Some(owner.id)).await.unwrap().is_empty());
+    let all = stores.identity.list_api_keys(acme.id, None, PageRequest::first(50)).await.unwrap();
+    assert_eq!(all.items, vec![alice_key.clone(), owner_key.clone()], "newest first, revoked left out");
+    assert_eq!(all.next, None);
+    let first = stores.identity.list_api_keys(acme.id, None, PageRequest::first(1)).await.unwrap();
+    assert_eq!(first.items, vec![alice_key.clone()]);
+    let rest = PageRequest { limit: 1, after: first.next };
+    let second = stores.identity.list_api_keys(acme.id, None, rest).await.unwrap();
+    assert_eq!((second.items, second.next), (vec![owner_key.clone()], None), "the next page, and the last");
+    let alices = stores.identity.list_api_keys(acme.id, Some(alice.id), PageRequest::first(50)).await.unwrap();
+    assert_eq!(alices.items, vec![alice_key.clone()]);
+    assert!(stores
+        .identity
+        .list_api_keys(globex.id, Some(owner.id), PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 
     stores.identity.touch_api_keys(&[(alice_key.id, at(7)), (owner_key.id, at(8))]).await.unwrap();
     stores.identity.touch_api_keys(&[]).await.unwrap();
@@ -516,7 +528,13 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     let mut alice = member(&stores, &acme, "alice@acme.test", Role::Member).await;
     let (alice_key, _) = key_for(&alice, 3, Role::Member.permissions());
     stores.identity.create_api_key(&alice_key, &change(alice_key.org_id, "api_key.created"), None).await.unwrap();
-    assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone(), alice.clone()]);
+    let members = |kind, page| stores.identity.list_members(acme.id, kind, page);
+    assert_eq!(members(None, PageRequest::first(50)).await.unwrap().items, vec![owner.clone(), alice.clone()]);
+    let first = members(None, PageRequest::first(1)).await.unwrap();
+    assert_eq!(first.items, vec![owner.clone()], "oldest first");
+    let second = members(None, PageRequest { limit: 1, after: first.next }).await.unwrap();
+    assert_eq!((second.items, second.next), (vec![alice.clone()], None));
+    assert!(members(Some(UserKind::ServiceAccount), PageRequest::first(50)).await.unwrap().items.is_empty());
 
     let promoted = change(acme.id, "member.role_changed");
     assert!(stores.identity.change_role(acme.id, alice.id, Role::Member, Role::Admin, &promoted).await.unwrap());
@@ -540,7 +558,10 @@ pub async fn identity_members_are_listed_updated_and_removed(stores: Stores) {
     assert!(!stores.identity.remove_member(acme.id, alice.id, &change(acme.id, "member.removed")).await.unwrap());
     assert_eq!(stores.identity.find_user(acme.id, alice.id).await.unwrap(), None);
     assert_eq!(stores.identity.find_api_key_owner(&alice_key.key_sha256).await.unwrap(), None);
-    assert_eq!(stores.identity.list_members(acme.id).await.unwrap(), vec![owner.clone()]);
+    assert_eq!(
+        stores.identity.list_members(acme.id, None, PageRequest::first(50)).await.unwrap().items,
+        vec![owner.clone()]
+    );
     assert!(!stores.identity.update_preferences(&alice).await.unwrap(), "a removed member stays removed");
     // Her email can join again, as a new user.
     member(&stores, &acme, "alice@acme.test", Role::Viewer).await;
@@ -555,7 +576,15 @@ pub async fn identity_teams_are_listed_and_members_removed(stores: Stores) {
     let twin = Team { id: TeamId::from_uuid(Uuid::now_v7()), ..red.clone() };
     let clash = stores.identity.create_team(&twin, &change(twin.org_id, "team.created")).await;
     assert!(matches!(clash, Err(StoreError::Conflict { field: "name" })), "{clash:?}");
-    assert_eq!(stores.identity.list_teams(acme.id).await.unwrap(), vec![blue.clone(), red.clone()]);
+    let listed = stores.identity.list_teams(acme.id, PageRequest::first(50)).await.unwrap();
+    assert_eq!(listed.items, vec![red.clone(), blue.clone()], "oldest first");
+    let first = stores.identity.list_teams(acme.id, PageRequest::first(1)).await.unwrap();
+    let second = stores.identity.list_teams(acme.id, PageRequest { limit: 1, after: first.next }).await.unwrap();
+    assert_eq!((first.items, second.items, second.next), (vec![red.clone()], vec![blue.clone()], None));
+    let found =
+        stores.identity.find_teams(acme.id, &[red.id, blue.id, TeamId::from_uuid(Uuid::now_v7())]).await.unwrap();
+    assert_eq!(found, vec![blue.clone(), red.clone()], "by name, unknown ids left out");
+    assert!(stores.identity.find_teams(globex.id, &[red.id]).await.unwrap().is_empty(), "another org's are not found");
 
     stores.identity.add_team_member(acme.id, red.id, owner.id, &change(acme.id, "team.member_added")).await.unwrap();
     assert!(!stores
@@ -1053,6 +1082,42 @@ pub async fn workspaces_are_touched_swapped_and_host_sessions(stores: Stores) {
     assert_eq!((closed.state.as_str(), closed.closed_at), ("closed", Some(at(30))));
     assert_eq!(stores.workspaces.close_session(acme.id, wsref, &session.session_ref, at(31)).await.unwrap(), None);
     assert_eq!(stores.workspaces.live_session(acme.id, wsref, at(0)).await.unwrap(), None);
+
+    // Listed newest first, by state, in pages; ties in time broken by the ref's digits.
+    let twin = |prefix: &str, digit: char, created: i64| Session {
+        session_ref: format!("{prefix}{}", digit.to_string().repeat(32)),
+        created_at: at(created),
+        last_used_at: at(created),
+        ..session.clone()
+    };
+    let (a, b, c) = (twin("brref_", 'a', 40), twin("shref_", '1', 40), twin("shref_", 'f', 50));
+    for open in [&a, &b, &c] {
+        stores.workspaces.open_session(open).await.unwrap();
+    }
+    let list = |state, page| stores.workspaces.list_sessions(acme.id, wsref, state, page);
+    let refs = |page: &crate::Page<Session>| page.items.iter().map(|s| s.session_ref.clone()).collect::<Vec<_>>();
+    let all = list(None, PageRequest::first(50)).await.unwrap();
+    assert_eq!(refs(&all), [c.session_ref.as_str(), &a.session_ref, &b.session_ref, &session.session_ref]);
+    let mut walked = Vec::new();
+    let mut page = PageRequest::first(1);
+    loop {
+        let got = list(None, page).await.unwrap();
+        walked.extend(refs(&got));
+        match got.next {
+            Some(next) => page = PageRequest { limit: 1, after: Some(next) },
+            None => break,
+        }
+    }
+    assert_eq!(walked, refs(&all), "the pages walk the whole list once");
+    let closed = list(Some(projects_domain::SessionState::Closed), PageRequest::first(50)).await.unwrap();
+    assert_eq!(refs(&closed), [session.session_ref.as_str()]);
+    assert!(stores
+        .workspaces
+        .list_sessions(globex.id, wsref, None, PageRequest::first(50))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
 
 /// A workspace ready for tree writes, with blob `sha` of 3 bytes registered at `at(1)`.

@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 use projects_domain::{
-    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, Role, Team, TeamId, Timestamp, User, UserId,
+    ApiKey, ApiKeyId, AuditEvent, Email, Invitation, Org, OrgId, OrgName, PageRequest, Role, Team, TeamId, Timestamp,
+    User, UserId, UserKind,
 };
 
-use crate::{Reachable, StoreError};
+use crate::{Page, Reachable, StoreError};
 
 /// Who an API key belongs to, as needed to authenticate one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,14 +97,25 @@ pub trait IdentityStore: Reachable {
     /// One live key of the org, or None.
     async fn find_api_key(&self, org_id: OrgId, key_id: ApiKeyId) -> Result<Option<ApiKey>, StoreError>;
 
-    /// The org's keys, newest first; only `user_id`'s when given. Revoked keys are left out.
-    async fn list_api_keys(&self, org_id: OrgId, user_id: Option<UserId>) -> Result<Vec<ApiKey>, StoreError>;
+    /// One page of the org's keys, newest first; only `user_id`'s when given. Revoked keys are
+    /// left out.
+    async fn list_api_keys(
+        &self,
+        org_id: OrgId,
+        user_id: Option<UserId>,
+        page: PageRequest,
+    ) -> Result<Page<ApiKey>, StoreError>;
 
     /// Records when keys were last used (batched by the caller, off the request path).
     async fn touch_api_keys(&self, used: &[(ApiKeyId, Timestamp)]) -> Result<(), StoreError>;
 
-    /// The org's current members, oldest first.
-    async fn list_members(&self, org_id: OrgId) -> Result<Vec<User>, StoreError>;
+    /// One page of the org's current members, oldest first; only those of `kind` when given.
+    async fn list_members(
+        &self,
+        org_id: OrgId,
+        kind: Option<UserKind>,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError>;
 
     /// Saves a member's own preferences (`default_project_visibility`, `active_team_id`), and
     /// nothing else. False when they are not a current member.
@@ -127,8 +139,11 @@ pub trait IdentityStore: Reachable {
     /// `Conflict { field: "name" }` when the org has a team of that name.
     async fn create_team(&self, team: &Team, audit: &AuditEvent) -> Result<(), StoreError>;
 
-    /// The org's teams, by name.
-    async fn list_teams(&self, org_id: OrgId) -> Result<Vec<Team>, StoreError>;
+    /// One page of the org's teams, oldest first.
+    async fn list_teams(&self, org_id: OrgId, page: PageRequest) -> Result<Page<Team>, StoreError>;
+
+    /// The org's teams among `team_ids`, by name.
+    async fn find_teams(&self, org_id: OrgId, team_ids: &[TeamId]) -> Result<Vec<Team>, StoreError>;
 
     /// The teams a member belongs to.
     async fn team_ids_of(&self, org_id: OrgId, user_id: UserId) -> Result<Vec<TeamId>, StoreError>;

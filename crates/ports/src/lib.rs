@@ -29,6 +29,13 @@ pub use workspaces::{
     ChildPosition, CommitOutcome, DeleteBlobs, Revision, RevisionKey, Session, Workspace, WorkspaceStore,
 };
 
+/// One page of a list, and where the next one starts (`None` on the last page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<projects_domain::Cursor>,
+}
+
 /// Connections of a pool, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolState {

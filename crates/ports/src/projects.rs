@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use projects_domain::{
-    AuditEvent, Cursor, OrgId, PageRequest, Project, ProjectId, ProjectStatus, Slug, TeamId, Timestamp, UserId, Viewer,
+    AuditEvent, OrgId, PageRequest, Project, ProjectId, ProjectStatus, Slug, TeamId, Timestamp, UserId, Viewer,
 };
 
 use crate::{Reachable, StoreError};
@@ -63,11 +63,7 @@ pub struct PurgedProject {
 }
 
 /// One page of projects, newest first, and where the next one starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectPage {
-    pub items: Vec<Project>,
-    pub next: Option<Cursor>,
-}
+pub type ProjectPage = crate::Page<Project>;
 
 /// Projects, always scoped by org; soft-deleted projects are invisible to every read.
 #[async_trait]

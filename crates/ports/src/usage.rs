@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use projects_domain::{AuditEvent, Cursor, OrgId, PageRequest, ProjectId, UsageRecord, Usd};
+use projects_domain::{AuditEvent, OrgId, PageRequest, ProjectId, UsageRecord, Usd};
 
 use crate::StoreError;
 
@@ -13,11 +13,7 @@ pub enum UsageRecorded {
 }
 
 /// One page of audit events, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditPage {
-    pub items: Vec<AuditEvent>,
-    pub next: Option<Cursor>,
-}
+pub type AuditPage = crate::Page<AuditEvent>;
 
 /// Usage and spend of projects, and the audit trail.
 #[async_trait]

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use projects_domain::{
-    EntryVersion, ManifestStats, OrgId, ProjectId, SessionState, SessionType, Timestamp, TreeEdit, TreeEntry, UserId,
-    WorkspacePath,
+    EntryVersion, ManifestStats, OrgId, PageRequest, ProjectId, SessionState, SessionType, Timestamp, TreeEdit,
+    TreeEntry, UserId, WorkspacePath,
 };
 
 use crate::StoreError;
@@ -225,6 +225,15 @@ pub trait WorkspaceStore: Send + Sync {
         session_ref: &str,
         at: Timestamp,
     ) -> Result<Option<Session>, StoreError>;
+
+    /// One page of the workspace's sessions, newest first; only those in `state` when given.
+    async fn list_sessions(
+        &self,
+        org_id: OrgId,
+        workspace_ref: &str,
+        state: Option<SessionState>,
+        page: PageRequest,
+    ) -> Result<crate::Page<Session>, StoreError>;
 
     /// The most recently used open session used since `since`.
     async fn live_session(

@@ -1,7 +1,7 @@
 //! `/api/v1/api-keys`: Alumia's own keys (`alm_live_…`, `alm_test_…`), managed as Alumia
 //! manages them. A key made here works on `/v1` too, as an `ak-` key works here.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use projects_app::Resource;
 use projects_domain::{ApiKey, ApiKeyId, FieldError, KeyFormat};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::projects::{Deleted, DeletedEnvelope};
 use super::{ok, AlumiaAuth, AlumiaResult, ErrorEnvelope};
 use crate::auth::ManageApiKeys;
-use crate::body::{double_option, path_id, JsonPayload};
+use crate::body::{double_option, path_id, read_query, JsonPayload};
+use crate::paging::PageQuery;
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -94,19 +95,26 @@ pub struct ApiKeyListEnvelope {
 #[utoipa::path(
     tag = "alumia api keys",
     operation_id = "alumiaListApiKeys",
+    params(PageQuery),
     responses(
         (status = 200, description = "The caller's keys", body = ApiKeyListEnvelope),
         (status = 401, description = "No valid key", body = ErrorEnvelope),
         (status = 403, description = "Missing `data.api_keys.manage`", body = ErrorEnvelope),
+        (status = 400, description = "Bad `limit` or `cursor`", body = ErrorEnvelope),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/api-keys")]
-async fn list_api_keys(auth: AlumiaAuth<ManageApiKeys>, state: web::Data<HttpState>) -> AlumiaResult<HttpResponse> {
+async fn list_api_keys(
+    auth: AlumiaAuth<ManageApiKeys>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+) -> AlumiaResult<HttpResponse> {
+    let page = read_query::<PageQuery>(request.query_string())?.page()?;
     let principal = auth.principal;
-    let keys = state.run(move |app| async move { app.list_api_keys(&principal, false).await }).await?;
-    let items = keys.iter().map(ApiKeyRecord::from).collect();
-    let data = ApiKeyPage { items, next_cursor: None, has_more: false };
+    let keys = state.run(move |app| async move { app.list_api_keys(&principal, false, page).await }).await?;
+    let items = keys.items.iter().map(ApiKeyRecord::from).collect();
+    let data = ApiKeyPage { items, has_more: keys.next.is_some(), next_cursor: keys.next.map(|c| c.encode()) };
     Ok(HttpResponse::Ok().json(ApiKeyListEnvelope { success: true, data }))
 }
 

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{Anyone, ManageApiKeys, ManageMembers, ReadTeams};
-use crate::body::{double_option, path_id, read_query, JsonPayload};
+use crate::body::{double_option, page_request, path_id, read_query, JsonPayload};
+use crate::paging::{page_response, PageQuery};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -227,18 +228,25 @@ async fn update_me(auth: V1Auth<Anyone>, state: web::Data<HttpState>, payload: J
 #[utoipa::path(
     tag = "v1 identity",
     operation_id = "v1ListMembers",
+    params(PageQuery),
     responses(
-        (status = 200, body = [MemberBody]),
+        (status = 200, description = "One page of members, oldest first", body = [MemberBody], headers(("Link" = String, description = "`<…&cursor=…>; rel=\"next\"` when there are more"))),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `org.teams.read`", body = ErrorBody),
+        (status = 422, description = "Bad `limit` or `cursor`", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/members")]
-async fn list_members(auth: V1Auth<ReadTeams>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
+async fn list_members(
+    auth: V1Auth<ReadTeams>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+) -> V1Result<HttpResponse> {
+    let page = read_query::<PageQuery>(request.query_string())?.page()?;
     let principal = auth.principal;
-    let members = state.run(move |app| async move { app.list_members(&principal).await }).await?;
-    Ok(HttpResponse::Ok().json(members.iter().map(MemberBody::from).collect::<Vec<_>>()))
+    let members = state.run(move |app| async move { app.list_members(&principal, page).await }).await?;
+    Ok(page_response(&request, &members, MemberBody::from))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -494,18 +502,25 @@ async fn create_service_account(
 #[utoipa::path(
     tag = "v1 identity",
     operation_id = "v1ListServiceAccounts",
+    params(PageQuery),
     responses(
-        (status = 200, body = [ServiceAccountBody]),
+        (status = 200, description = "One page of service accounts, oldest first", body = [ServiceAccountBody], headers(("Link" = String, description = "`<…&cursor=…>; rel=\"next\"` when there are more"))),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `org.members.manage`", body = ErrorBody),
+        (status = 422, description = "Bad `limit` or `cursor`", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/service-accounts")]
-async fn list_service_accounts(auth: V1Auth<ManageMembers>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
+async fn list_service_accounts(
+    auth: V1Auth<ManageMembers>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+) -> V1Result<HttpResponse> {
+    let page = read_query::<PageQuery>(request.query_string())?.page()?;
     let principal = auth.principal;
-    let accounts = state.run(move |app| async move { app.list_service_accounts(&principal).await }).await?;
-    Ok(HttpResponse::Ok().json(accounts.iter().map(ServiceAccountBody::from).collect::<Vec<_>>()))
+    let accounts = state.run(move |app| async move { app.list_service_accounts(&principal, page).await }).await?;
+    Ok(page_response(&request, &accounts, ServiceAccountBody::from))
 }
 
 /// Remove a service account
@@ -642,6 +657,12 @@ pub struct ListApiKeysQuery {
     /// `true`: every key of the org (needs `org.members.manage`).
     #[param(value_type = Option<bool>)]
     pub all: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// Where to continue: the `cursor` of the previous page's `Link: rel="next"`.
+    #[param(pattern = "^([0-9]{1,17}\\.[0-9a-f]{32})?$")]
+    pub cursor: Option<String>,
 }
 
 /// List API keys
@@ -652,10 +673,10 @@ pub struct ListApiKeysQuery {
     operation_id = "v1ListApiKeys",
     params(ListApiKeysQuery),
     responses(
-        (status = 200, body = [ApiKeyBody]),
+        (status = 200, description = "One page of keys, newest first", body = [ApiKeyBody], headers(("Link" = String, description = "`<…&cursor=…>; rel=\"next\"` when there are more"))),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.api_keys.manage` (or `org.members.manage` for `all`)", body = ErrorBody),
-        (status = 422, description = "`all` is not true or false", body = ErrorBody),
+        (status = 422, description = "`all` is not true or false, or a bad `limit` or `cursor`", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
@@ -671,9 +692,10 @@ async fn list_api_keys(
         Some("true") => true,
         Some(_) => return Err(projects_domain::FieldError::new("all", "must be true or false").into()),
     };
+    let page = page_request(query.limit.as_deref(), query.cursor.as_deref())?;
     let principal = auth.principal;
-    let keys = state.run(move |app| async move { app.list_api_keys(&principal, all).await }).await?;
-    Ok(HttpResponse::Ok().json(keys.iter().map(ApiKeyBody::from).collect::<Vec<_>>()))
+    let keys = state.run(move |app| async move { app.list_api_keys(&principal, all, page).await }).await?;
+    Ok(page_response(&request, &keys, ApiKeyBody::from))
 }
 
 /// Revoke an API key

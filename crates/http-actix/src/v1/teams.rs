@@ -1,6 +1,6 @@
 //! `/v1/teams` and sharing projects into teams.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use projects_app::Resource;
 use projects_domain::{Team, TeamId, UserId};
 use serde::{Deserialize, Serialize};
@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ManageProjects, ManageTeams, ReadTeams};
-use crate::body::path_id;
 use crate::body::JsonPayload;
+use crate::body::{path_id, read_query};
+use crate::paging::{page_response, PageQuery};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -82,18 +83,25 @@ async fn create_team(
 #[utoipa::path(
     tag = "v1 teams",
     operation_id = "v1ListTeams",
+    params(PageQuery),
     responses(
-        (status = 200, body = [TeamBody]),
+        (status = 200, description = "One page of teams, oldest first", body = [TeamBody], headers(("Link" = String, description = "`<…&cursor=…>; rel=\"next\"` when there are more"))),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `org.teams.read`", body = ErrorBody),
+        (status = 422, description = "Bad `limit` or `cursor`", body = ErrorBody),
     ),
     security(("bearer" = []), ("jwt" = []))
 )]
 #[get("/teams")]
-async fn list_teams(auth: V1Auth<ReadTeams>, state: web::Data<HttpState>) -> V1Result<HttpResponse> {
+async fn list_teams(
+    auth: V1Auth<ReadTeams>,
+    state: web::Data<HttpState>,
+    request: HttpRequest,
+) -> V1Result<HttpResponse> {
+    let page = read_query::<PageQuery>(request.query_string())?.page()?;
     let principal = auth.principal;
-    let teams = state.run(move |app| async move { app.list_teams(&principal).await }).await?;
-    Ok(HttpResponse::Ok().json(teams.iter().map(TeamBody::from).collect::<Vec<_>>()))
+    let teams = state.run(move |app| async move { app.list_teams(&principal, page).await }).await?;
+    Ok(page_response(&request, &teams, TeamBody::from))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(history::missing_blobs)
         .service(history::head_blob)
         .service(history::export_manifest)
+        .service(sessions::list_sessions)
         .service(sessions::open_session)
         .service(sessions::touch_session)
         .service(sessions::close_session);

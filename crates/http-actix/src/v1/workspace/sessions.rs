@@ -1,6 +1,6 @@
 //! The caller's workspace and the sessions working in it.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use projects_app::WorkspaceView;
 use projects_ports::Session;
 use serde::{Deserialize, Serialize};
@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::super::{ErrorBody, V1Auth, V1Result};
-use crate::auth::{ReadProjects, WriteRuns};
-use crate::body::JsonPayload;
+use crate::auth::{ReadProjects, ReadRuns, WriteRuns};
+use crate::body::{read_query, JsonPayload};
+use crate::paging::{page_response, PageQuery};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,6 +24,8 @@ pub struct SessionBody {
     /// `ready`, `busy` or `closed`.
     pub state: String,
     #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
     pub last_used_at: time::OffsetDateTime,
 }
 
@@ -32,6 +35,7 @@ impl From<&Session> for SessionBody {
             session_ref: s.session_ref.clone(),
             session_type: s.session_type.as_str().to_owned(),
             state: s.state.as_str().to_owned(),
+            created_at: s.created_at,
             last_used_at: s.last_used_at,
         }
     }
@@ -101,6 +105,50 @@ pub struct OpenSessionRequest {
     /// `shell` or `browser`.
     #[schema(schema_with = crate::schemas::session_type)]
     pub session_type: String,
+}
+
+/// Which sessions (the page is a [`PageQuery`] of the same query string).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionStateQuery {
+    /// Only sessions in this state.
+    #[param(value_type = Option<String>, pattern = "^(ready|busy|closed)$")]
+    pub state: Option<String>,
+}
+
+/// List sessions
+///
+/// The sessions of the caller's workspace, newest first, closed ones included unless `state`
+/// says otherwise. Requires `data.runs.read`. A workspace never written to has none (200, `[]`).
+#[utoipa::path(
+    tag = "v1 workspace",
+    operation_id = "v1ListSessions",
+    params(("project_id" = String, Path, description = "The project's id (UUID) or slug"), SessionStateQuery, PageQuery),
+    responses(
+        (status = 200, description = "One page of sessions, newest first", body = [SessionBody],
+            headers(("Link" = String, description = "`<…&cursor=…>; rel=\"next\"` when there are more"))),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing `data.runs.read`", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 422, description = "Bad `state`, `limit` or `cursor`", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[get("/projects/{project_id}/workspace/sessions")]
+pub(super) async fn list_sessions(
+    auth: V1Auth<ReadRuns>,
+    state: web::Data<HttpState>,
+    project_id: web::Path<String>,
+    request: HttpRequest,
+) -> V1Result<HttpResponse> {
+    let query: SessionStateQuery = read_query(request.query_string())?;
+    let page = read_query::<PageQuery>(request.query_string())?.page()?;
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let sessions = state
+        .run(move |app| async move { app.list_sessions(&principal, &project_id, query.state.as_deref(), page).await })
+        .await?;
+    Ok(page_response(&request, &sessions, SessionBody::from))
 }
 
 /// Open a session
