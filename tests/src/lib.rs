@@ -46,6 +46,8 @@ impl TestServer {
         config.app.jwt_secret = Some(JWT_SECRET.to_owned());
         // Tests send crowds with one key; the rate-limit tests turn limits on themselves.
         (config.rate_limit_per_sec, config.rate_limit_burst) = (0, 0);
+        // Likewise uploads in flight: the upload-limit tests set their own.
+        config.uploads_per_key = 0;
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {

@@ -80,6 +80,9 @@ pub enum AppError {
     /// The write would take one of the org's quotas past its limit; nothing was written.
     #[error("{0}")]
     QuotaExceeded(projects_domain::QuotaExceeded),
+    /// The client stopped sending the request body for longer than the server waits (408).
+    #[error("the request body stalled")]
+    BodyStalled,
     /// The client hung up before the request was read (499 in logs and metrics).
     #[error("the client closed the request")]
     ClientClosed,

@@ -21,6 +21,7 @@ struct Upload {
     size: u64,
     too_large: bool,
     body_failed: bool,
+    stalled: bool,
 }
 
 /// A workspace as `GET …/workspace` shows it.
@@ -305,6 +306,7 @@ impl App {
                         upload.sha256.update(bytes);
                         upload.size += bytes.len() as u64;
                     }
+                    Err(err) if err.is::<projects_ports::BodyStalled>() => upload.stalled = true,
                     Err(_) => upload.body_failed = true,
                 }
                 chunk
@@ -313,15 +315,18 @@ impl App {
         };
         let upload = upload_key(&workspace.workspace_ref, &self.ids.new_id().simple().to_string());
         let stored = self.blobs.put(&upload, counting).await;
-        let (digest, size, too_large, body_failed) = {
+        let (digest, size, too_large, body_failed, stalled) = {
             let progress =
                 progress.lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("upload state poisoned")))?;
-            (hex::encode(progress.sha256.clone().finalize()), progress.size, progress.too_large, progress.body_failed)
+            let digest = hex::encode(progress.sha256.clone().finalize());
+            (digest, progress.size, progress.too_large, progress.body_failed, progress.stalled)
         };
         if let Err(err) = stored {
             let _ = self.blobs.delete(&upload).await;
             return Err(if too_large {
                 AppError::QuotaExceeded(QuotaExceeded { quota: Quota::FileBytes, limit, used: size })
+            } else if stalled {
+                AppError::BodyStalled
             } else if body_failed {
                 AppError::ClientClosed
             } else {

@@ -48,7 +48,10 @@ pub async fn read_body(
 ) -> Result<web::Bytes, HttpError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| invalid(".", &format!("could not read the body: {e}")))?;
+        let chunk = chunk.map_err(|e| match crate::bodies::is_stalled(&e) {
+            true => HttpError::App(projects_app::AppError::BodyStalled),
+            false => invalid(".", &format!("could not read the body: {e}")),
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(projects_app::AppError::PayloadTooLarge { limit: limit as u64 }.into());
         }

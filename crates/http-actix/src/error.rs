@@ -25,6 +25,10 @@ pub enum HttpError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// The caller already has this many uploads in flight.
+    TooManyUploads {
+        limit: usize,
+    },
 }
 
 impl From<AppError> for HttpError {
@@ -58,6 +62,9 @@ impl fmt::Display for HttpError {
             }
             HttpError::RateLimited { retry_after_secs } => {
                 write!(f, "too many requests from this caller; retry in {retry_after_secs} s")
+            }
+            HttpError::TooManyUploads { limit } => {
+                write!(f, "at most {limit} uploads at once per key or token; retry when one has finished")
             }
         }
     }
@@ -112,6 +119,9 @@ pub fn render<S: Surface>(err: &HttpError, trace_id: &str) -> HttpResponse {
     match err {
         HttpError::RateLimited { retry_after_secs } => {
             response.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        HttpError::TooManyUploads { .. } => {
+            response.insert_header(("Retry-After", "1"));
         }
         _ if status == StatusCode::SERVICE_UNAVAILABLE => {
             response.insert_header(("Retry-After", "5"));

@@ -8,6 +8,7 @@
 mod allowed;
 mod alumia;
 mod auth;
+mod bodies;
 mod body;
 pub mod cors;
 mod error;
@@ -31,6 +32,7 @@ use projects_app::{App, AppError};
 use projects_ports::Reachable;
 use utoipa_actix_web::AppExt;
 
+pub use bodies::BodyLimits;
 pub use error::HttpError;
 pub use openapi::openapi_document;
 
@@ -46,12 +48,30 @@ pub struct HttpState {
     metrics: metrics::Metrics,
     cors_origins: Arc<cors::AllowedOrigins>,
     limiter: Option<Arc<rate_limit::Limiter>>,
+    body_limits: BodyLimits,
+    uploads: Option<Arc<bodies::UploadSlots>>,
 }
 
 impl HttpState {
     /// `core` must be a multi-threaded runtime that outlives the server (the one `main` runs on).
     pub fn new(app: App, core: tokio::runtime::Handle, probes: Vec<(&'static str, Arc<dyn Reachable>)>) -> Self {
-        Self { app, core, probes, metrics: metrics::Metrics::new(), cors_origins: Arc::default(), limiter: None }
+        Self {
+            app,
+            core,
+            probes,
+            metrics: metrics::Metrics::new(),
+            cors_origins: Arc::default(),
+            limiter: None,
+            body_limits: BodyLimits::default(),
+            uploads: None,
+        }
+    }
+
+    /// Cuts bodies that pause for too long and bounds each caller's uploads (see [`bodies`]).
+    pub fn with_body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self.uploads = limits.uploads_per_caller.map(|n| Arc::new(bodies::UploadSlots::new(n)));
+        self
     }
 
     /// Limits each caller's pace (see [`rate_limit`]); [`rate_limit::RateLimits::OFF`] turns
@@ -122,6 +142,7 @@ pub fn app(
         .route("/docs", web::get().to(openapi::docs_redirect))
         .route("/metrics", web::get().to(health::metrics))
         .default_service(web::to(route_not_found))
+        .wrap(actix_web::middleware::from_fn(bodies::cut_idle_bodies))
         .wrap(actix_web::middleware::from_fn(rate_limit::limited))
         .wrap(cors)
         .wrap_fn(trace::traced)

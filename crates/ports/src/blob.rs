@@ -7,6 +7,12 @@ use crate::Reachable;
 /// A stream of chunks, so that no file is ever held in memory whole.
 pub type ByteStream = BoxStream<'static, Result<Bytes, anyhow::Error>>;
 
+/// Why a [`ByteStream`] of a request body ended early: the client stopped sending for longer
+/// than the server waits. (A stream error of any other kind is a client that hung up.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the client sent nothing of the body for too long")]
+pub struct BodyStalled;
+
 /// An object being read: its stored size (of the whole object, whatever range is read) and bytes.
 pub struct Blob {
     pub size: u64,

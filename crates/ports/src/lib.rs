@@ -15,7 +15,7 @@ mod workspaces;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 
-pub use blob::{Blob, BlobStore, ByteStream, StoredObject};
+pub use blob::{Blob, BlobStore, BodyStalled, ByteStream, StoredObject};
 pub use clock::{Clock, Ids, RandomIds, SystemClock};
 pub use error::StoreError;
 pub use identity::{ApiKeyOwner, IdentityChanges, IdentityStore};

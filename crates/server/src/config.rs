@@ -231,6 +231,12 @@ pub struct ServeConfig {
     /// Requests each caller may make at once before the sustained rate applies; `0`: off.
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
+    /// Seconds a request body may send nothing before it is cut with 408; `0`: never.
+    #[arg(long, env = "BODY_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_idle_timeout_secs: u64,
+    /// File and blob uploads each caller (key or token) may have in flight at once; `0`: any.
+    #[arg(long, env = "UPLOADS_PER_KEY", default_value_t = 8)]
+    pub uploads_per_key: usize,
     /// HTTP worker threads [default: one per CPU]
     #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=512))]
     pub http_workers: Option<u16>,
@@ -261,6 +267,8 @@ impl ServeConfig {
             cors_allowed_origins: Vec::new(),
             rate_limit_per_sec: 50,
             rate_limit_burst: 200,
+            body_idle_timeout_secs: 30,
+            uploads_per_key: 8,
             http_workers: None,
             shutdown_grace_secs: 30,
             bootstrap_org: "default".to_owned(),

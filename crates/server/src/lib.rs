@@ -158,6 +158,11 @@ impl Application {
         let state = HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes)
             .with_cors_origins(origins)
             .with_rate_limits(limits)
+            .with_body_limits(projects_http_actix::BodyLimits {
+                idle_timeout: (config.body_idle_timeout_secs > 0)
+                    .then(|| std::time::Duration::from_secs(config.body_idle_timeout_secs)),
+                uploads_per_caller: std::num::NonZeroUsize::new(config.uploads_per_key),
+            })
             .with_http_workers(config.workers());
         let state = web::Data::new(state);
         let listener = std::net::TcpListener::bind(&config.listen)

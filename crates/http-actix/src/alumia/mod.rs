@@ -74,6 +74,8 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::PayloadTooLarge { .. }) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
         HttpError::App(AppError::BudgetExceeded) => (StatusCode::PAYMENT_REQUIRED, "PAYMENT_REQUIRED"),
         HttpError::App(AppError::QuotaExceeded(_)) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        HttpError::App(AppError::BodyStalled) => (StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT"),
+        HttpError::TooManyUploads { .. } => (StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS"),
         HttpError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
         HttpError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
         HttpError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS"),

@@ -108,6 +108,8 @@ fn status_and_code(err: &HttpError) -> (StatusCode, &'static str) {
         HttpError::App(AppError::BudgetExceeded) => (StatusCode::PAYMENT_REQUIRED, "billing.budget_exceeded"),
         HttpError::App(AppError::QuotaExceeded(_)) => (StatusCode::FORBIDDEN, "quota.exceeded"),
         HttpError::App(AppError::Unavailable(_)) => (StatusCode::SERVICE_UNAVAILABLE, "service.unavailable"),
+        HttpError::App(AppError::BodyStalled) => (StatusCode::REQUEST_TIMEOUT, "http.request_timeout"),
+        HttpError::TooManyUploads { .. } => (StatusCode::TOO_MANY_REQUESTS, "http.rate_limited"),
         HttpError::App(AppError::ClientClosed) => (client_closed_request(), "http.client_closed_request"),
         HttpError::App(AppError::Unexpected(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.error"),
         HttpError::RouteNotFound => (StatusCode::NOT_FOUND, "http.not_found"),
@@ -175,6 +177,9 @@ pub(crate) fn message(err: &HttpError) -> String {
             Quota::FileBytes => format!("a file may be at most {} bytes", exceeded.limit),
             _ => format!("{exceeded}; ask the operator to raise it, or remove some"),
         },
+        HttpError::App(AppError::BodyStalled) => {
+            "the request body sent nothing for too long and was cut; send it again, without pauses".to_owned()
+        }
         HttpError::App(AppError::Unavailable(_)) => "a backing service is unavailable; retry shortly".to_owned(),
         HttpError::App(AppError::Unexpected(_)) => "internal error; quote the trace id when reporting it".to_owned(),
         other => other.to_string(),

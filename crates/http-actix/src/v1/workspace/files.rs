@@ -349,7 +349,7 @@ pub(super) async fn write_file(
 ) -> V1Result<HttpResponse> {
     let query: PathQuery = read_query(request.query_string())?;
     let raw = query.path.unwrap_or_default();
-    let body = file_body(&request, payload, state.app.quota(projects_domain::Quota::FileBytes))?;
+    let body = file_body(&request, payload, &state)?;
     let if_match = if_match_revision(&request);
     let principal = auth.principal;
     let project_id = project_id.into_inner();

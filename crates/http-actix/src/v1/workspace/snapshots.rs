@@ -53,7 +53,7 @@ pub(super) async fn upload_blob(
     payload: web::Payload,
 ) -> V1Result<HttpResponse> {
     let (project_id, sha256) = path.into_inner();
-    let body = file_body(&request, payload, state.app.quota(projects_domain::Quota::FileBytes))?;
+    let body = file_body(&request, payload, &state)?;
     let principal = auth.principal;
     let expected = sha256.clone();
     let size =

@@ -6,15 +6,17 @@ use bytes::Bytes;
 use futures::StreamExt;
 use projects_ports::ByteStream;
 
-use crate::HttpError;
+use crate::bodies::{is_stalled, UploadSlot};
+use crate::{HttpError, HttpState};
 
 /// A file's content. A declared length over the org's file quota is refused before any byte is
 /// read; the use case counts the bytes that do arrive (and refuses past it where it hashes them).
 pub(super) fn file_body(
     request: &HttpRequest,
     payload: web::Payload,
-    limit: Option<u64>,
+    state: &HttpState,
 ) -> Result<ByteStream, HttpError> {
+    let limit = state.app.quota(projects_domain::Quota::FileBytes);
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if let (Some(length), Some(limit)) = (declared, limit) {
         if length > limit {
@@ -23,23 +25,30 @@ pub(super) fn file_body(
             return Err(projects_app::AppError::QuotaExceeded(exceeded).into());
         }
     }
-    Ok(forwarded(payload))
+    let slot = state.uploads.as_ref().map(|slots| slots.take(request)).transpose()?;
+    Ok(forwarded(payload, slot))
 }
 
 /// The request body as a stream the use case can read wherever it runs: actix payloads live on
 /// their worker thread, so a task there reads it into a small channel (backpressure: 4 chunks).
-fn forwarded(payload: web::Payload) -> ByteStream {
+/// The upload's `slot` is held until the use case drops the stream.
+fn forwarded(payload: web::Payload, slot: Option<UploadSlot>) -> ByteStream {
     let (sender, receiver) = tokio::sync::mpsc::channel::<anyhow::Result<Bytes>>(4);
     actix_web::rt::spawn(async move {
         let mut payload = payload;
         while let Some(chunk) = payload.next().await {
-            let item = chunk.map_err(|err| anyhow::anyhow!("could not read the body: {err}"));
+            let item = chunk.map_err(|err| match is_stalled(&err) {
+                true => anyhow::Error::new(projects_ports::BodyStalled),
+                false => anyhow::anyhow!("could not read the body: {err}"),
+            });
             let failed = item.is_err();
             if sender.send(item).await.is_err() || failed {
                 break;
             }
         }
     });
-    futures::stream::unfold(receiver, |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) })
-        .boxed()
+    futures::stream::unfold((receiver, slot), |(mut receiver, slot)| async move {
+        receiver.recv().await.map(|item| (item, (receiver, slot)))
+    })
+    .boxed()
 }
