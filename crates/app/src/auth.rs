@@ -148,6 +148,7 @@ impl App {
             permissions: holder.user.role.permissions().intersection(scopes),
             user: holder.user,
             team_ids: holder.team_ids,
+            api_key_id: Some(key_id),
         })
     }
 
@@ -173,6 +174,7 @@ impl App {
             permissions: user.role.permissions().intersection(claims.role.permissions()),
             user,
             team_ids,
+            api_key_id: None,
         })
     }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod bootstrap;
 mod error;
+mod file_links;
 mod gc;
 mod history;
 mod last_used;
@@ -25,6 +26,7 @@ use projects_ports::{
 pub use auth::{hash_api_key, JwtKeys};
 pub use bootstrap::Bootstrapped;
 pub use error::{AppError, AuthFailure, Refusal, Resource};
+pub use file_links::{FileLink, LinkSecret, MAX_LINK_SECS};
 pub use gc::{GcReport, Retention};
 pub use history::{ChangeInput, Diff, ListQuery, Listing, ManifestExport, DEFAULT_PAGE, MAX_BLOB_QUESTION, MAX_PAGE};
 pub use members::Invited;
@@ -55,6 +57,7 @@ pub struct App {
     quotas: projects_domain::Quotas,
     writers: Arc<writers::WriterQueues>,
     principals: Arc<PrincipalCache>,
+    link_secret: file_links::LinkSecret,
 }
 
 /// The ports the use cases run on.
@@ -90,6 +93,7 @@ impl App {
             quotas: projects_domain::Quotas::default(),
             writers: Arc::default(),
             principals: Arc::new(PrincipalCache::new(Self::DEFAULT_PRINCIPAL_TTL)),
+            link_secret: file_links::LinkSecret::random(),
         }
     }
 
@@ -121,6 +125,12 @@ impl App {
     ) -> Result<T, projects_ports::StoreError> {
         projects_ports::IdentityChanges::org_changed(self.principals.as_ref(), org_id);
         outcome
+    }
+
+    /// Signs file links with `secret` (by default a random one: links die with the process).
+    pub fn with_link_secret(mut self, secret: file_links::LinkSecret) -> Self {
+        self.link_secret = secret;
+        self
     }
 
     /// Limits what each org may hold (by default, [`projects_domain::Quotas::default`]).

@@ -1,4 +1,4 @@
-use projects_domain::{OrgId, Permission, PermissionSet, Role, TeamId, User, UserId, Viewer};
+use projects_domain::{ApiKeyId, OrgId, Permission, PermissionSet, Role, TeamId, User, UserId, Viewer};
 
 use crate::AppError;
 
@@ -11,6 +11,8 @@ pub struct Principal {
     pub role: Role,
     pub permissions: PermissionSet,
     pub team_ids: Vec<TeamId>,
+    /// The API key the caller authenticated with; `None` for a JWT.
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 impl Principal {

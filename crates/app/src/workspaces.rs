@@ -151,16 +151,38 @@ impl App {
         principal.require(Permission::RunsRead)?;
         let path = file_path(raw_path)?;
         let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
-        let not_found = || AppError::NotFound(Resource::WorkspaceFile);
-        let seq = self.tree_at(&workspace, revision).await?.ok_or_else(not_found)?;
-        let entry = self
+        let seq = self.tree_at(&workspace, revision).await?.ok_or(AppError::NotFound(Resource::WorkspaceFile))?;
+        self.read_entry(&workspace, seq, &path, range, held_sha256s).await
+    }
+
+    /// The file at `path` of `workspace`'s tree at `seq`, or 404.
+    pub(crate) async fn file_entry(
+        &self,
+        workspace: &Workspace,
+        seq: i64,
+        path: &WorkspacePath,
+    ) -> Result<ManifestEntry, AppError> {
+        Ok(self
             .workspaces
-            .entries_at(&workspace.workspace_ref, seq, std::slice::from_ref(&path))
+            .entries_at(&workspace.workspace_ref, seq, std::slice::from_ref(path))
             .await?
             .into_iter()
             .find(|entry| entry.kind == projects_domain::EntryKind::File)
-            .ok_or_else(not_found)?
-            .to_manifest_entry();
+            .ok_or(AppError::NotFound(Resource::WorkspaceFile))?
+            .to_manifest_entry())
+    }
+
+    /// Reads the file at `path` of `workspace`'s tree at `seq` (see [`App::read_file`]).
+    pub(crate) async fn read_entry(
+        &self,
+        workspace: &Workspace,
+        seq: i64,
+        path: &WorkspacePath,
+        range: Option<ByteRange>,
+        held_sha256s: &[String],
+    ) -> Result<FileRead, AppError> {
+        let workspace = workspace.clone();
+        let entry = self.file_entry(&workspace, seq, path).await?;
         // A caller that holds the content already (If-None-Match, `*` for any) is answered
         // before any range, and without reading the blob.
         let sha256 = entry.sha256.clone().unwrap_or_default();

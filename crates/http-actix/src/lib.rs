@@ -50,6 +50,8 @@ pub struct HttpState {
     limiter: Option<Arc<rate_limit::Limiter>>,
     body_limits: BodyLimits,
     uploads: Option<Arc<bodies::UploadSlots>>,
+    /// Where links the service hands out point (else the request's own scheme and host).
+    public_base_url: Option<String>,
 }
 
 impl HttpState {
@@ -64,7 +66,14 @@ impl HttpState {
             limiter: None,
             body_limits: BodyLimits::default(),
             uploads: None,
+            public_base_url: None,
         }
+    }
+
+    /// The absolute base of links the service hands out (`https://api.example.com`).
+    pub fn with_public_base_url(mut self, base: Option<String>) -> Self {
+        self.public_base_url = base.filter(|b| !b.is_empty());
+        self
     }
 
     /// Cuts bodies that pause for too long and bounds each caller's uploads (see [`bodies`]).

@@ -124,6 +124,10 @@ pub struct AppOptions {
     pub principal_cache_ttl_secs: u64,
     #[command(flatten)]
     pub quotas: QuotaOptions,
+    /// Secret that signs file links (never logged); nodes serving the same links share it.
+    /// Default: derived from `JWT_SECRET`, else random at start (links die with the process).
+    #[arg(long, env = "FILE_LINK_SECRET", hide_env_values = true)]
+    pub file_link_secret: Option<String>,
 }
 
 /// What each org may hold; `0` is unlimited. Generous by default: they are there to stop a
@@ -178,6 +182,20 @@ impl Default for QuotaOptions {
 }
 
 impl AppOptions {
+    /// What signs file links: the configured secret, else one derived from the JWT secret, else
+    /// a random one (said in the log: links made now stop working at the next start).
+    pub fn link_secret(&self) -> projects_app::LinkSecret {
+        let configured = |s: &Option<String>| s.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+        match (configured(&self.file_link_secret), configured(&self.jwt_secret)) {
+            (Some(secret), _) => projects_app::LinkSecret::derive(&secret),
+            (None, Some(jwt)) => projects_app::LinkSecret::derive(&format!("jwt:{jwt}")),
+            (None, None) => {
+                tracing::warn!("no FILE_LINK_SECRET or JWT_SECRET: file links work on this node until it restarts");
+                projects_app::LinkSecret::random()
+            }
+        }
+    }
+
     /// What the collector keeps.
     pub fn tree_retention(&self) -> projects_app::Retention {
         projects_app::Retention {
@@ -204,6 +222,7 @@ impl Default for AppOptions {
             principal_cache_ttl_secs: 60,
             gc_interval_secs: 3_600,
             quotas: QuotaOptions::default(),
+            file_link_secret: None,
         }
     }
 }
@@ -231,6 +250,10 @@ pub struct ServeConfig {
     /// Requests each caller may make at once before the sustained rate applies; `0`: off.
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 200)]
     pub rate_limit_burst: u32,
+    /// The absolute base of links the service hands out (`https://api.example.com`); default:
+    /// the scheme and host of the request that asked for the link.
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
     /// Seconds a request body may send nothing before it is cut with 408; `0`: never.
     #[arg(long, env = "BODY_IDLE_TIMEOUT_SECS", default_value_t = 30)]
     pub body_idle_timeout_secs: u64,
@@ -267,6 +290,7 @@ impl ServeConfig {
             cors_allowed_origins: Vec::new(),
             rate_limit_per_sec: 50,
             rate_limit_burst: 200,
+            public_base_url: None,
             body_idle_timeout_secs: 30,
             uploads_per_key: 8,
             http_workers: None,

@@ -102,7 +102,8 @@ impl Stores {
         .with_retention(time::Duration::days(i64::from(options.retention_days)))
         .with_principal_ttl(std::time::Duration::from_secs(options.principal_cache_ttl_secs))
         .with_tree_retention(options.tree_retention())
-        .with_quotas(options.quotas.quotas());
+        .with_quotas(options.quotas.quotas())
+        .with_link_secret(options.link_secret());
         let keys = options.jwt_secret.as_deref().filter(|s| !s.is_empty()).map(|s| JwtKeys::hs256(s.as_bytes()));
         let keys = match options.jwt_public_key_file.as_deref().filter(|p| !p.as_os_str().is_empty()) {
             Some(path) => {
@@ -157,6 +158,7 @@ impl Application {
         let limits = RateLimits { per_sec: config.rate_limit_per_sec, burst: config.rate_limit_burst };
         let state = HttpState::new(app.clone(), tokio::runtime::Handle::current(), probes)
             .with_cors_origins(origins)
+            .with_public_base_url(config.public_base_url.clone())
             .with_rate_limits(limits)
             .with_body_limits(projects_http_actix::BodyLimits {
                 idle_timeout: (config.body_idle_timeout_secs > 0)

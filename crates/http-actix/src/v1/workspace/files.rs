@@ -237,7 +237,7 @@ pub(super) async fn head_file(
 
 /// Whether a file's answer carries its bytes (`GET`) or only says what they are (`HEAD`).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Delivery {
+pub(super) enum Delivery {
     Body,
     HeadersOnly,
 }
@@ -259,15 +259,21 @@ async fn serve_file(
     let cache_control =
         if query.revision.is_some() { "private, max-age=31536000, immutable" } else { "private, max-age=60" };
     let revision = query.revision;
-    let FileRead { entry, size, range, body } =
+    let read =
         state
             .run(move |app| async move {
                 app.read_file(&principal, &project_id, &raw, revision.as_deref(), range, &held).await
             })
             .await?;
+    Ok(file_answer(read, cache_control, delivery).await)
+}
+
+/// The answer that carries a file read (or says it is unchanged, or only what it is, for `HEAD`).
+pub(super) async fn file_answer(read: FileRead, cache_control: &str, delivery: Delivery) -> HttpResponse {
+    let FileRead { entry, size, range, body } = read;
     let etag = header::ETag(header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default()));
     let Some(body) = body else {
-        return Ok(HttpResponse::NotModified().insert_header(etag).finish());
+        return HttpResponse::NotModified().insert_header(etag).finish();
     };
     let mut response = match &range {
         Some(_) => HttpResponse::PartialContent(),
@@ -296,10 +302,10 @@ async fn serve_file(
     if delivery == Delivery::HeadersOnly {
         // The length of the bytes a GET would send, and none of them: the blob is not read on.
         let nothing = futures::stream::empty::<Result<bytes::Bytes, actix_web::Error>>();
-        return Ok(response.body(actix_web::body::SizedStream::new(length, nothing)));
+        return response.body(actix_web::body::SizedStream::new(length, nothing));
     }
     response.no_chunking(length);
-    Ok(response.streaming(body.map_err(|err| actix_web::error::ErrorInternalServerError(err.to_string()))))
+    response.streaming(body.map_err(|err| actix_web::error::ErrorInternalServerError(err.to_string())))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -6,6 +6,7 @@
 mod conditional;
 mod files;
 mod history;
+mod links;
 mod mime;
 mod sessions;
 mod snapshots;
@@ -29,6 +30,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(history::missing_blobs)
         .service(history::head_blob)
         .service(history::export_manifest)
+        .service(links::create_file_link)
+        .service(links::follow_file_link)
         .service(sessions::list_sessions)
         .service(sessions::open_session)
         .service(sessions::touch_session)
