@@ -16,15 +16,18 @@ use crate::{HttpState, JSON_BODY_LIMIT};
 #[serde(deny_unknown_fields)]
 #[schema(as = v1::CreateFileLink, example = json!({"path": "/out/chart.png", "expires_in_secs": 3600}))]
 pub struct CreateFileLinkRequest {
-    /// The file's path in the caller's workspace.
-    #[schema(pattern = "^[^\\x00]*$")]
+    /// The file's path in the caller's workspace, e.g. `/out/chart.png` (not the root).
+    #[schema(
+        pattern = "^/?([^/\\x00-\\x1F\\x7F-\\x9F]*[^/\\s\\x00-\\x1F\\x7F-\\x9F]/)*[^/\\x00-\\x1F\\x7F-\\x9F]*[^/.\\s\\x00-\\x1F\\x7F-\\x9F][^/\\x00-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub path: String,
     /// The revision to link to; default: the head as it is now (the link stays on it).
     #[schema(pattern = "^[^\\x00]*$")]
     pub revision: Option<String>,
     /// How long the link works, 1–86400 seconds.
     #[schema(minimum = 1, maximum = 86400)]
-    pub expires_in_secs: u64,
+    #[serde(deserialize_with = "crate::body::whole_number")]
+    pub expires_in_secs: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,8 +73,9 @@ pub(super) async fn create_file_link(
     let project_id = project_id.into_inner();
     let link = state
         .run(move |app| async move {
-            app.create_file_link(&principal, &project_id, &body.path, body.revision.as_deref(), body.expires_in_secs)
-                .await
+            // Below 1 is refused by the use case, which names the field.
+            let expires_in_secs = u64::try_from(body.expires_in_secs).unwrap_or(0);
+            app.create_file_link(&principal, &project_id, &body.path, body.revision.as_deref(), expires_in_secs).await
         })
         .await?;
     let base = match &state.public_base_url {
