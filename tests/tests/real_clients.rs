@@ -74,6 +74,8 @@ async fn arkloop_tokens_with_fractional_dates_and_account_roles_work(backend: Ba
         ("exp", json!(1e300)),
         ("exp", json!(1_700_000_000.5)),
         ("nbf", json!(4_000_000_000.5)),
+        // Issued in the future, beyond the clock leeway.
+        ("iat", json!(4_000_000_000.5)),
     ] {
         let mut claims = arkloop_claims(&me, "account_admin");
         claims[field] = value.clone();

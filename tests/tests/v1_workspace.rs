@@ -187,6 +187,7 @@ async fn file_reads_follow_http_caching_and_ranges(backend: Backend) {
     assert_eq!(whole.headers()["content-type"], "text/plain; charset=utf-8", "sniffed: no extension");
     let cached = server.request(Method::GET, &path, Some(key)).header("If-None-Match", &etag).send().await.unwrap();
     assert_eq!(cached.status(), 304);
+    assert_eq!(cached.headers()["cache-control"], whole.headers()["cache-control"], "a 304 says how long to keep it");
     let binary = server.get(&format!("/v1/projects/{id}/workspace/file?path=/blob"), key).await;
     assert_eq!(binary.headers()["content-type"], "application/octet-stream");
 

@@ -51,7 +51,7 @@ impl JwtKeys {
     /// leeway: built once, read per request.
     fn validation(algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
-        validation.leeway = 30;
+        validation.leeway = JWT_LEEWAY_SECS as u64;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation
@@ -70,6 +70,9 @@ impl JwtKeys {
         })
     }
 }
+
+/// How far the clocks of a token's issuer and this service may disagree.
+const JWT_LEEWAY_SECS: i64 = 30;
 
 /// The claims this service reads: `sub` (user id), `org` (or `account`), `role`, `exp`, `iat`.
 /// Dates may be fractional seconds and roles may carry Arkloop's `account_` prefix, as the real
@@ -155,6 +158,10 @@ impl App {
     async fn authenticate_jwt(&self, bearer_token: &str) -> Result<Principal, AppError> {
         let keys = self.jwt.as_ref().ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         let claims = keys.verify(bearer_token).map_err(unauthenticated)?;
+        // Issued later than now (beyond the clock leeway): no issuer whose clock is trusted made it.
+        if claims.iat > self.clock.now().unix_timestamp() + JWT_LEEWAY_SECS {
+            return Err(unauthenticated(AuthFailure::InvalidToken));
+        }
         let org_id = claims.org.or(claims.account).ok_or(unauthenticated(AuthFailure::InvalidToken))?;
         let (org_id, user_id) = (OrgId::from_uuid(org_id), UserId::from_uuid(claims.sub));
         // The member must still be in that org: a token outlives nothing it was minted for.

@@ -273,7 +273,11 @@ pub(super) async fn file_answer(read: FileRead, cache_control: &str, delivery: D
     let FileRead { entry, size, range, body } = read;
     let etag = header::ETag(header::EntityTag::new_strong(entry.sha256.clone().unwrap_or_default()));
     let Some(body) = body else {
-        return HttpResponse::NotModified().insert_header(etag).finish();
+        // A 304 says again how long what the caller holds may be kept (RFC 9111 §4.3.4).
+        return HttpResponse::NotModified()
+            .insert_header(etag)
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .finish();
     };
     let mut response = match &range {
         Some(_) => HttpResponse::PartialContent(),
