@@ -195,7 +195,6 @@ macro_rules! identity_store {
                     let audit = audit_row(audit);
                     let mut conn = self.conn().await?;
                     conn.$tx::<_, TxError, _>(async |conn| {
-                        $crate::take_quota!(conn, row.org_id, members_used, Quota::Members, 1, quota)?;
                         diesel::insert_into(users::table).values(&row).execute(conn).await?;
                         if let Some(invitation) = invitation {
                             diesel::insert_into(invitations::table)
@@ -211,6 +210,8 @@ macro_rules! identity_store {
                                 .await?;
                         }
                         diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                        // Last: the org's row stays locked only until COMMIT.
+                        $crate::take_quota!(conn, row.org_id, members_used, Quota::Members, 1, quota)?;
                         Ok(())
                     })
                     .await

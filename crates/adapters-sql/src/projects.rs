@@ -107,7 +107,6 @@ macro_rules! project_store {
             ) -> Result<ProjectRow, StoreError> {
                 let mut conn = self.conn().await?;
                 conn.$tx::<_, TxError, _>(async |conn| {
-                    $crate::take_quota!(conn, row.org_id, projects_used, Quota::Projects, 1, quota)?;
                     if let Some(claim) = idempotency {
                         diesel::delete(idempotency_keys::table)
                             .filter(idempotency_keys::org_id.eq(row.org_id))
@@ -134,6 +133,9 @@ macro_rules! project_store {
                         .get_result(conn)
                         .await?;
                     diesel::insert_into(audit_events::table).values(audit).execute(conn).await?;
+                    // Last, so that the org's row is locked only from here to COMMIT: an org's
+                    // creates queue on it for one round trip, not for the whole transaction.
+                    $crate::take_quota!(conn, row.org_id, projects_used, Quota::Projects, 1, quota)?;
                     Ok(stored)
                 })
                 .await
@@ -351,8 +353,6 @@ macro_rules! project_store {
                     let mut conn = self.conn().await?;
                     let restored = conn
                         .$tx::<_, TxError, _>(async |conn| {
-                            // Taken first, given back below when there was nothing to restore.
-                            $crate::take_quota!(conn, row.org_id, projects_used, Quota::Projects, 1, quota)?;
                             let taken = taken_slugs(conn, row.org_id, &project.slug).await?;
                             let slug = projects_ports::free_slug(&project.slug, &taken, attempt);
                             let restored: Option<ProjectRow> = diesel::update(projects::table)
@@ -371,8 +371,7 @@ macro_rules! project_store {
                                 .optional()?;
                             if restored.is_some() {
                                 diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                            } else {
-                                $crate::release_quota!(conn, row.org_id, projects_used, 1);
+                                $crate::take_quota!(conn, row.org_id, projects_used, Quota::Projects, 1, quota)?;
                             }
                             Ok(restored)
                         })

@@ -1,10 +1,11 @@
 //! Quota counters on the org's row, written once for both backends.
 //!
 //! A write that adds takes its share with one conditional `UPDATE orgs SET used = used + n WHERE
-//! used + n <= limit`, first in its transaction: on PostgreSQL the row lock queues concurrent
-//! writers of the org and each re-checks the condition against the committed count, on SQLite the
-//! write lock is taken up front, so the count can never overshoot, and a write refused by its
-//! quota has written nothing. A write that removes gives its share back in the same transaction.
+//! used + n <= limit`, last in its transaction so that the org's row stays locked only until
+//! COMMIT. On PostgreSQL the row lock queues concurrent writers of the org and each re-checks the
+//! condition against the committed count; SQLite takes its write lock up front. So the count can
+//! never overshoot, and a refusal rolls the whole transaction back: a write refused by its quota
+//! has written nothing. A write that removes gives its share back in the same transaction.
 
 use diesel::result::Error as DbError;
 use projects_domain::QuotaExceeded;

@@ -79,7 +79,9 @@ async fn lean_get_throughput(base_url: &str, path: &str, key: &str, connections:
         let deadline = Instant::now() + WINDOW;
         let callers = (0..connections).map(|_| {
             let (address, request) = (address.clone(), request.clone());
-            async move {
+            // A task each, as wrk runs a thread per connection group: one task driving them all
+            // would make the client, not the server, the limit.
+            tokio::spawn(async move {
                 let stream = tokio::net::TcpStream::connect(&address).await.expect("connect");
                 stream.set_nodelay(true).ok();
                 let mut stream = tokio::io::BufReader::new(stream);
@@ -107,9 +109,9 @@ async fn lean_get_throughput(base_url: &str, path: &str, key: &str, connections:
                     served += 1;
                 }
                 served
-            }
+            })
         });
-        let served: u64 = futures::future::join_all(callers).await.into_iter().sum();
+        let served: u64 = futures::future::join_all(callers).await.into_iter().map(|r| r.expect("a caller")).sum();
         rates.push(served as f64 / WINDOW.as_secs_f64());
     }
     median(rates)
