@@ -181,8 +181,7 @@ impl App {
         range: Option<ByteRange>,
         held_sha256s: &[String],
     ) -> Result<FileRead, AppError> {
-        let workspace = workspace.clone();
-        let entry = self.file_entry(&workspace, seq, path).await?;
+        let entry = self.file_entry(workspace, seq, path).await?;
         // A caller that holds the content already (If-None-Match, `*` for any) is answered
         // before any range, and without reading the blob.
         let sha256 = entry.sha256.clone().unwrap_or_default();
@@ -190,10 +189,10 @@ impl App {
             return Ok(FileRead { size: entry.size, entry, range: None, body: None });
         }
         let key = blob_key(&workspace.workspace_ref, &sha256);
-        let missing = || self.content_missing(&workspace, &entry);
+        let missing = || self.content_missing(workspace, &entry);
         let Some(requested) = range else {
             let blob = self.blobs.get(&key).await.map_err(unavailable)?.ok_or_else(missing)?;
-            self.check_size(&workspace, &entry, blob.size);
+            self.check_size(workspace, &entry, blob.size);
             return Ok(FileRead { size: blob.size, entry, range: None, body: Some(blob.body) });
         };
         // The entry's size resolves the range without a round trip; the blob has the last word:
@@ -203,7 +202,7 @@ impl App {
         if blob.size == entry.size {
             return Ok(FileRead { size: blob.size, entry, range: Some(range), body: Some(blob.body) });
         }
-        self.check_size(&workspace, &entry, blob.size);
+        self.check_size(workspace, &entry, blob.size);
         let size = blob.size;
         let range = requested.resolve(size).ok_or(AppError::RangeNotSatisfiable { size })?;
         let blob = self.blobs.get_range(&key, range.clone()).await.map_err(unavailable)?.ok_or_else(missing)?;
