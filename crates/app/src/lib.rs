@@ -3,6 +3,7 @@
 
 mod auth;
 mod bootstrap;
+mod duplicate;
 mod error;
 mod file_links;
 mod gc;

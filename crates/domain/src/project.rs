@@ -98,6 +98,13 @@ impl ProjectName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name of a duplicate: `<name> (copy)`, the name cut short enough for the suffix to fit.
+    pub fn copy_of(&self) -> Self {
+        const SUFFIX: &str = " (copy)";
+        let kept: String = self.0.chars().take(Self::MAX_CHARS - SUFFIX.chars().count()).collect();
+        Self(format!("{}{SUFFIX}", kept.trim_end()))
+    }
 }
 
 /// A project's URL name: lowercase ASCII letters and digits in hyphen-separated runs, at most 100
@@ -550,6 +557,15 @@ mod tests {
         // 255 multi-byte characters are 255 characters, not 765 bytes.
         assert!(ProjectName::new(&"界".repeat(255)).is_ok());
         assert!(ProjectName::new("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn a_copy_is_named_after_its_source_within_the_limit() {
+        assert_eq!(ProjectName::new("Q3 launch").unwrap().copy_of().as_str(), "Q3 launch (copy)");
+        let long = ProjectName::new(&"界".repeat(255)).unwrap().copy_of();
+        assert_eq!(long.as_str().chars().count(), 255);
+        assert!(long.as_str().ends_with("界 (copy)"));
+        assert!(ProjectName::new(long.as_str()).is_ok());
     }
 
     #[test]

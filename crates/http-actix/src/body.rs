@@ -113,6 +113,14 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
         .map_err(|err| invalid(&err.path().to_string(), &err.inner().to_string()))
 }
 
+/// [`parse_json`], where an empty body stands for `{}`.
+pub fn parse_json_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, HttpError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(body)
+}
+
 /// For PATCH fields: absent stays `None` (thanks to `#[serde(default)]`), `null` becomes
 /// `Some(None)`, a value `Some(Some(value))`.
 pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>

@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use super::{ok, AlumiaAuth, AlumiaResult, ErrorEnvelope};
 use crate::auth::{ManageProjects, ReadProjects};
-use crate::body::{double_option, page_request, parse_json, read_query, JsonPayload};
+use crate::body::{double_option, page_request, parse_json, parse_json_or_default, read_query, JsonPayload};
 use crate::headers::{expected_version, idempotency_key, project_etag};
+use crate::v1::projects::DuplicateProjectRequest;
 use crate::{HttpState, JSON_BODY_LIMIT};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -25,7 +26,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(create_project)
         .service(get_project)
         .service(update_project)
-        .service(delete_project);
+        .service(delete_project)
+        .service(duplicate_project);
 }
 
 /// Visibility as Alumia names it: `team` (everyone in the workspace) or `private` (creator only).
@@ -379,6 +381,46 @@ async fn create_project(
     };
     let project = state
         .run(move |app| async move { app.create_project(&principal, input, Visibility::Shared, idempotency).await })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/projects/{}", project.id)))
+        .insert_header(header::ETag(project_etag(&project)))
+        .json(ok(ProjectRecordBody::from(&project))))
+}
+
+/// Duplicate a project
+///
+/// A new project with the source's fields, named `name` or `<name> (copy)`, with a slug of its
+/// own; the caller's workspace of the copy starts at the tree of the caller's workspace of the
+/// source (blobs copied inside the blob store). Requires `data.projects.manage` and
+/// `data.runs.read`. The body may be empty.
+#[utoipa::path(
+    tag = "alumia projects",
+    operation_id = "alumiaDuplicateProject",
+    params(("id" = String, Path, description = "The project's UUID or slug")),
+    request_body(content = Option<DuplicateProjectRequest>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new project", body = ProjectEnvelope),
+        (status = 400, description = "A bad name", body = ErrorEnvelope),
+        (status = 401, description = "No valid key", body = ErrorEnvelope),
+        (status = 403, description = "Missing a scope, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorEnvelope),
+        (status = 404, description = "Missing, deleted, or invisible to the caller", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[post("/projects/{id}/duplicate")]
+async fn duplicate_project(
+    auth: AlumiaAuth<ManageProjects>,
+    state: web::Data<HttpState>,
+    id: web::Path<String>,
+    payload: JsonPayload,
+) -> AlumiaResult<HttpResponse> {
+    let body = payload.read_bytes(JSON_BODY_LIMIT).await?;
+    let request: DuplicateProjectRequest = parse_json_or_default(&body)?;
+    let principal = auth.principal;
+    let id = id.into_inner();
+    let project = state
+        .run(move |app| async move { app.duplicate_project(&principal, &id, request.name, Visibility::Shared).await })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/projects/{}", project.id)))

@@ -2,7 +2,7 @@
 //! `{"code", "message", "trace_id", "details"?}` with dotted codes.
 
 mod identity;
-mod projects;
+pub(crate) mod projects;
 mod teams;
 mod workspace;
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{ErrorBody, V1Auth, V1Result};
 use crate::auth::{ManageMembers, ManageProjects, ReadProjects, WriteUsage};
-use crate::body::{double_option, page_request, parse_json, read_query, JsonPayload};
+use crate::body::{double_option, page_request, parse_json, parse_json_or_default, read_query, JsonPayload};
 use crate::headers::{expected_version, idempotency_key, project_etag};
 use crate::{HttpState, JSON_BODY_LIMIT};
 
@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(update_project)
         .service(delete_project)
         .service(restore_project)
+        .service(duplicate_project)
         .service(record_usage)
         .service(list_audit_events);
 }
@@ -431,6 +432,60 @@ async fn restore_project(
     let project_id = project_id.into_inner();
     let project = state.run(move |app| async move { app.restore_project(&principal, &project_id).await }).await?;
     Ok(HttpResponse::Ok().insert_header(header::ETag(project_etag(&project))).json(ProjectBody::from(&project)))
+}
+
+/// Duplicate a project (on both surfaces).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DuplicateProject, example = json!({"name": "Legal Counsel Project, take two"}))]
+pub struct DuplicateProjectRequest {
+    /// 1–255 characters, no control characters; `<source name> (copy)` when absent.
+    #[schema(min_length = 1, max_length = 255, pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$")]
+    pub name: Option<String>,
+}
+
+/// Duplicate a project
+///
+/// A new project with the source's fields (description, prompt, emoji, visibility, team, tags,
+/// metadata), named `name` or `<name> (copy)`, with a slug of its own. The caller's workspace of
+/// the copy starts at the tree of the caller's workspace of the source, its blobs copied inside
+/// the blob store (no file bytes pass through the service). Requires `data.projects.manage` and
+/// `data.runs.read`. The body may be empty.
+#[utoipa::path(
+    tag = "v1 projects",
+    operation_id = "v1DuplicateProject",
+    request_body(content = Option<DuplicateProjectRequest>, content_type = "application/json"),
+    params(("project_id" = String, Path, description = "The project's id (UUID) or slug")),
+    responses(
+        (status = 201, description = "The new project", body = ProjectBody),
+        (status = 401, description = "No or bad credentials", body = ErrorBody),
+        (status = 403, description = "Missing a scope, or an org quota is used up (`quota.exceeded`, `details {quota, limit, used}`)", body = ErrorBody),
+        (status = 404, description = "No such project visible to the caller", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 422, description = "Invalid body (`validation.error`, `details` names each field)", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("jwt" = []))
+)]
+#[post("/projects/{project_id}/duplicate")]
+async fn duplicate_project(
+    auth: V1Auth<ManageProjects>,
+    state: web::Data<HttpState>,
+    project_id: web::Path<String>,
+    payload: JsonPayload,
+) -> V1Result<HttpResponse> {
+    let body = payload.read_bytes(JSON_BODY_LIMIT).await?;
+    let request: DuplicateProjectRequest = parse_json_or_default(&body)?;
+    let principal = auth.principal;
+    let project_id = project_id.into_inner();
+    let project = state
+        .run(move |app| async move {
+            app.duplicate_project(&principal, &project_id, request.name, Visibility::Private).await
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/projects/{}", project.id)))
+        .insert_header(header::ETag(project_etag(&project)))
+        .json(ProjectBody::from(&project)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
