@@ -462,27 +462,36 @@ impl App {
         let seq = self.tree_at(&workspace, revision).await?.ok_or(AppError::NotFound(Resource::Revision))?;
         let found = self.workspaces.find_revision(&workspace.workspace_ref, RevisionKey::Seq(seq)).await?;
         let revision = found.ok_or(AppError::NotFound(Resource::Revision))?;
+        let pages = self.pages_under(&workspace.workspace_ref, seq, WorkspacePath::root()).map(|page| {
+            page.map(|page| page.iter().filter(|e| !e.implied).map(TreeEntry::to_manifest_entry).collect())
+        });
+        Ok(ManifestExport { revision, entries: pages.boxed() })
+    }
+
+    /// Every entry strictly below `dir` in revision `seq`, in path order, a page at a time: memory
+    /// stays flat whatever the tree's size.
+    pub(crate) fn pages_under(
+        &self,
+        workspace_ref: &str,
+        seq: i64,
+        dir: WorkspacePath,
+    ) -> BoxStream<'static, Result<Vec<TreeEntry>, AppError>> {
         let store = self.workspaces.clone();
-        let workspace_ref = workspace.workspace_ref.clone();
-        let pages = futures::stream::unfold(Some(None::<WorkspacePath>), move |after| {
-            let store = store.clone();
-            let workspace_ref = workspace_ref.clone();
+        let workspace_ref = workspace_ref.to_owned();
+        futures::stream::unfold(Some(None::<WorkspacePath>), move |after| {
+            let (store, workspace_ref, dir) = (store.clone(), workspace_ref.clone(), dir.clone());
             async move {
                 let after = after?;
-                let page = store
-                    .entries_under(&workspace_ref, seq, &WorkspacePath::root(), after.as_ref(), Some(DEFAULT_PAGE))
-                    .await;
-                match page {
+                match store.entries_under(&workspace_ref, seq, &dir, after.as_ref(), Some(DEFAULT_PAGE)).await {
                     Err(err) => Some((Err(AppError::from(err)), None)),
                     Ok(page) => {
                         let next = (page.len() == DEFAULT_PAGE).then(|| page.last().map(|e| e.path.clone()));
-                        let entries = page.iter().filter(|e| !e.implied).map(TreeEntry::to_manifest_entry).collect();
-                        Some((Ok(entries), next))
+                        Some((Ok(page), next))
                     }
                 }
             }
-        });
-        Ok(ManifestExport { revision, entries: pages.boxed() })
+        })
+        .boxed()
     }
 
     /// Plans `write` on the head of `workspace` and commits it as the next revision; when the

@@ -1,6 +1,7 @@
 //! Use cases of the Projects service, written against the ports only. Both HTTP surfaces call
 //! these; they differ in wire shape, never in behaviour.
 
+mod archives;
 mod auth;
 mod bootstrap;
 mod duplicate;
@@ -24,6 +25,7 @@ use projects_ports::{
     BlobStore, Clock, DerivedNames, IdentityStore, Ids, NameGenerator, ProjectStore, UsageStore, WorkspaceStore,
 };
 
+pub use archives::{ArchiveDownload, ArchiveFormat, ArchiveLanded, ArchiveMode, MAX_ARCHIVE_MEMBERS};
 pub use auth::{hash_api_key, JwtKeys};
 pub use bootstrap::Bootstrapped;
 pub use error::{AppError, AuthFailure, Refusal, Resource};

@@ -303,7 +303,7 @@ impl App {
     /// The registration comes before the object is filed and is what the collector respects: a
     /// blob it is deleting holds its row, so registering waits until the object is gone, and the
     /// existence check that follows then finds it missing and files it again.
-    async fn store_blob(
+    pub(crate) async fn store_blob(
         &self,
         workspace: &Workspace,
         body: ByteStream,

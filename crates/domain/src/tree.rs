@@ -321,6 +321,11 @@ impl Planner {
         self.make_ancestors(&entry.path)?;
         let path = entry.path.clone();
         if let Some(existing) = self.get(&path) {
+            // A directory put where one is (an archive naming a directory the tree has) keeps
+            // what is there.
+            if entry.is_dir() && existing.is_dir() {
+                return Ok(());
+            }
             // An implied directory has children by definition.
             let full = existing.implied || self.child_counts.get(&path).copied().unwrap_or(0) > 0;
             if existing.is_dir() && full {

@@ -81,6 +81,31 @@ impl WorkspacePath {
         let cut = self.0.rfind('/').unwrap_or(0);
         Some(if cut == 0 { Self::root() } else { Self(self.0[..cut].to_owned()) })
     }
+
+    /// Where an archive member named `raw` lands when the archive is unpacked at this directory:
+    /// `None` for a member naming the directory itself (`./`). A member may not be absolute nor
+    /// climb above this directory (`a/../../b`), whatever the rest of the workspace holds, and
+    /// its path follows the rules of any other path.
+    pub fn member(&self, raw: &str) -> Result<Option<WorkspacePath>, FieldError> {
+        let invalid = |why: &str| FieldError::new("path", format!("archive member {raw:?} {why}"));
+        if raw.starts_with('/') {
+            return Err(invalid("is absolute"));
+        }
+        let relative = Self::parse(raw).map_err(|_| invalid("is not a path inside the archive's directory"))?;
+        if relative.is_root() {
+            return Ok(None);
+        }
+        let joined = format!("{}{}", self.0.trim_end_matches('/'), relative.0);
+        Self::parse(&joined).map(Some).map_err(|e| invalid(&e.message))
+    }
+
+    /// This path named relative to `dir` (`a/b` for `/src/a/b` in `/src`), when it lies below it.
+    pub fn relative_to(&self, dir: &WorkspacePath) -> Option<&str> {
+        if dir.is_root() {
+            return self.0.strip_prefix('/').filter(|rest| !rest.is_empty());
+        }
+        self.0.strip_prefix(dir.as_str())?.strip_prefix('/').filter(|rest| !rest.is_empty())
+    }
 }
 
 impl fmt::Display for WorkspacePath {
@@ -227,6 +252,31 @@ impl ByteRange {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn archive_members_stay_inside_their_directory() {
+        let src = super::WorkspacePath::parse("/src").unwrap();
+        let member = |raw: &str| src.member(raw).map(|p| p.map(|p| p.as_str().to_owned()));
+        assert_eq!(member("a/b.rs").unwrap().as_deref(), Some("/src/a/b.rs"));
+        assert_eq!(member("./a/./b.rs").unwrap().as_deref(), Some("/src/a/b.rs"));
+        assert_eq!(member("a/../b.rs").unwrap().as_deref(), Some("/src/b.rs"), "climbing within is fine");
+        assert_eq!(member("./").unwrap(), None, "the directory itself");
+        for escaping in ["../x", "a/../../x", "/etc/passwd", "..", "a\0b", "a\u{7f}"] {
+            assert!(src.member(escaping).is_err(), "{escaping:?} is refused");
+        }
+        assert!(src.member(&"a/".repeat(2_100)).is_err(), "too long once joined");
+        let root = super::WorkspacePath::root();
+        assert_eq!(root.member("x/y").unwrap().unwrap().as_str(), "/x/y");
+    }
+
+    #[test]
+    fn paths_name_themselves_relative_to_a_directory() {
+        let path = super::WorkspacePath::parse("/src/a/b").unwrap();
+        assert_eq!(path.relative_to(&super::WorkspacePath::parse("/src").unwrap()), Some("a/b"));
+        assert_eq!(path.relative_to(&super::WorkspacePath::root()), Some("src/a/b"));
+        assert_eq!(path.relative_to(&super::WorkspacePath::parse("/sr").unwrap()), None);
+        assert_eq!(path.relative_to(&path), None);
+    }
+
     use super::*;
 
     fn parse(raw: &str) -> Result<String, String> {

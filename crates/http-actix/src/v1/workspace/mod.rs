@@ -3,6 +3,7 @@
 //! One file per concern: the handlers and DTOs of files, snapshots and sessions; MIME inference;
 //! the upload bridge; conditional headers.
 
+mod archives;
 mod conditional;
 mod files;
 mod history;
@@ -30,6 +31,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(history::missing_blobs)
         .service(history::head_blob)
         .service(history::export_manifest)
+        .service(archives::download_archive)
+        .service(archives::upload_archive)
         .service(links::create_file_link)
         .service(links::follow_file_link)
         .service(sessions::list_sessions)

@@ -25,6 +25,16 @@ pub(super) fn file_body(
             return Err(projects_app::AppError::QuotaExceeded(exceeded).into());
         }
     }
+    archive_body(request, payload, state)
+}
+
+/// An archive's bytes: no declared length is refused up front (the archive as a whole may be
+/// larger than any one file), each member is counted against the quotas as it is stored.
+pub(super) fn archive_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &HttpState,
+) -> Result<ByteStream, HttpError> {
     let slot = state.uploads.as_ref().map(|slots| slots.take(request)).transpose()?;
     Ok(forwarded(payload, slot))
 }
