@@ -142,6 +142,22 @@ macro_rules! workspace_store {
                         .map_err(db_error)
                 }
 
+                async fn head_seqs(&self, workspace_refs: &[String]) -> Result<Vec<(String, i64)>, StoreError> {
+                    let mut conn = self.conn().await?;
+                    let mut heads = Vec::with_capacity(workspace_refs.len());
+                    for refs in workspace_refs.chunks(ROWS_PER_STATEMENT) {
+                        let found: Vec<(String, Option<i64>)> = workspaces::table
+                            .filter(workspaces::workspace_ref.eq_any(refs))
+                            .filter(workspaces::head_seq.is_not_null())
+                            .select((workspaces::workspace_ref, workspaces::head_seq))
+                            .load(&mut conn)
+                            .await
+                            .map_err(db_error)?;
+                        heads.extend(found.into_iter().filter_map(|(workspace_ref, seq)| Some((workspace_ref, seq?))));
+                    }
+                    Ok(heads)
+                }
+
                 async fn find_revision(
                     &self,
                     workspace_ref: &str,

@@ -547,6 +547,7 @@ impl App {
             };
             match self.workspaces.commit_revision(&current, &revision, &edit).await? {
                 CommitOutcome::Committed => {
+                    self.heads.moved(&current.workspace_ref, revision.seq);
                     if attempt >= CONTENDED_AFTER {
                         tracing::warn!(workspace_ref = %current.workspace_ref, attempts = attempt + 1, "contended write");
                     }

@@ -8,6 +8,7 @@ mod duplicate;
 mod error;
 mod file_links;
 mod gc;
+mod heads;
 mod history;
 mod last_used;
 mod members;
@@ -31,6 +32,7 @@ pub use bootstrap::Bootstrapped;
 pub use error::{AppError, AuthFailure, Refusal, Resource};
 pub use file_links::{FileLink, LinkSecret, MAX_LINK_SECS};
 pub use gc::{GcReport, Retention};
+pub use heads::HeadEvent;
 pub use history::{ChangeInput, Diff, ListQuery, Listing, ManifestExport, DEFAULT_PAGE, MAX_BLOB_QUESTION, MAX_PAGE};
 pub use members::Invited;
 pub use principal::Principal;
@@ -61,6 +63,8 @@ pub struct App {
     writers: Arc<writers::WriterQueues>,
     principals: Arc<PrincipalCache>,
     link_secret: file_links::LinkSecret,
+    heads: Arc<heads::HeadWatch>,
+    feed_heartbeat: std::time::Duration,
 }
 
 /// The ports the use cases run on.
@@ -97,6 +101,8 @@ impl App {
             writers: Arc::default(),
             principals: Arc::new(PrincipalCache::new(Self::DEFAULT_PRINCIPAL_TTL)),
             link_secret: file_links::LinkSecret::random(),
+            heads: Arc::default(),
+            feed_heartbeat: std::time::Duration::from_secs(15),
         }
     }
 
@@ -128,6 +134,12 @@ impl App {
     ) -> Result<T, projects_ports::StoreError> {
         projects_ports::IdentityChanges::org_changed(self.principals.as_ref(), org_id);
         outcome
+    }
+
+    /// A change feed with nothing new sends a heartbeat after this long (15 s by default).
+    pub fn with_feed_heartbeat(mut self, heartbeat: std::time::Duration) -> Self {
+        self.feed_heartbeat = heartbeat;
+        self
     }
 
     /// Signs file links with `secret` (by default a random one: links die with the process).

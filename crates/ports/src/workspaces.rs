@@ -94,6 +94,10 @@ pub trait WorkspaceStore: Send + Sync {
 
     async fn find_workspace(&self, org_id: OrgId, workspace_ref: &str) -> Result<Option<Workspace>, StoreError>;
 
+    /// The head position of each of these workspaces that has one (one statement per few hundred
+    /// refs): how a node learns of heads moved through another.
+    async fn head_seqs(&self, workspace_refs: &[String]) -> Result<Vec<(String, i64)>, StoreError>;
+
     /// A revision by its id or its position.
     async fn find_revision(&self, workspace_ref: &str, key: RevisionKey<'_>) -> Result<Option<Revision>, StoreError>;
 

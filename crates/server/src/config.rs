@@ -118,6 +118,14 @@ pub struct AppOptions {
     /// Seconds between two passes of the collector while serving (0: never; `server gc` runs one).
     #[arg(long, env = "GC_INTERVAL_SECS", default_value_t = 3_600)]
     pub gc_interval_secs: u64,
+    /// Milliseconds between two looks at the heads of the workspaces this node's change feeds
+    /// follow: how soon a watcher sees a write made through another node (one statement per look).
+    #[arg(long, env = "HEAD_POLL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub head_poll_ms: u64,
+    /// Seconds a change feed with nothing new waits before it sends a heartbeat (and checks that
+    /// the caller's key still stands).
+    #[arg(long, env = "EVENTS_HEARTBEAT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub events_heartbeat_secs: u64,
     /// How long an authenticated caller is kept in memory at most (changes to it are heard of
     /// at once regardless); `0`: the store is read on every request.
     #[arg(long, env = "PRINCIPAL_CACHE_TTL_SECS", default_value_t = 60)]
@@ -221,6 +229,8 @@ impl Default for AppOptions {
             keep_revisions_days: 7,
             principal_cache_ttl_secs: 60,
             gc_interval_secs: 3_600,
+            head_poll_ms: 250,
+            events_heartbeat_secs: 15,
             quotas: QuotaOptions::default(),
             file_link_secret: None,
         }

@@ -101,6 +101,7 @@ impl Stores {
         })
         .with_retention(time::Duration::days(i64::from(options.retention_days)))
         .with_principal_ttl(std::time::Duration::from_secs(options.principal_cache_ttl_secs))
+        .with_feed_heartbeat(std::time::Duration::from_secs(options.events_heartbeat_secs))
         .with_tree_retention(options.tree_retention())
         .with_quotas(options.quotas.quotas())
         .with_link_secret(options.link_secret());
@@ -177,6 +178,10 @@ impl Application {
             .listen(listener)?
             .run();
         tokio::spawn(record_last_used(app.clone()));
+        tokio::spawn({
+            let (app, interval) = (app.clone(), std::time::Duration::from_millis(config.app.head_poll_ms));
+            async move { app.follow_heads(interval).await }
+        });
         if config.app.gc_interval_secs > 0 {
             tokio::spawn(collect_garbage(app.clone(), std::time::Duration::from_secs(config.app.gc_interval_secs)));
         }

@@ -5,6 +5,7 @@
 
 mod archives;
 mod conditional;
+mod events;
 mod files;
 mod history;
 mod links;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(history::export_manifest)
         .service(archives::download_archive)
         .service(archives::upload_archive)
+        .service(events::watch_workspace)
         .service(links::create_file_link)
         .service(links::follow_file_link)
         .service(sessions::list_sessions)

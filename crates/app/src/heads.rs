@@ -1,0 +1,190 @@
+//! The feed of a workspace's new heads, for UIs and orchestrating agents watching a sandbox.
+//!
+//! Each node keeps, per watched workspace, the newest head position it knows. A commit on this
+//! node moves it at once; heads moved through another node are found by polling: one statement
+//! per [`App::follow_heads`] tick for all the workspaces this node's watchers follow, whatever
+//! their number (nothing is asked while nobody watches). Polling was chosen over LISTEN/NOTIFY
+//! because a NOTIFY in every commit takes PostgreSQL's global notification lock at commit time:
+//! every workspace write of every org would queue on it, to save a watcher a few hundred
+//! milliseconds. A watcher reads what it missed from the history, so nothing is lost between two
+//! looks, and a reconnecting one resumes from its `Last-Event-ID`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use projects_domain::Permission;
+use projects_ports::Revision;
+use tokio::sync::watch;
+
+use crate::{App, AppError, AuthFailure, Principal, Resource};
+
+/// A watcher reads at most this many revisions from the history at once.
+const EVENTS_PER_READ: usize = 100;
+
+/// What a watcher is sent.
+#[derive(Debug, Clone)]
+pub enum HeadEvent {
+    /// A revision that became the head (in history order).
+    Revision(Revision),
+    /// Nothing new for a while: the connection is still there.
+    Heartbeat,
+}
+
+/// The newest head position known on this node of each watched workspace.
+#[derive(Default)]
+pub(crate) struct HeadWatch {
+    watched: Mutex<HashMap<String, watch::Sender<i64>>>,
+}
+
+impl HeadWatch {
+    fn subscribe(&self, workspace_ref: &str, head: i64) -> watch::Receiver<i64> {
+        let mut watched = self.watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let sender = watched.entry(workspace_ref.to_owned()).or_insert_with(|| watch::Sender::new(head));
+        sender.send_if_modified(|known| raise(known, head));
+        sender.subscribe()
+    }
+
+    /// The head of `workspace_ref` is at least `seq` now.
+    pub(crate) fn moved(&self, workspace_ref: &str, seq: i64) {
+        let watched = self.watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(sender) = watched.get(workspace_ref) {
+            sender.send_if_modified(|known| raise(known, seq));
+        }
+    }
+
+    /// The workspaces someone still watches; the others are forgotten.
+    fn watched_refs(&self) -> Vec<String> {
+        let mut watched = self.watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        watched.retain(|_, sender| sender.receiver_count() > 0);
+        watched.keys().cloned().collect()
+    }
+}
+
+fn raise(known: &mut i64, seq: i64) -> bool {
+    let higher = seq > *known;
+    if higher {
+        *known = seq;
+    }
+    higher
+}
+
+/// Where a watcher is.
+struct Watcher {
+    app: App,
+    principal: Principal,
+    workspace_ref: String,
+    /// The last position sent (or skipped: collected revisions are not sent).
+    sent: i64,
+    heads: watch::Receiver<i64>,
+    pending: std::collections::VecDeque<Revision>,
+    heartbeat: Duration,
+}
+
+impl App {
+    /// The new heads of the caller's workspace after revision `since` (by default, after the
+    /// current head), as they land: through this node at once, through another within a tick of
+    /// [`App::follow_heads`]. After a while without news a heartbeat is sent, and the caller is
+    /// checked again: a revoked key ends the feed.
+    pub async fn watch_heads(
+        &self,
+        principal: &Principal,
+        id_or_slug: &str,
+        since: Option<&str>,
+    ) -> Result<BoxStream<'static, Result<HeadEvent, AppError>>, AppError> {
+        principal.require(Permission::ProjectsRead)?;
+        principal.require(Permission::RunsRead)?;
+        let (_, workspace) = self.my_workspace(principal, id_or_slug).await?;
+        let head = workspace.head_seq.unwrap_or(0);
+        let sent = match since {
+            None => head,
+            Some(revision) => self.tree_at(&workspace, Some(revision)).await?.unwrap_or(0),
+        };
+        let watcher = Watcher {
+            app: self.clone(),
+            principal: principal.clone(),
+            heads: self.heads.subscribe(&workspace.workspace_ref, head),
+            workspace_ref: workspace.workspace_ref,
+            sent,
+            pending: Default::default(),
+            heartbeat: self.feed_heartbeat,
+        };
+        Ok(futures::stream::unfold(Some(watcher), |watcher| async move {
+            let mut watcher = watcher?;
+            match watcher.next().await {
+                Ok(event) => Some((Ok(event), Some(watcher))),
+                Err(err) => Some((Err(err), None)),
+            }
+        })
+        .boxed())
+    }
+
+    /// Learns of heads moved through other nodes for as long as it runs: every `interval`, one
+    /// look at the heads of every watched workspace.
+    pub async fn follow_heads(&self, interval: Duration) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let refs = self.heads.watched_refs();
+            if refs.is_empty() {
+                continue;
+            }
+            match self.workspaces.head_seqs(&refs).await {
+                Ok(heads) => heads.into_iter().for_each(|(workspace_ref, seq)| self.heads.moved(&workspace_ref, seq)),
+                Err(err) => tracing::warn!(error = %err, "could not look at the heads of watched workspaces"),
+            }
+        }
+    }
+
+    /// Whether the caller may still read: a key revoked (or its member removed) since the feed
+    /// began ends it.
+    async fn still_allowed(&self, principal: &Principal) -> Result<(), AppError> {
+        let Some(key) = principal.api_key_id else {
+            return Ok(());
+        };
+        let live = self.identity.find_api_key(principal.org_id(), key).await?;
+        match live {
+            Some(found) if found.user_id == principal.user_id() => Ok(()),
+            _ => Err(AppError::Unauthenticated(AuthFailure::InvalidToken)),
+        }
+    }
+}
+
+impl Watcher {
+    async fn next(&mut self) -> Result<HeadEvent, AppError> {
+        loop {
+            if let Some(revision) = self.pending.pop_front() {
+                return Ok(HeadEvent::Revision(revision));
+            }
+            let head = *self.heads.borrow_and_update();
+            if head > self.sent {
+                self.read_history(head).await?;
+                continue;
+            }
+            match tokio::time::timeout(self.heartbeat, self.heads.changed()).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(_closed)) => return Err(AppError::NotFound(Resource::Project)),
+                Err(_quiet) => {
+                    self.app.still_allowed(&self.principal).await?;
+                    return Ok(HeadEvent::Heartbeat);
+                }
+            }
+        }
+    }
+
+    /// Queues the revisions after the last one sent, up to `head`, a bounded batch at a time.
+    async fn read_history(&mut self, head: i64) -> Result<(), AppError> {
+        let upto = head.min(self.sent + EVENTS_PER_READ as i64);
+        let store = &self.app.workspaces;
+        let mut batch = store.list_revisions(&self.workspace_ref, Some(upto + 1), EVENTS_PER_READ).await?;
+        batch.retain(|revision| revision.seq > self.sent);
+        batch.reverse();
+        // Revisions collected meanwhile are skipped: there is nothing left of them to show.
+        self.sent = upto;
+        self.pending.extend(batch);
+        Ok(())
+    }
+}
