@@ -52,7 +52,9 @@ start_server() {
   fi
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  env -u BLOB_STORE_URL "$server_bin" --listen "127.0.0.1:$port" "${storage[@]}" \
+  # A change feed streams until it has lasted its time: a second here, so that each request of
+  # the fuzzer gets its whole answer well within its timeout.
+  env -u BLOB_STORE_URL EVENTS_MAX_SECS=1 EVENTS_HEARTBEAT_SECS=1 "$server_bin" --listen "127.0.0.1:$port" "${storage[@]}" \
     >"$dir/server.out" 2>"$dir/server.log" &
   pids+=("$!")
   for _ in $(seq 1 100); do

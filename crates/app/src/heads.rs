@@ -81,13 +81,16 @@ struct Watcher {
     heads: watch::Receiver<i64>,
     pending: std::collections::VecDeque<Revision>,
     heartbeat: Duration,
+    /// The feed ends here; a client reconnects with its `Last-Event-ID`.
+    ends_at: tokio::time::Instant,
 }
 
 impl App {
     /// The new heads of the caller's workspace after revision `since` (by default, after the
     /// current head), as they land: through this node at once, through another within a tick of
     /// [`App::follow_heads`]. After a while without news a heartbeat is sent, and the caller is
-    /// checked again: a revoked key ends the feed.
+    /// checked again: a revoked key ends the feed. A feed lasts a bounded time (an hour by
+    /// default), so that no connection outlives what a load balancer or a key rotation allows.
     pub async fn watch_heads(
         &self,
         principal: &Principal,
@@ -109,12 +112,14 @@ impl App {
             workspace_ref: workspace.workspace_ref,
             sent,
             pending: Default::default(),
-            heartbeat: self.feed_heartbeat,
+            heartbeat: self.feed_heartbeat.0,
+            ends_at: tokio::time::Instant::now() + self.feed_heartbeat.1,
         };
         Ok(futures::stream::unfold(Some(watcher), |watcher| async move {
             let mut watcher = watcher?;
             match watcher.next().await {
-                Ok(event) => Some((Ok(event), Some(watcher))),
+                Ok(Some(event)) => Some((Ok(event), Some(watcher))),
+                Ok(None) => None,
                 Err(err) => Some((Err(err), None)),
             }
         })
@@ -154,22 +159,29 @@ impl App {
 }
 
 impl Watcher {
-    async fn next(&mut self) -> Result<HeadEvent, AppError> {
+    /// The next event; `None` once the feed has lasted its time.
+    async fn next(&mut self) -> Result<Option<HeadEvent>, AppError> {
         loop {
             if let Some(revision) = self.pending.pop_front() {
-                return Ok(HeadEvent::Revision(revision));
+                return Ok(Some(HeadEvent::Revision(revision)));
             }
             let head = *self.heads.borrow_and_update();
             if head > self.sent {
                 self.read_history(head).await?;
                 continue;
             }
-            match tokio::time::timeout(self.heartbeat, self.heads.changed()).await {
+            let now = tokio::time::Instant::now();
+            if now >= self.ends_at {
+                return Ok(None);
+            }
+            let wait = self.heartbeat.min(self.ends_at - now);
+            match tokio::time::timeout(wait, self.heads.changed()).await {
                 Ok(Ok(())) => continue,
                 Ok(Err(_closed)) => return Err(AppError::NotFound(Resource::Project)),
+                Err(_quiet) if tokio::time::Instant::now() >= self.ends_at => return Ok(None),
                 Err(_quiet) => {
                     self.app.still_allowed(&self.principal).await?;
-                    return Ok(HeadEvent::Heartbeat);
+                    return Ok(Some(HeadEvent::Heartbeat));
                 }
             }
         }

@@ -64,7 +64,8 @@ pub struct App {
     principals: Arc<PrincipalCache>,
     link_secret: file_links::LinkSecret,
     heads: Arc<heads::HeadWatch>,
-    feed_heartbeat: std::time::Duration,
+    /// A change feed's heartbeat, and how long it lasts at most.
+    feed_heartbeat: (std::time::Duration, std::time::Duration),
 }
 
 /// The ports the use cases run on.
@@ -102,7 +103,7 @@ impl App {
             principals: Arc::new(PrincipalCache::new(Self::DEFAULT_PRINCIPAL_TTL)),
             link_secret: file_links::LinkSecret::random(),
             heads: Arc::default(),
-            feed_heartbeat: std::time::Duration::from_secs(15),
+            feed_heartbeat: (std::time::Duration::from_secs(15), std::time::Duration::from_secs(3_600)),
         }
     }
 
@@ -136,9 +137,10 @@ impl App {
         outcome
     }
 
-    /// A change feed with nothing new sends a heartbeat after this long (15 s by default).
-    pub fn with_feed_heartbeat(mut self, heartbeat: std::time::Duration) -> Self {
-        self.feed_heartbeat = heartbeat;
+    /// A change feed with nothing new sends a heartbeat after `heartbeat` (15 s by default), and
+    /// ends after `lifetime` (an hour), for its client to reconnect.
+    pub fn with_feed_timing(mut self, heartbeat: std::time::Duration, lifetime: std::time::Duration) -> Self {
+        self.feed_heartbeat = (heartbeat, lifetime);
         self
     }
 

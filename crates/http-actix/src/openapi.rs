@@ -53,13 +53,17 @@ pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
             HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format(format).description(Some(description));
         components.add_security_scheme(name, SecurityScheme::Http(scheme.build()));
     }
-    // HTTP cannot tell "no body" from a body of zero bytes, and an empty body is an empty file:
-    // the write's body is optional (utoipa marks every body that is not an `Option` required,
-    // and an `Option` would document a JSON null).
-    if let Some(write) =
-        document.paths.paths.get_mut("/v1/projects/{project_id}/workspace/file").and_then(|p| p.put.as_mut())
-    {
-        if let Some(body) = write.request_body.as_mut() {
+    // HTTP cannot tell "no body" from a body of zero bytes; an empty body is an empty file, or
+    // an archive of nothing: these bodies are optional (utoipa marks every body that is not an
+    // `Option` required, and an `Option` would document a JSON null).
+    for raw_body in ["/v1/projects/{project_id}/workspace/file", "/v1/projects/{project_id}/workspace/archive"] {
+        if let Some(body) = document
+            .paths
+            .paths
+            .get_mut(raw_body)
+            .and_then(|p| p.put.as_mut())
+            .and_then(|put| put.request_body.as_mut())
+        {
             body.required = Some(utoipa::openapi::Required::False);
         }
     }

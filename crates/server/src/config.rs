@@ -126,6 +126,9 @@ pub struct AppOptions {
     /// the caller's key still stands).
     #[arg(long, env = "EVENTS_HEARTBEAT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub events_heartbeat_secs: u64,
+    /// Seconds a change feed lasts at most; its client reconnects with `Last-Event-ID`.
+    #[arg(long, env = "EVENTS_MAX_SECS", default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub events_max_secs: u64,
     /// How long an authenticated caller is kept in memory at most (changes to it are heard of
     /// at once regardless); `0`: the store is read on every request.
     #[arg(long, env = "PRINCIPAL_CACHE_TTL_SECS", default_value_t = 60)]
@@ -231,6 +234,7 @@ impl Default for AppOptions {
             gc_interval_secs: 3_600,
             head_poll_ms: 250,
             events_heartbeat_secs: 15,
+            events_max_secs: 3_600,
             quotas: QuotaOptions::default(),
             file_link_secret: None,
         }

@@ -101,7 +101,10 @@ impl Stores {
         })
         .with_retention(time::Duration::days(i64::from(options.retention_days)))
         .with_principal_ttl(std::time::Duration::from_secs(options.principal_cache_ttl_secs))
-        .with_feed_heartbeat(std::time::Duration::from_secs(options.events_heartbeat_secs))
+        .with_feed_timing(
+            std::time::Duration::from_secs(options.events_heartbeat_secs),
+            std::time::Duration::from_secs(options.events_max_secs),
+        )
         .with_tree_retention(options.tree_retention())
         .with_quotas(options.quotas.quotas())
         .with_link_secret(options.link_secret());

@@ -8,12 +8,15 @@
 //!   and a 100,000-entry snapshot on PostgreSQL with the S3 test server;
 //! - streaming: the process's resident memory while a 1 GiB file is written and read back;
 //! - limits: GET by id with rate limits on against off (the limiter's cost);
+//! - archives: a 1 GiB directory downloaded as tar and zip against a GET of the same bytes, with
+//!   resident memory growth (see [`archives`]);
 //! - round_trips: throughput and statements per request against pgbench running the same SQL,
 //!   and file bytes against a static server and SHA-256 (see [`round_trips`]).
 //!
-//! `BENCH_ONLY=projects|workspace|streaming|limits|round_trips` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
+//! `BENCH_ONLY=projects|workspace|streaming|archives|limits|round_trips` runs one part; `BENCH_PROJECTS`, `BENCH_ENTRIES`,
 //! `BENCH_HUGE_ENTRIES`, `BENCH_SNAPSHOT_ENTRIES` and `BENCH_STREAM_MIB` change the sizes.
 
+mod archives;
 mod round_trips;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -440,6 +443,9 @@ async fn main() {
     }
     if runs("streaming") {
         bench_streaming(setting("BENCH_STREAM_MIB", 1024)).await;
+    }
+    if runs("archives") {
+        archives::bench_archives(setting("BENCH_STREAM_MIB", 1024)).await;
     }
     if runs("workspace") {
         let (big, huge) = (setting("BENCH_ENTRIES", 100_000), setting("BENCH_HUGE_ENTRIES", 1_000_000));

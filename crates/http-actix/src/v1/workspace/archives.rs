@@ -63,7 +63,10 @@ pub struct ArchiveLandedBody {
     operation_id = "v1DownloadWorkspaceArchive",
     params(("project_id" = String, Path, description = "The project's id (UUID) or slug"), DownloadQuery),
     responses(
-        (status = 200, description = "The archive", content_type = "application/x-tar", body = inline(crate::schemas::Bytes)),
+        (status = 200, description = "The archive", content(
+            (inline(crate::schemas::Bytes) = "application/x-tar"),
+            (inline(crate::schemas::Bytes) = "application/zip"),
+        )),
         (status = 400, description = "Invalid path, or a file rather than a directory", body = ErrorBody),
         (status = 401, description = "No or bad credentials", body = ErrorBody),
         (status = 403, description = "Missing `data.projects.read` or `data.runs.read`", body = ErrorBody),
@@ -126,7 +129,7 @@ pub(super) async fn download_archive(
         UploadQuery,
         ("If-Match" = Option<String>, Header, nullable = false, description = "The revision the archive is based on"),
     ),
-    request_body(content = inline(crate::schemas::Bytes), content_type = "application/x-tar"),
+    request_body(description = "A tar stream, plain or gzipped (any Content-Type; `application/x-tar` says it best)", content = inline(crate::schemas::Bytes), content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "The archive landed", body = ArchiveLandedBody),
         (status = 400, description = "A member breaks a path rule (`workspace_files.invalid_path`)", body = ErrorBody),
