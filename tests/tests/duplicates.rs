@@ -82,6 +82,9 @@ async fn a_duplicate_starts_at_the_source_tree_and_goes_its_own_way(backend: Bac
     let bad_name =
         server.post_json(&format!("/v1/projects/{mine}/duplicate"), &server.owner_key, json!({"name": " "})).await;
     expect_v1_error(bad_name, 422, "validation.error").await;
+    let null_body = server.request(Method::POST, &format!("/v1/projects/{mine}/duplicate"), Some(&server.owner_key));
+    let null_body = null_body.header("Content-Type", "application/json").body("null").send().await.unwrap();
+    assert_eq!(expect_json(null_body, 201).await["name"], "Mine (copy)", "a null body is no body");
     let unknown_field =
         server.post_json(&format!("/v1/projects/{mine}/duplicate"), &server.owner_key, json!({"slug": "x"})).await;
     expect_v1_error(unknown_field, 422, "validation.error").await;

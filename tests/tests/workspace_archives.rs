@@ -14,6 +14,7 @@ on_both_backends!(
     a_directory_downloads_as_tar_and_zip,
     a_tar_lands_as_one_revision,
     a_tar_breaking_a_path_rule_commits_nothing,
+    a_member_over_the_file_quota_is_refused_on_its_header,
     archives_on_s3_go_both_ways,
 );
 
@@ -328,6 +329,20 @@ async fn a_tar_breaking_a_path_rule_commits_nothing(backend: Backend) {
         assert_eq!(ws.head().await, head, "{what}: nothing committed");
         assert_eq!(ws.read("/ok.txt").await.0, 404, "{what}: not even the fine member");
     }
+    // A gzip stream whose bytes were changed in transit (stored, so only its checksum can tell),
+    // an empty body, and a replace over a file: refused too.
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    gzip.write_all(&fine(TarMaker::new()).file("q.txt", &[b'Q'; 5_000]).finish()).unwrap();
+    let mut corrupt = gzip.finish().unwrap();
+    let at = corrupt.windows(4).position(|w| w == b"QQQQ").expect("the stored bytes") + 100;
+    corrupt[at] = b'Z';
+    let response = ws.upload("", corrupt).await;
+    assert_eq!(response.status(), 422, "a gzip stream failing its checksum");
+    expect_v1_error(ws.upload("", Vec::new()).await, 422, "validation.error").await;
+    let over_a_file = ws.upload("path=/a.txt&mode=replace", fine(TarMaker::new()).finish()).await;
+    expect_v1_error(over_a_file, 400, "workspace_files.invalid_path").await;
+    assert_eq!(ws.read("/a.txt").await, (200, b"before".to_vec()));
+    assert_eq!(ws.head().await, head);
     // Cut short inside a member: refused too.
     let whole = fine(TarMaker::new()).file("big.bin", &[7u8; 5_000]).finish();
     let cut = whole[..whole.len() - 3_000].to_vec();
@@ -343,6 +358,24 @@ async fn a_tar_breaking_a_path_rule_commits_nothing(backend: Backend) {
     )
     .await;
     assert_eq!(ws.head().await, head);
+}
+
+/// A member declaring more bytes than one file may hold is refused on its header, before any of
+/// its bytes are read.
+async fn a_member_over_the_file_quota_is_refused_on_its_header(backend: Backend) {
+    let server = TestServer::start_with(backend, |config| config.app.quotas.quota_file_bytes = 1_000).await;
+    let ws = Ws::create(&server, "Quota").await;
+    let mut header = tar::Header::new_gnu();
+    header.set_path("huge.bin").unwrap();
+    header.set_size(1 << 40);
+    header.set_mode(0o644);
+    header.set_cksum();
+    // The header claims a TiB; only a few bytes follow.
+    let mut archive = header.as_bytes().to_vec();
+    archive.extend_from_slice(&[0u8; 512]);
+    let refused = expect_v1_error(ws.upload("", archive).await, 403, "quota.exceeded").await;
+    assert_eq!(refused["details"]["quota"], "file_bytes", "{refused}");
+    assert!(ws.head().await.is_null(), "nothing committed");
 }
 
 async fn archives_on_s3_go_both_ways(backend: Backend) {

@@ -28,6 +28,8 @@ use crate::{App, AppError, Principal, Resource};
 
 /// The pipe between the task writing an archive and the response reading it.
 const PIPE_BYTES: usize = 256 * 1024;
+/// The chunks the response reads from that pipe (the default 4 KiB would cost a wake-up each).
+const PIPE_CHUNK: usize = 64 * 1024;
 /// A directory of at most this many entries is archived from memory, and its tar's length is
 /// known before the first byte is sent (`Content-Length`); a bigger one streams page by page.
 const MEASURED_ENTRIES: usize = 10_000;
@@ -191,7 +193,7 @@ impl App {
             }
         })
         .filter_map(futures::future::ready);
-        tokio_util::io::ReaderStream::new(reader).map_err(anyhow::Error::from).chain(end).boxed()
+        tokio_util::io::ReaderStream::with_capacity(reader, PIPE_CHUNK).map_err(anyhow::Error::from).chain(end).boxed()
     }
 
     /// Unpacks a tar (gzip is recognised by its magic bytes) into directory `raw_path` of the
@@ -208,10 +210,21 @@ impl App {
         principal.require(Permission::RunsWrite)?;
         let dir = parse_path(raw_path)?;
         let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
+        if let (false, Some(seq)) = (dir.is_root(), workspace.head_seq) {
+            let found = self.workspaces.entries_at(&workspace.workspace_ref, seq, std::slice::from_ref(&dir)).await?;
+            if found.first().is_some_and(|entry| !entry.is_dir()) {
+                return Err(AppError::InvalidPath(format!("{dir} is a file, not a directory")));
+            }
+        }
+        let file_limit = self.quota(projects_domain::Quota::FileBytes);
         let watch = BodyWatch::default();
         let reader = tokio_util::io::StreamReader::new(watch.observe(body).map_err(io::Error::other));
         let mut reader = tokio::io::BufReader::new(reader);
-        let gzip = reader.fill_buf().await.map_err(|e| watch.explain(e))?.starts_with(&[0x1f, 0x8b]);
+        let start = reader.fill_buf().await.map_err(|e| watch.explain(e))?;
+        if start.is_empty() {
+            return Err(ValidationErrors::single("body", "is empty, which is no tar archive").into());
+        }
+        let gzip = start.starts_with(&[0x1f, 0x8b]);
         let reader: std::pin::Pin<Box<dyn AsyncRead + Send>> = match gzip {
             true => Box::pin(async_compression::tokio::bufread::GzipDecoder::new(reader)),
             false => Box::pin(reader),
@@ -243,6 +256,16 @@ impl App {
             let refuse = |why: &str| AppError::InvalidPath(format!("archive member {raw:?} is {why}"));
             let entry = match kind {
                 EntryType::Regular | EntryType::Continuous => {
+                    // Refused on what the header declares, before a byte of it is stored.
+                    let declared = member.effective_size();
+                    if let Some(limit) = file_limit.filter(|limit| declared > *limit) {
+                        let exceeded = projects_domain::QuotaExceeded {
+                            quota: projects_domain::Quota::FileBytes,
+                            limit,
+                            used: declared,
+                        };
+                        return Err(AppError::QuotaExceeded(exceeded));
+                    }
                     let content = tokio_util::io::ReaderStream::new(member).map_err(anyhow::Error::from).boxed();
                     let (sha256, size) =
                         self.store_blob(&workspace, content, None).await.map_err(|e| watch.explain_store(e, &raw))?;
@@ -271,6 +294,12 @@ impl App {
             // A later member of the same name wins, as when a tar is unpacked.
             landed.insert(path, entry);
         }
+        // Read to the end, so that a gzip stream's checksum and length are checked (and a body
+        // cut after the archive's end blocks is noticed) before anything is committed.
+        drop(members);
+        let mut rest =
+            archive.into_inner().map_err(|_| AppError::Unexpected(anyhow::anyhow!("the archive is still read")))?;
+        tokio::io::copy(&mut rest, &mut tokio::io::sink()).await.map_err(|e| watch.explain(e))?;
         let files = landed.values().filter(|e| e.kind != EntryKind::Dir).count() as u64;
         let entries = landed.len() as u64;
         // The tree rules (nothing below a file, valid link targets) over what the archive holds.

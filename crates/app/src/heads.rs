@@ -23,6 +23,8 @@ use crate::{App, AppError, AuthFailure, Principal, Resource};
 
 /// A watcher reads at most this many revisions from the history at once.
 const EVENTS_PER_READ: usize = 100;
+/// Events handed to a feed's response and not yet sent.
+const EVENTS_IN_FLIGHT: usize = 16;
 
 /// What a watcher is sent.
 #[derive(Debug, Clone)]
@@ -115,13 +117,13 @@ impl App {
             heartbeat: self.feed_heartbeat.0,
             ends_at: tokio::time::Instant::now() + self.feed_heartbeat.1,
         };
-        Ok(futures::stream::unfold(Some(watcher), |watcher| async move {
-            let mut watcher = watcher?;
-            match watcher.next().await {
-                Ok(Some(event)) => Some((Ok(event), Some(watcher))),
-                Ok(None) => None,
-                Err(err) => Some((Err(err), None)),
-            }
+        // The watcher runs on this runtime, and its events are handed over: a request's stream
+        // is polled (and dropped, mid-query when the client hangs up) wherever the server polls
+        // it, and a store's query must not be cut there.
+        let (events, received) = tokio::sync::mpsc::channel(EVENTS_IN_FLIGHT);
+        tokio::spawn(watcher.run(events));
+        Ok(futures::stream::unfold(received, |mut received| async move {
+            received.recv().await.map(|event| (event, received))
         })
         .boxed())
     }
@@ -159,6 +161,21 @@ impl App {
 }
 
 impl Watcher {
+    /// Sends events until the feed ends or nobody reads it any more.
+    async fn run(mut self, events: tokio::sync::mpsc::Sender<Result<HeadEvent, AppError>>) {
+        loop {
+            let next = tokio::select! {
+                next = self.next() => next,
+                () = events.closed() => return,
+            };
+            let last = !matches!(next, Ok(Some(_)));
+            let Some(event) = next.transpose() else { return };
+            if events.send(event).await.is_err() || last {
+                return;
+            }
+        }
+    }
+
     /// The next event; `None` once the feed has lasted its time.
     async fn next(&mut self) -> Result<Option<HeadEvent>, AppError> {
         loop {

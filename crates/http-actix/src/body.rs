@@ -113,9 +113,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
         .map_err(|err| invalid(&err.path().to_string(), &err.inner().to_string()))
 }
 
-/// [`parse_json`], where an empty body stands for `{}`.
+/// [`parse_json`], where an empty body (or `null`) stands for `{}`.
 pub fn parse_json_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, HttpError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
         return Ok(T::default());
     }
     parse_json(body)

@@ -53,10 +53,10 @@ pub(crate) fn finish(mut document: OpenApi) -> OpenApi {
             HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format(format).description(Some(description));
         components.add_security_scheme(name, SecurityScheme::Http(scheme.build()));
     }
-    // HTTP cannot tell "no body" from a body of zero bytes; an empty body is an empty file, or
-    // an archive of nothing: these bodies are optional (utoipa marks every body that is not an
-    // `Option` required, and an `Option` would document a JSON null).
-    for raw_body in ["/v1/projects/{project_id}/workspace/file", "/v1/projects/{project_id}/workspace/archive"] {
+    // HTTP cannot tell "no body" from a body of zero bytes, and an empty body is an empty file:
+    // the write's body is optional (utoipa marks every body that is not an `Option` required,
+    // and an `Option` would document a JSON null).
+    for raw_body in ["/v1/projects/{project_id}/workspace/file"] {
         if let Some(body) = document
             .paths
             .paths
