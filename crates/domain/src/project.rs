@@ -82,15 +82,17 @@ impl ProjectName {
     pub const MAX_CHARS: usize = 255;
 
     pub fn new(raw: &str) -> Result<Self, FieldError> {
+        // Checked before trimming: some control characters (U+0085) are whitespace too, and a
+        // name that arrived with one is refused, as the documented pattern says, not silently cut.
+        if raw.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "must not contain control characters"));
+        }
         let name = raw.trim();
         if name.is_empty() {
             return Err(FieldError::new("name", "must not be empty"));
         }
         if char_len(name) > Self::MAX_CHARS {
             return Err(too_long("name", Self::MAX_CHARS));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new("name", "must not contain control characters"));
         }
         Ok(Self(name.to_owned()))
     }
@@ -557,6 +559,7 @@ mod tests {
         // 255 multi-byte characters are 255 characters, not 765 bytes.
         assert!(ProjectName::new(&"界".repeat(255)).is_ok());
         assert!(ProjectName::new("line\nbreak").is_err());
+        assert!(ProjectName::new("trailing NEL\u{85}").is_err(), "a control character is refused, not trimmed");
     }
 
     #[test]
