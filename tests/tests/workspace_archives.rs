@@ -339,6 +339,16 @@ async fn a_tar_breaking_a_path_rule_commits_nothing(backend: Backend) {
     let response = ws.upload("", corrupt).await;
     assert_eq!(response.status(), 422, "a gzip stream failing its checksum");
     expect_v1_error(ws.upload("", Vec::new()).await, 422, "validation.error").await;
+    // Zeros going on after the archive's end: a record's padding is fine, megabytes are not.
+    let padded = [fine(TarMaker::new()).finish(), vec![0u8; 10_240]].concat();
+    let landed = expect_json(ws.upload("path=/padded", padded).await, 201).await;
+    assert_eq!(landed["files"], 1);
+    let mut endless = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    endless.write_all(&fine(TarMaker::new()).finish()).unwrap();
+    endless.write_all(&vec![0u8; 8 << 20]).unwrap();
+    let head = ws.head().await;
+    expect_v1_error(ws.upload("path=/endless", endless.finish().unwrap()).await, 422, "validation.error").await;
+    assert_eq!(ws.head().await, head);
     let over_a_file = ws.upload("path=/a.txt&mode=replace", fine(TarMaker::new()).finish()).await;
     expect_v1_error(over_a_file, 400, "workspace_files.invalid_path").await;
     assert_eq!(ws.read("/a.txt").await, (200, b"before".to_vec()));

@@ -18,7 +18,7 @@ use projects_domain::{
     build_tree, EntryKind, Permission, TreeChange, TreeEntry, TreeError, ValidationErrors, WorkspacePath,
 };
 use projects_ports::{BlobStore, BodyStalled, ByteStream, RevisionKey};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tar::{Builder, EntryType, Header};
 use tokio_util::compat::TokioAsyncWriteCompatExt;
 
@@ -35,6 +35,10 @@ const PIPE_CHUNK: usize = 64 * 1024;
 const MEASURED_ENTRIES: usize = 10_000;
 /// Most members one uploaded archive may hold: what it plans is kept in memory until it commits.
 pub const MAX_ARCHIVE_MEMBERS: usize = 100_000;
+/// What a body may hold after its archive's end blocks (tar writers pad to their record size,
+/// 10 KiB by default); more is refused, so a small gzip stream cannot keep a request inflating
+/// zeros for ever.
+const MAX_AFTER_END: u64 = 1024 * 1024;
 /// The end of a tar archive: two zero blocks.
 const TAR_END: u64 = 1024;
 
@@ -299,7 +303,11 @@ impl App {
         drop(members);
         let mut rest =
             archive.into_inner().map_err(|_| AppError::Unexpected(anyhow::anyhow!("the archive is still read")))?;
-        tokio::io::copy(&mut rest, &mut tokio::io::sink()).await.map_err(|e| watch.explain(e))?;
+        let (mut after_end, mut nowhere) = ((&mut rest).take(MAX_AFTER_END + 1), tokio::io::sink());
+        if tokio::io::copy(&mut after_end, &mut nowhere).await.map_err(|e| watch.explain(e))? > MAX_AFTER_END {
+            let why = format!("goes on for more than {MAX_AFTER_END} bytes after the archive's end");
+            return Err(ValidationErrors::single("body", why).into());
+        }
         let files = landed.values().filter(|e| e.kind != EntryKind::Dir).count() as u64;
         let entries = landed.len() as u64;
         // The tree rules (nothing below a file, valid link targets) over what the archive holds.
