@@ -39,8 +39,6 @@ pub const MAX_ARCHIVE_MEMBERS: usize = 100_000;
 /// 10 KiB by default); more is refused, so a small gzip stream cannot keep a request inflating
 /// zeros for ever.
 const MAX_AFTER_END: u64 = 1024 * 1024;
-/// The end of a tar archive: two zero blocks.
-const TAR_END: u64 = 1024;
 
 /// What an archive is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,40 +127,51 @@ impl App {
         let file_name = format!("{file_name}.{}", if format == ArchiveFormat::Tar { "tar" } else { "zip" });
         let workspace_ref = workspace.workspace_ref.clone();
         let seq = self.tree_at(&workspace, revision).await?;
-        let Some(seq) = seq else {
-            if !dir.is_root() {
-                return Err(AppError::NotFound(Resource::WorkspaceFile));
-            }
-            let pages = futures::stream::empty().boxed();
-            let content_length = (format == ArchiveFormat::Tar).then_some(TAR_END);
-            let body = self.spawn_archive(format, pages, workspace_ref);
-            return Ok(ArchiveDownload { revision: None, file_name, content_length, body });
-        };
-        if !dir.is_root() {
-            let found = self.workspaces.entries_at(&workspace_ref, seq, std::slice::from_ref(&dir)).await?;
-            match found.first() {
-                None => return Err(AppError::NotFound(Resource::WorkspaceFile)),
-                Some(entry) if !entry.is_dir() => {
-                    return Err(AppError::InvalidPath(format!("{dir} is a file, not a directory")))
-                }
-                Some(_) => {}
-            }
+        if self.directory_or_nothing(&workspace_ref, seq, &dir).await?.is_none() && !dir.is_root() {
+            return Err(AppError::NotFound(Resource::WorkspaceFile));
         }
-        let revision = self.workspaces.find_revision(&workspace_ref, RevisionKey::Seq(seq)).await?;
-        let revision = revision.ok_or(AppError::NotFound(Resource::Revision))?.revision;
-        let first = self.workspaces.entries_under(&workspace_ref, seq, &dir, None, Some(MEASURED_ENTRIES + 1)).await?;
-        let (pages, content_length): (EntryPages, Option<u64>) = if first.len() <= MEASURED_ENTRIES {
-            let length = match format {
-                ArchiveFormat::Tar => Some(tar_length(&dir, &first).await.map_err(AppError::Unexpected)?),
-                ArchiveFormat::Zip => None,
-            };
-            (futures::stream::once(async move { Ok(first) }).boxed(), length)
-        } else {
-            (self.pages_under(&workspace_ref, seq, dir.clone()), None)
+        // A workspace never written is an empty archive.
+        let (revision, first) = match seq {
+            None => (None, Vec::new()),
+            Some(seq) => {
+                let revision = self.workspaces.find_revision(&workspace_ref, RevisionKey::Seq(seq)).await?;
+                let revision = revision.ok_or(AppError::NotFound(Resource::Revision))?.revision;
+                let first =
+                    self.workspaces.entries_under(&workspace_ref, seq, &dir, None, Some(MEASURED_ENTRIES + 1)).await?;
+                (Some(revision), first)
+            }
+        };
+        let (pages, content_length): (EntryPages, Option<u64>) = match seq {
+            Some(seq) if first.len() > MEASURED_ENTRIES => (self.pages_under(&workspace_ref, seq, dir.clone()), None),
+            _ => {
+                let length = match format {
+                    ArchiveFormat::Tar => Some(tar_length(&dir, &first).await.map_err(AppError::Unexpected)?),
+                    ArchiveFormat::Zip => None,
+                };
+                (futures::stream::once(async move { Ok(first) }).boxed(), length)
+            }
         };
         let members = pages.map_ok(move |page| named_members(&dir, page)).boxed();
         let body = self.spawn_archive(format, members, workspace_ref);
-        Ok(ArchiveDownload { revision: Some(revision), file_name, content_length, body })
+        Ok(ArchiveDownload { revision, file_name, content_length, body })
+    }
+
+    /// The entry at `dir` in revision `seq` (`None`: nothing there, or no revision at all),
+    /// refused when it is not a directory: an archive is of a directory, or into one.
+    async fn directory_or_nothing(
+        &self,
+        workspace_ref: &str,
+        seq: Option<i64>,
+        dir: &WorkspacePath,
+    ) -> Result<Option<TreeEntry>, AppError> {
+        let Some(seq) = seq.filter(|_| !dir.is_root()) else {
+            return Ok(None);
+        };
+        let found = self.workspaces.entries_at(workspace_ref, seq, std::slice::from_ref(dir)).await?;
+        match found.into_iter().next() {
+            Some(entry) if !entry.is_dir() => Err(AppError::InvalidPath(format!("{dir} is a file, not a directory"))),
+            found => Ok(found),
+        }
     }
 
     /// Writes the archive in a task of its own into a pipe and returns the pipe's reading end. A
@@ -214,12 +223,7 @@ impl App {
         principal.require(Permission::RunsWrite)?;
         let dir = parse_path(raw_path)?;
         let (_, workspace) = self.my_workspace_to_write(principal, id_or_slug).await?;
-        if let (false, Some(seq)) = (dir.is_root(), workspace.head_seq) {
-            let found = self.workspaces.entries_at(&workspace.workspace_ref, seq, std::slice::from_ref(&dir)).await?;
-            if found.first().is_some_and(|entry| !entry.is_dir()) {
-                return Err(AppError::InvalidPath(format!("{dir} is a file, not a directory")));
-            }
-        }
+        self.directory_or_nothing(&workspace.workspace_ref, workspace.head_seq, &dir).await?;
         let file_limit = self.quota(projects_domain::Quota::FileBytes);
         let watch = BodyWatch::default();
         let reader = tokio_util::io::StreamReader::new(watch.observe(body).map_err(io::Error::other));
@@ -384,7 +388,7 @@ impl BodyWatch {
     }
 }
 
-/// The tar header of `entry` named `name`, whatever its size.
+/// The tar header of `entry` (its name is set as it is appended).
 fn tar_header(entry: &TreeEntry) -> Header {
     let mut header = Header::new_gnu();
     let (kind, default_mode) = match entry.kind {

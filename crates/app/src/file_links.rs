@@ -89,6 +89,20 @@ fn verify(secret: &LinkSecret, token: &str) -> Option<Claims> {
 }
 
 impl App {
+    /// Whether what vouched for `user` earlier still does: the key `key` is live and still
+    /// theirs, or (for a token without a key) they are still a member of `org`.
+    pub(crate) async fn still_vouched_for(
+        &self,
+        org: projects_domain::OrgId,
+        user: projects_domain::UserId,
+        key: Option<projects_domain::ApiKeyId>,
+    ) -> Result<bool, AppError> {
+        Ok(match key {
+            Some(key) => self.identity.find_api_key(org, key).await?.is_some_and(|k| k.user_id == user),
+            None => self.identity.find_user(org, user).await?.is_some(),
+        })
+    }
+
     /// Makes a link to the file at `raw_path` of the caller's workspace, at `revision` or the head
     /// as it is now, living `expires_in_secs` (1 to [`MAX_LINK_SECS`]). Needs what reading it needs.
     pub async fn create_file_link(
@@ -138,10 +152,7 @@ impl App {
         if claims.expires <= self.clock.now().unix_timestamp() {
             return Err(invalid());
         }
-        let vouched = match claims.key {
-            Some(key) => self.identity.find_api_key(claims.org, key).await?.is_some_and(|k| k.user_id == claims.user),
-            None => self.identity.find_user(claims.org, claims.user).await?.is_some(),
-        };
+        let vouched = self.still_vouched_for(claims.org, claims.user, claims.key).await?;
         let project = self.projects.find(claims.org, &ProjectKey::Id(claims.project)).await?;
         if !vouched || project.is_none() {
             return Err(invalid());

@@ -146,16 +146,12 @@ impl App {
         }
     }
 
-    /// Whether the caller may still read: a key revoked (or its member removed) since the feed
-    /// began ends it.
+    /// Whether the caller may still read: a key revoked (or, for a token, its member removed)
+    /// since the feed began ends it.
     async fn still_allowed(&self, principal: &Principal) -> Result<(), AppError> {
-        let Some(key) = principal.api_key_id else {
-            return Ok(());
-        };
-        let live = self.identity.find_api_key(principal.org_id(), key).await?;
-        match live {
-            Some(found) if found.user_id == principal.user_id() => Ok(()),
-            _ => Err(AppError::Unauthenticated(AuthFailure::InvalidToken)),
+        match self.still_vouched_for(principal.org_id(), principal.user_id(), principal.api_key_id).await? {
+            true => Ok(()),
+            false => Err(AppError::Unauthenticated(AuthFailure::InvalidToken)),
         }
     }
 }

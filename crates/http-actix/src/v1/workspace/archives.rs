@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::super::{ErrorBody, V1Auth, V1Result};
 use super::conditional::if_match_revision;
-use super::upload::archive_body;
+use super::upload::streamed_body;
 use crate::auth::{ReadRuns, WriteRuns};
 use crate::body::read_query;
 use crate::HttpState;
@@ -156,7 +156,7 @@ pub(super) async fn upload_archive(
         return Err(projects_app::AppError::from(refused).into());
     }
     let mode: ArchiveMode = query.mode.as_deref().map(str::parse).transpose()?.unwrap_or_default();
-    let body = archive_body(&request, payload, &state)?;
+    let body = streamed_body(&request, payload, &state)?;
     let if_match = if_match_revision(&request);
     let principal = auth.principal;
     let project_id = project_id.into_inner();

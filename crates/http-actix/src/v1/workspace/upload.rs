@@ -25,12 +25,13 @@ pub(super) fn file_body(
             return Err(projects_app::AppError::QuotaExceeded(exceeded).into());
         }
     }
-    archive_body(request, payload, state)
+    streamed_body(request, payload, state)
 }
 
-/// An archive's bytes: no declared length is refused up front (the archive as a whole may be
-/// larger than any one file), each member is counted against the quotas as it is stored.
-pub(super) fn archive_body(
+/// A body streamed to a use case, holding an upload slot: an archive's as it is (it may be
+/// larger than any one file; each member is counted against the quotas as it is stored), a
+/// file's once [`file_body`] has checked its declared length.
+pub(super) fn streamed_body(
     request: &HttpRequest,
     payload: web::Payload,
     state: &HttpState,
